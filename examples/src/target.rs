@@ -1,0 +1,72 @@
+//! Which table at which endpoint the binaries work on: the flags they share.
+
+use std::path::{Path, PathBuf};
+
+use dynaschema::{ClientConfig, Connection, Schema};
+
+/// The table name of ningipoints, unless `--table` or `NINGIPOINTS_TABLE` says otherwise.
+pub const TABLE_NAME: &str = "ningipoints";
+
+/// The schema file used when none is named: `schema.toml` in the current directory if
+/// there is one, else the repository's.
+///
+/// ```
+/// assert!(ningipoints::target::default_schema_path().ends_with("schema.toml"));
+/// ```
+pub fn default_schema_path() -> PathBuf {
+    let here = Path::new("schema.toml");
+    if here.is_file() {
+        return here.to_owned();
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("schema.toml")
+}
+
+/// The endpoint and table flags of the ningipoints binaries.
+///
+/// ```
+/// use clap::Parser;
+/// use ningipoints::Target;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(flatten)]
+///     target: Target,
+/// }
+///
+/// let cli = Cli::parse_from(["cli", "--table", "dev-ningipoints"]);
+/// assert_eq!(cli.target.table.as_deref(), Some("dev-ningipoints"));
+/// ```
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Target {
+    /// DynamoDB endpoint URL [default: $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL, else
+    /// http://localhost:8000]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Table name, instead of the schema's (such as dev-ningipoints)
+    #[arg(long, value_name = "NAME", env = "NINGIPOINTS_TABLE")]
+    pub table: Option<String>,
+}
+
+impl Target {
+    /// Connects as the seed's `get_client` does: the local server, region us-east-1 and
+    /// dummy credentials, unless the flags or the standard AWS environment say otherwise.
+    pub async fn connect(&self) -> dynaschema::Result<Connection> {
+        let mut config = ClientConfig::local_default();
+        if let Some(endpoint) = &self.endpoint {
+            config = config.endpoint(endpoint);
+        }
+        config.connect().await
+    }
+
+    /// The schema at `path`, renamed to the `--table` name when one is given.
+    pub fn schema(&self, path: &Path) -> dynaschema::Result<Schema> {
+        let schema = Schema::load(path)?;
+        match &self.table {
+            Some(name) => schema.with_table_name(name),
+            None => Ok(schema),
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Which endpoint, region and credentials a DynamoDB client gets.
+//!
+//! The standard AWS environment decides (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
+//! `AWS_REGION`, `AWS_PROFILE`, the credentials chain). With
+//! [`ClientConfig::local_default`], what it leaves open falls back to a local server:
+//! `http://localhost:8000`, region `us-east-1` and dummy credentials. Dummy credentials
+//! are only ever sent to a loopback endpoint: anything else is an error before any request.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+
+use crate::error::{Error, Result};
+
+/// The endpoint of a local DynamoDB-compatible server, as the seed's `get_client` uses it.
+pub const LOCAL_ENDPOINT: &str = "http://localhost:8000";
+
+/// The region used when nothing else names one and the endpoint is local.
+pub const LOCAL_REGION: &str = "us-east-1";
+
+/// How long to wait for a TCP connection before giving up on an endpoint.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How to build a client. See the [module documentation](self) for the rules.
+///
+/// ```no_run
+/// # async fn run() -> dynaschema::Result<()> {
+/// use dynaschema::ClientConfig;
+///
+/// // The local server unless AWS_ENDPOINT_URL(_DYNAMODB) names another endpoint.
+/// let local = ClientConfig::local_default().connect().await?;
+/// // An explicit endpoint wins over the environment.
+/// let other = ClientConfig::local_default().endpoint("http://127.0.0.1:8001").connect().await?;
+/// println!("{} and {}", local.endpoint(), other.endpoint());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfig {
+    endpoint: Option<String>,
+    region: Option<String>,
+    local_default: bool,
+}
+
+/// A DynamoDB client together with the endpoint it talks to, so that errors can name it.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    client: aws_sdk_dynamodb::Client,
+    endpoint: String,
+}
+
+impl ClientConfig {
+    /// The standard AWS configuration: the environment's endpoint, or AWS's own.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Like [`new`](Self::new), but a local server where the environment names no
+    /// endpoint: `http://localhost:8000`, region `us-east-1`, and dummy credentials when
+    /// the environment has none.
+    pub fn local_default() -> Self {
+        ClientConfig {
+            local_default: true,
+            ..Self::default()
+        }
+    }
+
+    /// Uses this endpoint URL, whatever the environment says.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// Uses this region, whatever the environment says.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The endpoint URL these settings resolve to, or `None` for AWS's regional endpoint.
+    pub fn resolved_endpoint(&self) -> Result<Option<String>> {
+        let from_env = || {
+            ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
+                .iter()
+                .find_map(|var| env(var))
+        };
+        let endpoint = self
+            .endpoint
+            .clone()
+            .or_else(from_env)
+            .or_else(|| self.local_default.then(|| LOCAL_ENDPOINT.to_owned()));
+        if let Some(url) = &endpoint {
+            endpoint_host(url)?;
+        }
+        Ok(endpoint)
+    }
+
+    /// Builds the client. Makes no request: an unreachable endpoint shows at the first call.
+    pub async fn connect(&self) -> Result<Connection> {
+        let endpoint = self.resolved_endpoint()?;
+        let loopback = match &endpoint {
+            Some(url) => is_loopback(endpoint_host(url)?),
+            None => false,
+        };
+        let label = endpoint
+            .clone()
+            .unwrap_or_else(|| "AWS's regional DynamoDB endpoint".to_owned());
+
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        );
+        if let Some(url) = &endpoint {
+            loader = loader.endpoint_url(url);
+        }
+
+        let region = self
+            .region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"));
+        match (region, loopback) {
+            (Some(region), _) => loader = loader.region(Region::new(region)),
+            // A local server needs no profile lookup (which may ask the instance metadata service).
+            (None, true) => loader = loader.region(Region::new(LOCAL_REGION)),
+            (None, false) => {}
+        }
+
+        if loopback {
+            if env("AWS_ACCESS_KEY_ID").is_none() && env("AWS_PROFILE").is_none() {
+                loader = loader.credentials_provider(dummy_credentials());
+            }
+        } else if !credentials_configured() {
+            return Err(Error::Config(format!(
+                "no AWS credentials are configured for {label}, and dummy credentials are \
+                 only ever sent to a loopback endpoint: set AWS_PROFILE or \
+                 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use a local endpoint such as {LOCAL_ENDPOINT}"
+            )));
+        }
+
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(Error::Config(format!(
+                "no AWS region is configured for {label}: set AWS_REGION"
+            )));
+        }
+        Ok(Connection {
+            client: aws_sdk_dynamodb::Client::new(&config),
+            endpoint: label,
+        })
+    }
+}
+
+impl Connection {
+    /// Wraps a client built elsewhere; `endpoint` only names it in error messages.
+    pub fn from_client(client: aws_sdk_dynamodb::Client, endpoint: impl Into<String>) -> Self {
+        Connection {
+            client,
+            endpoint: endpoint.into(),
+        }
+    }
+
+    /// The SDK client: the escape hatch to every DynamoDB operation.
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    /// The endpoint URL, or a description of AWS's regional endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+fn dummy_credentials() -> Credentials {
+    Credentials::new("dummy", "dummy", None, None, "dynaschema-local")
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Whether the environment or the shared files name a source of real credentials. The
+/// default chain is only used then, so that a machine without any never has its
+/// requests signed with nothing, or waits on the instance metadata service.
+fn credentials_configured() -> bool {
+    let vars = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ];
+    if vars.iter().any(|var| env(var).is_some()) {
+        return true;
+    }
+    let home = env("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, name: &str| {
+        env(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
+    };
+    [
+        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        file("AWS_CONFIG_FILE", "config"),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|path| path.is_file())
+}
+
+/// The host of an `http://` or `https://` URL, without brackets or port.
+fn endpoint_host(url: &str) -> Result<&str> {
+    let invalid = |why: &str| {
+        Error::Config(format!(
+            "invalid endpoint `{url}`: {why}; expected a URL such as {LOCAL_ENDPOINT}"
+        ))
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed
+            .split_once(']')
+            .map(|(host, _)| host)
+            .ok_or_else(|| invalid("an IPv6 address needs its closing `]`"))?
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return Err(invalid("it names no host"));
+    }
+    Ok(host)
+}
+
+/// Whether a host is this machine: `localhost` or a loopback address.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_read_from_urls() {
+        assert_eq!(endpoint_host("http://localhost:8000").unwrap(), "localhost");
+        assert_eq!(
+            endpoint_host("https://dynamodb.eu-west-1.amazonaws.com/").unwrap(),
+            "dynamodb.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(endpoint_host("http://[::1]:8000").unwrap(), "::1");
+        assert_eq!(endpoint_host("http://127.0.0.1").unwrap(), "127.0.0.1");
+        assert!(endpoint_host("localhost:8000").is_err());
+        assert!(endpoint_host("http://:8000").is_err());
+    }
+
+    #[test]
+    fn loopback_is_only_this_machine() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "db.localhost",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "192.168.1.1",
+            "dynamodb.us-east-1.amazonaws.com",
+            "localhost.example.com",
+            "::2",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+}

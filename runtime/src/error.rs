@@ -1,0 +1,167 @@
+//! The one error type of dynaschema.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+/// Everything that can go wrong in dynaschema, with variants a caller can match on.
+///
+/// Each message says what happened, to what, and what to do next.
+///
+/// ```
+/// use dynaschema::{Error, Schema};
+///
+/// let err = Schema::parse("[table]\nnme = \"x\"\n", "schema.toml").unwrap_err();
+/// match err {
+///     Error::Schema { line, column, .. } => assert_eq!((line, column), (2, 1)),
+///     other => panic!("unexpected error: {other}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A schema file is malformed or breaks one of DynamoDB's rules.
+    #[error("{}:{line}:{column}: {message}", file.display())]
+    Schema {
+        /// The file, as it was named to [`Schema::load`](crate::Schema::load).
+        file: PathBuf,
+        /// 1-based line of the offending text.
+        line: usize,
+        /// 1-based column (in characters) of the offending text.
+        column: usize,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A table, index or attribute name breaks DynamoDB's naming rules.
+    #[error("invalid {kind} name `{name}`: {reason}")]
+    InvalidName {
+        /// `table`, `index` or `attribute`.
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+        /// The rule it breaks.
+        reason: String,
+    },
+
+    /// The client configuration cannot be used as it is.
+    #[error("{0}")]
+    Config(String),
+
+    /// Nothing answered at the endpoint, or the connection failed.
+    #[error(
+        "cannot reach DynamoDB at {endpoint}: {cause}. Is the server running? \
+         For the local one: scripts/dynamodb-local start"
+    )]
+    Unreachable {
+        /// The endpoint that was tried.
+        endpoint: String,
+        /// What the connection attempt reported.
+        cause: String,
+    },
+
+    /// The table does not exist at the endpoint.
+    #[error("table `{table}` does not exist at {endpoint}; create it with `provision`")]
+    TableMissing {
+        /// The table name.
+        table: String,
+        /// The endpoint that was asked.
+        endpoint: String,
+    },
+
+    /// A table or index did not become ACTIVE within the allowed time.
+    #[error(
+        "{what} was still {status} after {waited:.0?}; \
+         it may still finish: run the command again later to wait for it"
+    )]
+    Timeout {
+        /// The table or index waited for.
+        what: String,
+        /// Its last status.
+        status: String,
+        /// How long the wait lasted.
+        waited: Duration,
+    },
+
+    /// DynamoDB answered with an error not covered by a more specific variant.
+    #[error("DynamoDB refused {operation}: {}", service_message(.source))]
+    Service {
+        /// The API operation, such as `CreateTable`.
+        operation: &'static str,
+        /// The SDK's error: the escape hatch to everything DynamoDB said.
+        #[source]
+        source: Box<aws_sdk_dynamodb::Error>,
+    },
+}
+
+/// A shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn service_message(err: &aws_sdk_dynamodb::Error) -> String {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    }
+}
+
+impl Error {
+    /// Maps an SDK error: a failure to connect becomes [`Error::Unreachable`] naming
+    /// `endpoint`, everything else [`Error::Service`].
+    pub(crate) fn from_sdk<E, R>(
+        operation: &'static str,
+        endpoint: &str,
+        err: SdkError<E, R>,
+    ) -> Self
+    where
+        aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match &err {
+            SdkError::DispatchFailure(failure) => Error::Unreachable {
+                endpoint: endpoint.to_owned(),
+                cause: connector_cause(failure.as_connector_error()),
+            },
+            SdkError::TimeoutError(_) => Error::Unreachable {
+                endpoint: endpoint.to_owned(),
+                cause: "the connection timed out".to_owned(),
+            },
+            _ => Error::Service {
+                operation,
+                source: Box::new(aws_sdk_dynamodb::Error::from(err)),
+            },
+        }
+    }
+}
+
+/// The innermost cause of a connection failure ("Connection refused (os error 111)"),
+/// which says more than the SDK's "dispatch failure".
+fn connector_cause(err: Option<&aws_smithy_runtime_api::client::result::ConnectorError>) -> String {
+    let Some(err) = err else {
+        return "the request could not be sent".to_owned();
+    };
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_io() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    format!("{kind} ({cause})")
+}

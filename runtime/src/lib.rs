@@ -1,0 +1,30 @@
+//! A typed schema and migration toolkit for Amazon DynamoDB.
+//!
+//! `dynaschema` keeps a DynamoDB table's physical shape in a `schema.toml` ([`Schema`]),
+//! builds clients that follow the standard AWS environment with a safe local default
+//! ([`ClientConfig`]), and creates the table with its indexes ([`provision`]).
+//!
+//! ```no_run
+//! # async fn run() -> dynaschema::Result<()> {
+//! use dynaschema::{provision, ClientConfig, Schema};
+//!
+//! let schema = Schema::load("schema.toml")?;
+//! let connection = ClientConfig::local_default().connect().await?;
+//! let outcome =
+//!     provision::provision(&connection, &schema, provision::DEFAULT_WAIT, |event| println!("{event}"))
+//!         .await?;
+//! println!("{outcome:?}");
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod provision;
+pub mod schema;
+
+pub use client::{ClientConfig, Connection};
+pub use error::{Error, Result};
+pub use schema::{
+    Billing, GlobalIndex, KeyAttribute, KeyType, Projection, Schema, TableSchema, Throughput,
+};

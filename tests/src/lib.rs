@@ -1,0 +1,154 @@
+//! The harness of the integration tests: a live DynamoDB-compatible server and a table
+//! name of each test's own.
+//!
+//! With `DYNASCHEMA_TEST_ENDPOINT` set, tests use that endpoint. Otherwise each test binary
+//! starts its own moto server from the repository's `.venv/` on a free loopback port; the
+//! server stops when the test binary exits, because it watches its standard input, which
+//! closes with the test process. Without `.venv/` a test fails at once, naming the command
+//! that creates it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dynaschema::{ClientConfig, Connection, Schema};
+
+/// The environment variable naming an endpoint to test against instead of a server of
+/// the test binary's own.
+pub const ENDPOINT_VAR: &str = "DYNASCHEMA_TEST_ENDPOINT";
+
+/// The command that installs the local server.
+pub const SETUP_COMMAND: &str = "scripts/dynamodb-local install";
+
+/// Runs moto in-process and stops it when standard input closes: when the test binary
+/// exits, however it exits, the server goes with it.
+const SERVER_SCRIPT: &str = r#"
+import logging, sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()
+server.stop()
+"#;
+
+/// The server the tests use: its endpoint and, when this process started it, the
+/// process and the pipe whose closing stops it.
+struct Server {
+    endpoint: String,
+    _process: Option<(ChildStdin, Child)>,
+}
+
+/// The repository root.
+pub fn repository_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The endpoint of the server the tests use, started on first use.
+///
+/// Panics, naming the setup command, when there is no endpoint and no `.venv/` to start
+/// one from.
+pub fn endpoint() -> &'static str {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    let server = SERVER.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
+        Ok(endpoint) => Ok(Server {
+            endpoint,
+            _process: None,
+        }),
+        Err(_) => start_server(&repository_root().join(".venv")),
+    });
+    match server {
+        Ok(server) => &server.endpoint,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Starts moto from the virtual environment `venv`, on a port the OS picks.
+fn start_server(venv: &Path) -> Result<Server, String> {
+    let python = venv.join("bin").join("python");
+    if !venv.join("bin").join("moto_server").is_file() {
+        return Err(format!(
+            "no local DynamoDB server to test against: {} has no moto. Run `{SETUP_COMMAND}` \
+             in the repository root, or set {ENDPOINT_VAR} to the URL of a running server",
+            venv.display()
+        ));
+    }
+    let mut child = Command::new(&python)
+        .args(["-c", SERVER_SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the moto server's port: {e}"))?;
+    let port: u16 = line.trim().parse().map_err(|_| {
+        format!(
+            "the moto server did not start (it printed {line:?} instead of its port); \
+             reinstall it with `rm -rf .venv && {SETUP_COMMAND}`"
+        )
+    })?;
+    Ok(Server {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _process: Some((stdin, child)),
+    })
+}
+
+/// A connection to the test server.
+pub async fn connect() -> Connection {
+    ClientConfig::local_default()
+        .endpoint(endpoint())
+        .connect()
+        .await
+        .expect("a client for a loopback endpoint always builds")
+}
+
+/// A table name no other test uses, in this run or another against the same server.
+pub fn unique_table_name(purpose: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "t-{purpose}-{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The repository's schema.toml for a table of the test's own.
+pub fn ningipoints_schema(purpose: &str) -> Schema {
+    Schema::load(repository_root().join("schema.toml"))
+        .expect("the repository's schema.toml is valid")
+        .with_table_name(&unique_table_name(purpose))
+        .expect("unique table names are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_venv_fails_at_once_naming_the_setup_command() {
+        let message = match start_server(Path::new("/nonexistent/.venv")) {
+            Err(message) => message,
+            Ok(_) => panic!("a server started from a missing .venv"),
+        };
+        assert!(message.contains(SETUP_COMMAND), "{message}");
+        assert!(message.contains(ENDPOINT_VAR), "{message}");
+    }
+
+    #[test]
+    fn table_names_are_unique_and_valid() {
+        let a = ningipoints_schema("x").table.name;
+        let b = ningipoints_schema("x").table.name;
+        assert_ne!(a, b);
+    }
+}
