@@ -71,6 +71,43 @@ pub enum Error {
         cause: String,
     },
 
+    /// A key cannot be made from its values; nothing was sent.
+    #[error(transparent)]
+    InvalidKey(#[from] crate::key::KeyError),
+
+    /// An entity cannot be written as an item: a field's value cannot be stored.
+    #[error("cannot store {entity}.{attribute}: {message}")]
+    Encode {
+        /// The entity type, such as `Account`.
+        entity: &'static str,
+        /// The attribute name.
+        attribute: &'static str,
+        /// Why.
+        message: String,
+    },
+
+    /// An item cannot be read as an entity: an attribute is missing or holds something
+    /// else than the field's type.
+    #[error("cannot read {entity} from the item: attribute `{attribute}`: {message}")]
+    Decode {
+        /// The entity type, such as `Account`.
+        entity: &'static str,
+        /// The attribute name.
+        attribute: &'static str,
+        /// What was expected and what was found.
+        message: String,
+    },
+
+    /// A condition or update cannot be built: a value cannot be stored, or the update
+    /// changes nothing. Nothing was sent.
+    #[error("invalid expression on attribute `{attribute}`: {message}")]
+    InvalidExpression {
+        /// The attribute the value was for.
+        attribute: &'static str,
+        /// Why.
+        message: String,
+    },
+
     /// The table does not exist at the endpoint.
     #[error("table `{table}` does not exist at {endpoint}; create it with `provision`")]
     TableMissing {

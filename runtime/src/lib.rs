@@ -18,13 +18,23 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod attribute;
 pub mod client;
 pub mod error;
+pub mod expr;
+pub mod item;
+pub mod key;
 pub mod provision;
 pub mod schema;
+pub mod timestamp;
 
+pub use attribute::{Attribute, Bytes};
 pub use client::{ClientConfig, Connection};
 pub use error::{Error, Result};
+pub use expr::{Attr, Condition, Update};
+pub use item::{Entity, Item};
+pub use key::{Key, KeyPart, Partition};
 pub use schema::{
     Billing, GlobalIndex, KeyAttribute, KeyType, Projection, Schema, TableSchema, Throughput,
 };
+pub use timestamp::Timestamp;

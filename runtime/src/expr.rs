@@ -1,0 +1,644 @@
+//! Typed attribute handles, and the condition and update expressions built from them.
+//!
+//! Every attribute name and value reaches DynamoDB as a placeholder (`#n0`, `:v0`):
+//! `name` and `type` are reserved words, and user data never becomes expression text.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::marker::PhantomData;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::attribute::{Attribute, SetElement};
+use crate::error::{Error, Result};
+
+/// The attribute of field type `T` of entity `E`, such as `Account::BALANCE`: conditions
+/// and updates built from it only accept values of type `T`, and only combine with
+/// other conditions on `E`.
+///
+/// ```
+/// use dynaschema::expr::{Attr, Expression};
+///
+/// struct Account;
+/// const BALANCE: Attr<Account, i64> = Attr::new("balance");
+/// const NAME: Attr<Account, String> = Attr::new("name");
+///
+/// let condition = BALANCE.ge(50).and(NAME.exists());
+/// let mut expression = Expression::default();
+/// assert_eq!(expression.condition(&condition)?, "(#n0 >= :v0 AND attribute_exists(#n1))");
+/// assert_eq!(expression.names()["#n1"], "name");
+/// # Ok::<(), dynaschema::Error>(())
+/// ```
+pub struct Attr<E, T> {
+    name: &'static str,
+    _types: PhantomData<fn() -> (E, T)>,
+}
+
+impl<E, T> Attr<E, T> {
+    /// The handle of attribute `name`; the derive makes one per stored field.
+    pub const fn new(name: &'static str) -> Self {
+        Attr {
+            name,
+            _types: PhantomData,
+        }
+    }
+
+    /// The attribute name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The attribute exists in the item.
+    pub fn exists(&self) -> Condition<E> {
+        Condition::new(Node::Exists(self.name, true))
+    }
+
+    /// The attribute is absent from the item.
+    pub fn not_exists(&self) -> Condition<E> {
+        Condition::new(Node::Exists(self.name, false))
+    }
+}
+
+impl<E, T> Clone for Attr<E, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E, T> Copy for Attr<E, T> {}
+
+impl<E, T> std::fmt::Debug for Attr<E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attr({})", self.name)
+    }
+}
+
+/// A value for an expression: a stored value, or why it cannot be one (an absent value,
+/// a NaN), reported when the expression is built.
+type Value = std::result::Result<AttributeValue, String>;
+
+fn value_of<T: Attribute>(value: &T) -> Value {
+    match value.to_value() {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(
+            "the value is absent (None or an empty set): use exists() or not_exists()".to_owned(),
+        ),
+        Err(err) => Err(err.0),
+    }
+}
+
+impl<E, T: Attribute> Attr<E, T> {
+    fn compare(&self, op: &'static str, value: &T) -> Condition<E> {
+        Condition::new(Node::Compare(self.name, op, value_of(value)))
+    }
+
+    /// `attribute = value`.
+    pub fn eq(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare("=", &value.into())
+    }
+
+    /// `attribute <> value`.
+    pub fn ne(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare("<>", &value.into())
+    }
+
+    /// `attribute < value`.
+    pub fn lt(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare("<", &value.into())
+    }
+
+    /// `attribute <= value`.
+    pub fn le(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare("<=", &value.into())
+    }
+
+    /// `attribute > value`.
+    pub fn gt(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare(">", &value.into())
+    }
+
+    /// `attribute >= value`.
+    pub fn ge(&self, value: impl Into<T>) -> Condition<E> {
+        self.compare(">=", &value.into())
+    }
+
+    /// `attribute BETWEEN low AND high`, both included.
+    pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Condition<E> {
+        Condition::new(Node::Between(
+            self.name,
+            value_of(&low.into()),
+            value_of(&high.into()),
+        ))
+    }
+}
+
+impl<E> Attr<E, String> {
+    /// `begins_with(attribute, prefix)`.
+    pub fn begins_with(&self, prefix: impl Into<String>) -> Condition<E> {
+        Condition::new(Node::Function(
+            "begins_with",
+            self.name,
+            Ok(AttributeValue::S(prefix.into())),
+        ))
+    }
+
+    /// `contains(attribute, text)`: the string contains `text`.
+    pub fn contains(&self, text: impl Into<String>) -> Condition<E> {
+        Condition::new(Node::Function(
+            "contains",
+            self.name,
+            Ok(AttributeValue::S(text.into())),
+        ))
+    }
+}
+
+/// A condition on an item of entity `E`: for conditional puts, deletes, updates and
+/// transaction checks.
+pub struct Condition<E> {
+    node: Node,
+    _entity: PhantomData<fn() -> E>,
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Compare(&'static str, &'static str, Value),
+    Between(&'static str, Value, Value),
+    Function(&'static str, &'static str, Value),
+    Exists(&'static str, bool),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Not(Box<Node>),
+}
+
+impl<E> Condition<E> {
+    fn new(node: Node) -> Self {
+        Condition {
+            node,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Both conditions hold.
+    pub fn and(self, other: Condition<E>) -> Condition<E> {
+        Condition::new(Node::And(Box::new(self.node), Box::new(other.node)))
+    }
+
+    /// Either condition holds.
+    pub fn or(self, other: Condition<E>) -> Condition<E> {
+        Condition::new(Node::Or(Box::new(self.node), Box::new(other.node)))
+    }
+
+    /// The condition does not hold.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Condition<E> {
+        Condition::new(Node::Not(Box::new(self.node)))
+    }
+
+    /// The item exists: its partition key attribute is there. For conditions such as
+    /// "the account exists" on an update, which would otherwise create the item.
+    pub fn item_exists(partition_key: &'static str) -> Condition<E> {
+        Condition::new(Node::Exists(partition_key, true))
+    }
+
+    /// The item does not exist: for puts that must not overwrite.
+    pub fn item_not_exists(partition_key: &'static str) -> Condition<E> {
+        Condition::new(Node::Exists(partition_key, false))
+    }
+}
+
+impl<E> Clone for Condition<E> {
+    fn clone(&self) -> Self {
+        Condition::new(self.node.clone())
+    }
+}
+
+impl<E> std::fmt::Debug for Condition<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+/// The changes of an update of an item of entity `E`, and the conditions it requires.
+///
+/// ```
+/// use dynaschema::expr::{Attr, Expression, Update};
+/// # use std::collections::BTreeSet;
+///
+/// struct Account;
+/// const BALANCE: Attr<Account, i64> = Attr::new("balance");
+/// const NAME: Attr<Account, String> = Attr::new("name");
+/// const NICKNAME: Attr<Account, Option<String>> = Attr::new("nickname");
+/// const TAGS: Attr<Account, BTreeSet<String>> = Attr::new("tags");
+///
+/// let update = Update::new()
+///     .add(BALANCE, -50)
+///     .set(NAME, "clara")
+///     .remove(NICKNAME)
+///     .add(TAGS, BTreeSet::from(["vip".to_owned()]))
+///     .require(BALANCE.ge(50));
+/// let mut expression = Expression::default();
+/// assert_eq!(
+///     expression.update(&update)?,
+///     "SET #n0 = :v0 REMOVE #n1 ADD #n2 :v1, #n3 :v2"
+/// );
+/// assert_eq!(expression.condition(update.condition().unwrap())?, "#n2 >= :v3");
+/// # Ok::<(), dynaschema::Error>(())
+/// ```
+pub struct Update<E> {
+    set: Vec<(&'static str, SetValue)>,
+    remove: Vec<&'static str>,
+    add: Vec<(&'static str, Value)>,
+    delete: Vec<(&'static str, Value)>,
+    condition: Option<Condition<E>>,
+}
+
+#[derive(Debug, Clone)]
+enum SetValue {
+    Value(Value),
+    IfNotExists(Value),
+    Plus(Value),
+    Minus(Value),
+}
+
+/// A type DynamoDB's ADD applies to: numbers (adds) and sets (adds elements).
+pub trait Addable: Attribute {}
+
+macro_rules! addable {
+    ($($t:ty),*) => {$( impl Addable for $t {} )*};
+}
+addable!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+impl<T: SetElement + Ord> Addable for std::collections::BTreeSet<T> {}
+impl<T: SetElement + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default> Addable
+    for std::collections::HashSet<T, S>
+{
+}
+
+/// A number type: the targets of [`Update::increment`] and [`Update::decrement`].
+pub trait Numeric: Attribute {}
+
+macro_rules! numeric {
+    ($($t:ty),*) => {$( impl Numeric for $t {} )*};
+}
+numeric!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+impl<E> Default for Update<E> {
+    fn default() -> Self {
+        Update {
+            set: Vec::new(),
+            remove: Vec::new(),
+            add: Vec::new(),
+            delete: Vec::new(),
+            condition: None,
+        }
+    }
+}
+
+impl<E> Update<E> {
+    /// An update that changes nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `SET attribute = value`.
+    pub fn set<T: Attribute>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
+        self.set
+            .push((attr.name, SetValue::Value(value_of(&value.into()))));
+        self
+    }
+
+    /// `SET attribute = if_not_exists(attribute, value)`.
+    pub fn set_if_not_exists<T: Attribute>(
+        mut self,
+        attr: Attr<E, T>,
+        value: impl Into<T>,
+    ) -> Self {
+        self.set
+            .push((attr.name, SetValue::IfNotExists(value_of(&value.into()))));
+        self
+    }
+
+    /// `SET attribute = attribute + amount`: the attribute must exist.
+    pub fn increment<T: Numeric>(mut self, attr: Attr<E, T>, amount: impl Into<T>) -> Self {
+        self.set
+            .push((attr.name, SetValue::Plus(value_of(&amount.into()))));
+        self
+    }
+
+    /// `SET attribute = attribute - amount`: the attribute must exist.
+    pub fn decrement<T: Numeric>(mut self, attr: Attr<E, T>, amount: impl Into<T>) -> Self {
+        self.set
+            .push((attr.name, SetValue::Minus(value_of(&amount.into()))));
+        self
+    }
+
+    /// `REMOVE attribute`: only for optional fields, so the item still reads back.
+    pub fn remove<T: Attribute>(mut self, attr: Attr<E, Option<T>>) -> Self {
+        self.remove.push(attr.name);
+        self
+    }
+
+    /// `ADD attribute value`: adds to a number (starting from 0 when absent) or adds
+    /// elements to a set.
+    pub fn add<T: Addable>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
+        self.add.push((attr.name, value_of(&value.into())));
+        self
+    }
+
+    /// `DELETE attribute elements`: removes elements from a set.
+    pub fn delete<T: Addable + SetAttribute>(
+        mut self,
+        attr: Attr<E, T>,
+        elements: impl Into<T>,
+    ) -> Self {
+        self.delete.push((attr.name, value_of(&elements.into())));
+        self
+    }
+
+    /// Makes the update conditional; several requirements must all hold.
+    pub fn require(mut self, condition: Condition<E>) -> Self {
+        self.condition = Some(match self.condition.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+        self
+    }
+
+    /// The update's condition, if it has one.
+    pub fn condition(&self) -> Option<&Condition<E>> {
+        self.condition.as_ref()
+    }
+
+    /// Whether the update changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+            && self.remove.is_empty()
+            && self.add.is_empty()
+            && self.delete.is_empty()
+    }
+}
+
+/// A set type: the targets of [`Update::delete`].
+pub trait SetAttribute {}
+impl<T: SetElement + Ord> SetAttribute for std::collections::BTreeSet<T> {}
+impl<T: SetElement + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default> SetAttribute
+    for std::collections::HashSet<T, S>
+{
+}
+
+/// Expression text with its name and value placeholders, built from conditions,
+/// updates and key conditions. One `Expression` serves one request, so that its
+/// condition and update share placeholders without clashing.
+#[derive(Debug, Default, Clone)]
+pub struct Expression {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+    name_of: HashMap<&'static str, String>,
+}
+
+impl Expression {
+    /// The placeholder of an attribute name (`#n0`), the same each time for one name.
+    pub fn name(&mut self, attribute: &'static str) -> String {
+        if let Some(placeholder) = self.name_of.get(attribute) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(placeholder.clone(), attribute.to_owned());
+        self.name_of.insert(attribute, placeholder.clone());
+        placeholder
+    }
+
+    /// A new value placeholder (`:v0`) for `value`.
+    pub fn value(&mut self, value: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), value);
+        placeholder
+    }
+
+    fn checked_value(&mut self, attribute: &'static str, value: &Value) -> Result<String> {
+        match value {
+            Ok(value) => Ok(self.value(value.clone())),
+            Err(message) => Err(Error::InvalidExpression {
+                attribute,
+                message: message.clone(),
+            }),
+        }
+    }
+
+    /// The text of a condition.
+    pub fn condition<E>(&mut self, condition: &Condition<E>) -> Result<String> {
+        let mut out = String::new();
+        self.node(&condition.node, &mut out)?;
+        Ok(out)
+    }
+
+    fn node(&mut self, node: &Node, out: &mut String) -> Result<()> {
+        match node {
+            Node::Compare(attribute, op, value) => {
+                let name = self.name(attribute);
+                let value = self.checked_value(attribute, value)?;
+                write!(out, "{name} {op} {value}").expect("writing to a String");
+            }
+            Node::Between(attribute, low, high) => {
+                let name = self.name(attribute);
+                let low = self.checked_value(attribute, low)?;
+                let high = self.checked_value(attribute, high)?;
+                write!(out, "{name} BETWEEN {low} AND {high}").expect("writing to a String");
+            }
+            Node::Function(function, attribute, value) => {
+                let name = self.name(attribute);
+                let value = self.checked_value(attribute, value)?;
+                write!(out, "{function}({name}, {value})").expect("writing to a String");
+            }
+            Node::Exists(attribute, exists) => {
+                let name = self.name(attribute);
+                let function = if *exists {
+                    "attribute_exists"
+                } else {
+                    "attribute_not_exists"
+                };
+                write!(out, "{function}({name})").expect("writing to a String");
+            }
+            Node::And(a, b) | Node::Or(a, b) => {
+                let op = if matches!(node, Node::And(..)) {
+                    "AND"
+                } else {
+                    "OR"
+                };
+                out.push('(');
+                self.node(a, out)?;
+                write!(out, " {op} ").expect("writing to a String");
+                self.node(b, out)?;
+                out.push(')');
+            }
+            Node::Not(inner) => {
+                out.push_str("NOT (");
+                self.node(inner, out)?;
+                out.push(')');
+            }
+        }
+        Ok(())
+    }
+
+    /// The text of an update's changes (its condition is rendered separately, with
+    /// [`condition`](Self::condition)). An update that changes nothing is an error.
+    pub fn update<E>(&mut self, update: &Update<E>) -> Result<String> {
+        if update.is_empty() {
+            return Err(Error::InvalidExpression {
+                attribute: "",
+                message: "the update changes nothing".to_owned(),
+            });
+        }
+        let mut clauses = Vec::new();
+        if !update.set.is_empty() {
+            let mut parts = Vec::new();
+            for (attribute, value) in &update.set {
+                let name = self.name(attribute);
+                parts.push(match value {
+                    SetValue::Value(v) => format!("{name} = {}", self.checked_value(attribute, v)?),
+                    SetValue::IfNotExists(v) => {
+                        format!(
+                            "{name} = if_not_exists({name}, {})",
+                            self.checked_value(attribute, v)?
+                        )
+                    }
+                    SetValue::Plus(v) => {
+                        format!("{name} = {name} + {}", self.checked_value(attribute, v)?)
+                    }
+                    SetValue::Minus(v) => {
+                        format!("{name} = {name} - {}", self.checked_value(attribute, v)?)
+                    }
+                });
+            }
+            clauses.push(format!("SET {}", parts.join(", ")));
+        }
+        if !update.remove.is_empty() {
+            let names: Vec<_> = update.remove.iter().map(|a| self.name(a)).collect();
+            clauses.push(format!("REMOVE {}", names.join(", ")));
+        }
+        for (keyword, entries) in [("ADD", &update.add), ("DELETE", &update.delete)] {
+            if entries.is_empty() {
+                continue;
+            }
+            let mut parts = Vec::new();
+            for (attribute, value) in entries {
+                let name = self.name(attribute);
+                parts.push(format!("{name} {}", self.checked_value(attribute, value)?));
+            }
+            clauses.push(format!("{keyword} {}", parts.join(", ")));
+        }
+        Ok(clauses.join(" "))
+    }
+
+    /// The name placeholders, for `expression_attribute_names`.
+    pub fn names(&self) -> &HashMap<String, String> {
+        &self.names
+    }
+
+    /// The value placeholders, for `expression_attribute_values`.
+    pub fn values(&self) -> &HashMap<String, AttributeValue> {
+        &self.values
+    }
+
+    /// The name placeholders, or `None` when there are none (DynamoDB refuses an empty map).
+    pub fn names_if_any(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    /// The value placeholders, or `None` when there are none.
+    pub fn values_if_any(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Item;
+    const NAME: Attr<Item, String> = Attr::new("name");
+    const TYPE: Attr<Item, String> = Attr::new("type");
+    const AMOUNT: Attr<Item, u64> = Attr::new("amount");
+    const NOTE: Attr<Item, Option<String>> = Attr::new("note");
+    const RATIO: Attr<Item, f64> = Attr::new("ratio");
+
+    #[test]
+    fn reserved_words_and_user_data_are_placeholders() {
+        let condition = NAME
+            .eq("a :v0 #n0) OR (x")
+            .and(TYPE.eq("credit"))
+            .or(AMOUNT.between(1_u64, 10_u64).not());
+        let mut e = Expression::default();
+        let text = e.condition(&condition).unwrap();
+        assert_eq!(
+            text,
+            "((#n0 = :v0 AND #n1 = :v1) OR NOT (#n2 BETWEEN :v2 AND :v3))"
+        );
+        assert_eq!(e.names()["#n0"], "name");
+        assert_eq!(e.names()["#n1"], "type");
+        assert_eq!(
+            e.values()[":v0"],
+            AttributeValue::S("a :v0 #n0) OR (x".into())
+        );
+        assert_eq!(e.values()[":v3"], AttributeValue::N("10".into()));
+    }
+
+    #[test]
+    fn one_name_one_placeholder_across_condition_and_update() {
+        let update = Update::new()
+            .decrement(AMOUNT, 5_u64)
+            .require(AMOUNT.ge(5_u64));
+        let mut e = Expression::default();
+        assert_eq!(e.update(&update).unwrap(), "SET #n0 = #n0 - :v0");
+        assert_eq!(
+            e.condition(update.condition().unwrap()).unwrap(),
+            "#n0 >= :v1"
+        );
+        assert_eq!(e.names().len(), 1);
+    }
+
+    #[test]
+    fn functions_and_existence() {
+        let mut e = Expression::default();
+        let c = NAME
+            .begins_with("cl")
+            .and(NOTE.not_exists())
+            .and(NAME.contains("#"));
+        assert_eq!(
+            e.condition(&c).unwrap(),
+            "((begins_with(#n0, :v0) AND attribute_not_exists(#n1)) AND contains(#n0, :v1))"
+        );
+    }
+
+    #[test]
+    fn values_that_cannot_be_stored_are_errors_naming_the_attribute() {
+        let mut e = Expression::default();
+        let err = e.condition(&NOTE.eq(None)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidExpression {
+                    attribute: "note",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = e.update(&Update::new().set(RATIO, f64::NAN)).unwrap_err();
+        assert!(err.to_string().contains("ratio"), "{err}");
+        assert!(e.update(&Update::<Item>::new()).is_err(), "an empty update");
+    }
+
+    #[test]
+    fn update_clauses() {
+        let update = Update::new()
+            .set(NAME, "x")
+            .set_if_not_exists(TYPE, "credit")
+            .increment(AMOUNT, 2_u64)
+            .remove(NOTE);
+        let mut e = Expression::default();
+        assert_eq!(
+            e.update(&update).unwrap(),
+            "SET #n0 = :v0, #n1 = if_not_exists(#n1, :v1), #n2 = #n2 + :v2 REMOVE #n3"
+        );
+    }
+}

@@ -1,0 +1,113 @@
+//! Entities: Rust types stored as DynamoDB items. `#[derive(Entity)]` implements
+//! [`Entity`]; this module holds the trait and what the generated code calls.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::attribute::ValueError;
+use crate::error::{Error, Result};
+use crate::key::{Key, KeyTemplate};
+
+/// A DynamoDB item: attribute names and values.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// A Rust type stored as items of one shape in a table, with keys made from templates.
+///
+/// Implemented by `#[derive(Entity)]`; see the crate documentation for an example.
+pub trait Entity: Sized {
+    /// The type's name, for error messages.
+    const NAME: &'static str;
+    /// The partition key's template, such as `ACCOUNT#{id}` for `PK`.
+    const PK: KeyTemplate;
+    /// The sort key's template, such as `ACCOUNT` for `SK`, when the table has a sort key.
+    const SK: Option<KeyTemplate>;
+
+    /// The item's primary key.
+    fn key(&self) -> Key<Self>;
+
+    /// The whole item: its key attributes, its index key attributes and its fields.
+    /// `None` and empty-set fields are absent.
+    fn to_item(&self) -> Result<Item>;
+
+    /// Reads an item back. An error names the entity, the attribute and what was found.
+    fn from_item(item: &Item) -> Result<Self>;
+
+    /// Whether an item is of this entity, by its key attributes: how items of several
+    /// entity types in one partition are told apart.
+    fn matches(item: &Item) -> bool {
+        let fits = |template: &KeyTemplate| match item.get(template.attribute()) {
+            Some(AttributeValue::S(key)) => template.matches(key),
+            _ => false,
+        };
+        fits(&Self::PK) && Self::SK.as_ref().is_none_or(fits)
+    }
+}
+
+/// Reads field `attribute` of entity `entity` from an item: what the derive's
+/// `from_item` calls for each stored field.
+pub fn decode_field<T>(
+    entity: &'static str,
+    attribute: &'static str,
+    item: &Item,
+    decode: impl FnOnce(&AttributeValue) -> std::result::Result<T, ValueError>,
+    absent: impl FnOnce() -> std::result::Result<T, ValueError>,
+) -> Result<T> {
+    match item.get(attribute) {
+        Some(value) => decode(value),
+        None => absent(),
+    }
+    .map_err(|ValueError(message)| Error::Decode {
+        entity,
+        attribute,
+        message,
+    })
+}
+
+/// Reads the placeholder values of a key attribute back: what the derive's
+/// `from_item` calls for `key_only` fields.
+pub fn key_values<'i>(
+    entity: &'static str,
+    template: &KeyTemplate,
+    item: &'i Item,
+) -> Result<Vec<&'i str>> {
+    let decode_error = |message: String| Error::Decode {
+        entity,
+        attribute: template.attribute(),
+        message,
+    };
+    match item.get(template.attribute()) {
+        Some(AttributeValue::S(key)) => template.parse(key).ok_or_else(|| {
+            decode_error(format!(
+                "the key {key:?} does not fit the template {template}"
+            ))
+        }),
+        Some(other) => Err(decode_error(format!(
+            "expected a string key, found {}",
+            crate::attribute::describe(other)
+        ))),
+        None => Err(decode_error("the key attribute is missing".to_owned())),
+    }
+}
+
+/// Adds a field's value to an item under construction, unless the value is to be
+/// absent: what the derive's `to_item` calls for each stored field.
+pub fn encode_field(
+    entity: &'static str,
+    attribute: &'static str,
+    item: &mut Item,
+    value: std::result::Result<Option<AttributeValue>, ValueError>,
+) -> Result<()> {
+    match value {
+        Ok(Some(value)) => {
+            item.insert(attribute.to_owned(), value);
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(ValueError(message)) => Err(Error::Encode {
+            entity,
+            attribute,
+            message,
+        }),
+    }
+}

@@ -1,0 +1,530 @@
+//! Key templates such as `ACCOUNT#{id}`, the keys they make, and the partitions that
+//! queries read.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::attribute::ValueError;
+use crate::error::{Error, Result};
+
+/// A key that cannot be made: a placeholder value contains its template's delimiter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid key for template {template}: field `{field}`: {reason}")]
+pub struct KeyError {
+    /// The template, such as `ACCOUNT#{id}`.
+    pub template: String,
+    /// The placeholder's field.
+    pub field: String,
+    /// What is wrong with its value.
+    pub reason: String,
+}
+use crate::timestamp::Timestamp;
+
+/// One piece of a key template: literal text or a field placeholder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    /// Text written as it is.
+    Literal(&'static str),
+    /// The value of the named field.
+    Field(&'static str),
+}
+
+/// A key template: the attribute it fills and the text it is made of, such as
+/// `ACCOUNT#{id}` for attribute `PK`.
+///
+/// A field value may not contain its delimiter — the first character of the literal
+/// after its placeholder, or, for a placeholder that ends the template, the last
+/// character of the literal before it — so that every key reads back unambiguously
+/// and a partition prefix never matches another entity's keys.
+///
+/// ```
+/// use dynaschema::key::{KeyTemplate, Segment};
+///
+/// const SK: KeyTemplate = KeyTemplate::new("SK", &[Segment::Literal("OPERATION#"), Segment::Field("created_at")]);
+/// assert_eq!(SK.render(&[&"2026-11-24T21:16:54.000000Z"]).unwrap(), "OPERATION#2026-11-24T21:16:54.000000Z");
+/// assert_eq!(SK.parse("OPERATION#x"), Some(vec!["x"]));
+/// assert_eq!(SK.parse("ACCOUNT"), None);
+/// assert!(SK.render(&[&"a#b"]).is_err(), "`#` is the delimiter");
+/// assert_eq!(SK.prefix(), "OPERATION#");
+/// assert_eq!(SK.to_string(), "OPERATION#{created_at}");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTemplate {
+    attribute: &'static str,
+    segments: &'static [Segment],
+}
+
+impl KeyTemplate {
+    /// A template for `attribute`. Adjacent placeholders would be ambiguous; the derive
+    /// never makes them.
+    pub const fn new(attribute: &'static str, segments: &'static [Segment]) -> Self {
+        KeyTemplate {
+            attribute,
+            segments,
+        }
+    }
+
+    /// The attribute the template fills, such as `PK`.
+    pub fn attribute(&self) -> &'static str {
+        self.attribute
+    }
+
+    /// The template's pieces.
+    pub fn segments(&self) -> &'static [Segment] {
+        self.segments
+    }
+
+    /// Whether the template has no placeholder (like `ACCOUNT`).
+    pub fn is_constant(&self) -> bool {
+        self.segments
+            .iter()
+            .all(|s| matches!(s, Segment::Literal(_)))
+    }
+
+    /// The literal text before the first placeholder: what every key of the template
+    /// begins with.
+    pub fn prefix(&self) -> &'static str {
+        match self.segments.first() {
+            Some(Segment::Literal(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The character a value of the `index`-th segment may not contain, if any.
+    fn delimiter(&self, index: usize) -> Option<char> {
+        let after = match self.segments.get(index + 1) {
+            Some(Segment::Literal(text)) => text.chars().next(),
+            _ => None,
+        };
+        let before = || match index.checked_sub(1).and_then(|i| self.segments.get(i)) {
+            Some(Segment::Literal(text)) => text.chars().last(),
+            _ => None,
+        };
+        after.or_else(before)
+    }
+
+    /// Writes the key: `values` holds one value per placeholder, in order. A value that
+    /// contains its delimiter is a [`KeyError`].
+    pub fn render(&self, values: &[&dyn KeyPart]) -> std::result::Result<String, KeyError> {
+        let mut out = String::with_capacity(32);
+        let mut values = values.iter();
+        for (index, segment) in self.segments.iter().enumerate() {
+            match segment {
+                Segment::Literal(text) => out.push_str(text),
+                Segment::Field(field) => {
+                    let value = values
+                        .next()
+                        .ok_or_else(|| self.invalid(field, "no value was given"))?;
+                    let start = out.len();
+                    value.write_key(&mut out);
+                    if let Some(delimiter) = self.delimiter(index) {
+                        if out[start..].contains(delimiter) {
+                            let value = out[start..].to_owned();
+                            return Err(self.invalid(
+                                field,
+                                &format!("the value {value:?} contains `{delimiter}`, the template's delimiter"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn invalid(&self, field: &str, reason: &str) -> KeyError {
+        KeyError {
+            template: self.to_string(),
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// The placeholder values of a key made by this template, or `None` when the key
+    /// does not fit the template.
+    pub fn parse<'k>(&self, key: &'k str) -> Option<Vec<&'k str>> {
+        let mut values = Vec::new();
+        let mut rest = key;
+        let mut segments = self.segments.iter().peekable();
+        while let Some(segment) = segments.next() {
+            match segment {
+                Segment::Literal(text) => rest = rest.strip_prefix(text)?,
+                Segment::Field(_) => {
+                    let end = match segments.peek() {
+                        Some(Segment::Literal(next)) => rest.find(next)?,
+                        _ => rest.len(),
+                    };
+                    values.push(&rest[..end]);
+                    rest = &rest[end..];
+                }
+            }
+        }
+        rest.is_empty().then_some(values)
+    }
+
+    /// Whether `key` fits the template.
+    pub fn matches(&self, key: &str) -> bool {
+        self.parse(key).is_some()
+    }
+}
+
+impl fmt::Display for KeyTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for segment in self.segments {
+            match segment {
+                Segment::Literal(text) => f.write_str(text)?,
+                Segment::Field(field) => write!(f, "{{{field}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A type whose values can be part of a key: written into the key's text and parsed
+/// back out of it.
+///
+/// ```
+/// use dynaschema::KeyPart;
+///
+/// let mut key = String::new();
+/// 123_u64.write_key(&mut key);
+/// assert_eq!(key, "123");
+/// assert_eq!(u64::parse_key("123")?, 123);
+/// # Ok::<(), dynaschema::attribute::ValueError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a key",
+    label = "a key field must be an integer, `String`, `char` or `Timestamp`",
+    note = "keys are text: implement `dynaschema::KeyPart` for a type that writes itself as text and parses back"
+)]
+pub trait KeyPart {
+    /// Appends the value's text to a key.
+    fn write_key(&self, out: &mut String);
+
+    /// Reads a value back from its text in a key.
+    fn parse_key(text: &str) -> std::result::Result<Self, ValueError>
+    where
+        Self: Sized;
+}
+
+macro_rules! display_key_part {
+    ($($t:ty),*) => {$(
+        impl KeyPart for $t {
+            fn write_key(&self, out: &mut String) {
+                use std::fmt::Write;
+                write!(out, "{self}").expect("writing to a String cannot fail");
+            }
+
+            fn parse_key(text: &str) -> std::result::Result<Self, ValueError> {
+                text.parse().map_err(|_| {
+                    ValueError(format!("expected {} in the key, found {text:?}", stringify!($t)))
+                })
+            }
+        }
+    )*};
+}
+
+display_key_part!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, char, Timestamp);
+
+impl KeyPart for String {
+    fn write_key(&self, out: &mut String) {
+        out.push_str(self);
+    }
+
+    fn parse_key(text: &str) -> std::result::Result<Self, ValueError> {
+        Ok(text.to_owned())
+    }
+}
+
+impl KeyPart for str {
+    fn write_key(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl<T: KeyPart + ?Sized> KeyPart for &T {
+    fn write_key(&self, out: &mut String) {
+        (**self).write_key(out);
+    }
+
+    fn parse_key(_: &str) -> std::result::Result<Self, ValueError>
+    where
+        Self: Sized,
+    {
+        Err(ValueError(
+            "a borrowed key part cannot be parsed".to_owned(),
+        ))
+    }
+}
+
+/// The primary key of one item of entity `E`: its partition key and, when the table
+/// has one, its sort key, each with its attribute name.
+///
+/// A key whose making failed (a value containing its template's delimiter) carries the
+/// error, and every operation given it returns that error before sending anything.
+pub struct Key<E> {
+    parts: std::result::Result<KeyParts, KeyError>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KeyParts {
+    pk: (&'static str, String),
+    sk: Option<(&'static str, String)>,
+}
+
+impl<E> Key<E> {
+    /// A key from its templates and placeholder values, as the derive's key builders
+    /// make them.
+    pub fn render(
+        pk: &KeyTemplate,
+        pk_values: &[&dyn KeyPart],
+        sk: Option<(&KeyTemplate, &[&dyn KeyPart])>,
+    ) -> Self {
+        let parts = (|| {
+            Ok(KeyParts {
+                pk: (pk.attribute(), pk.render(pk_values)?),
+                sk: match sk {
+                    Some((template, values)) => {
+                        Some((template.attribute(), template.render(values)?))
+                    }
+                    None => None,
+                },
+            })
+        })();
+        Key {
+            parts,
+            _entity: PhantomData,
+        }
+    }
+
+    /// The key's attributes as a DynamoDB key map, or the error its making met.
+    pub fn to_item(&self) -> Result<HashMap<String, AttributeValue>> {
+        let parts = self.parts()?;
+        let mut item = HashMap::with_capacity(2);
+        item.insert(parts.pk.0.to_owned(), AttributeValue::S(parts.pk.1.clone()));
+        if let Some((name, value)) = &parts.sk {
+            item.insert((*name).to_owned(), AttributeValue::S(value.clone()));
+        }
+        Ok(item)
+    }
+
+    fn parts(&self) -> Result<&KeyParts> {
+        self.parts
+            .as_ref()
+            .map_err(|err| Error::InvalidKey(err.clone()))
+    }
+
+    /// The partition key's attribute name and value.
+    pub fn partition_key(&self) -> Result<(&'static str, &str)> {
+        let parts = self.parts()?;
+        Ok((parts.pk.0, &parts.pk.1))
+    }
+
+    /// The sort key's attribute name and value, if the key has one.
+    pub fn sort_key(&self) -> Result<Option<(&'static str, &str)>> {
+        Ok(self
+            .parts()?
+            .sk
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_str())))
+    }
+}
+
+impl<E> Clone for Key<E> {
+    fn clone(&self) -> Self {
+        Key {
+            parts: self.parts.clone(),
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> PartialEq for Key<E> {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.parts, &other.parts) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl<E> fmt::Debug for Key<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({self})")
+    }
+}
+
+/// `PK=ACCOUNT#123, SK=ACCOUNT`, as error messages show a key.
+impl<E> fmt::Display for Key<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.parts {
+            Ok(parts) => {
+                write!(f, "{}={}", parts.pk.0, parts.pk.1)?;
+                if let Some((name, value)) = &parts.sk {
+                    write!(f, ", {name}={value}")?;
+                }
+                Ok(())
+            }
+            Err(err) => write!(f, "<invalid key: {err}>"),
+        }
+    }
+}
+
+/// Which sort keys of a partition a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKeyMatch {
+    /// Every item of the partition.
+    Any,
+    /// The items whose sort key is exactly this (an entity with a constant sort key).
+    Equals(&'static str, String),
+    /// The items whose sort key begins with this: one entity type's items.
+    BeginsWith(&'static str, String),
+}
+
+/// A partition key plus which of its sort keys belong to entity `E`: what
+/// `Operation::partition(account_id)` returns, for queries.
+pub struct Partition<E> {
+    pk: std::result::Result<(&'static str, String), KeyError>,
+    sort_key: SortKeyMatch,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Partition<E> {
+    /// The partition of `pk`'s template and values, narrowed to the keys `sk` makes:
+    /// exactly its text when it is constant, else its literal prefix.
+    pub fn render(pk: &KeyTemplate, pk_values: &[&dyn KeyPart], sk: Option<&KeyTemplate>) -> Self {
+        let sort_key = match sk {
+            None => SortKeyMatch::Any,
+            Some(sk) if sk.is_constant() => {
+                SortKeyMatch::Equals(sk.attribute(), sk.prefix().to_owned())
+            }
+            Some(sk) if sk.prefix().is_empty() => SortKeyMatch::Any,
+            Some(sk) => SortKeyMatch::BeginsWith(sk.attribute(), sk.prefix().to_owned()),
+        };
+        Partition {
+            pk: pk.render(pk_values).map(|value| (pk.attribute(), value)),
+            sort_key,
+            _entity: PhantomData,
+        }
+    }
+
+    /// The partition key's attribute name and value, or the error its making met.
+    pub fn partition_key(&self) -> Result<(&'static str, &str)> {
+        match &self.pk {
+            Ok((name, value)) => Ok((name, value)),
+            Err(err) => Err(Error::InvalidKey(err.clone())),
+        }
+    }
+
+    /// Which sort keys belong to the entity.
+    pub fn sort_key(&self) -> &SortKeyMatch {
+        &self.sort_key
+    }
+
+    /// The whole partition, whatever entity its items are: for reading several entity
+    /// types in one query.
+    pub fn whole(mut self) -> Self {
+        self.sort_key = SortKeyMatch::Any;
+        self
+    }
+}
+
+impl<E> Clone for Partition<E> {
+    fn clone(&self) -> Self {
+        Partition {
+            pk: self.pk.clone(),
+            sort_key: self.sort_key.clone(),
+            _entity: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for Partition<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Partition")
+            .field("pk", &self.pk)
+            .field("sort_key", &self.sort_key)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PK: KeyTemplate =
+        KeyTemplate::new("PK", &[Segment::Literal("ACCOUNT#"), Segment::Field("id")]);
+    const TWO: KeyTemplate = KeyTemplate::new(
+        "SK",
+        &[
+            Segment::Literal("ORG#"),
+            Segment::Field("org"),
+            Segment::Literal("#USER#"),
+            Segment::Field("user"),
+        ],
+    );
+    const BARE: KeyTemplate = KeyTemplate::new("email", &[Segment::Field("email")]);
+
+    #[test]
+    fn renders_and_parses_back() {
+        assert_eq!(PK.render(&[&123_u64]).unwrap(), "ACCOUNT#123");
+        assert_eq!(PK.parse("ACCOUNT#123"), Some(vec!["123"]));
+        assert_eq!(TWO.render(&[&"acme", &7_u32]).unwrap(), "ORG#acme#USER#7");
+        assert_eq!(TWO.parse("ORG#acme#USER#7"), Some(vec!["acme", "7"]));
+        assert_eq!(
+            BARE.render(&[&"a#b:c@d"]).unwrap(),
+            "a#b:c@d",
+            "no literal, no delimiter"
+        );
+        assert_eq!(
+            u64::parse_key(PK.parse("ACCOUNT#123").unwrap()[0]).unwrap(),
+            123
+        );
+    }
+
+    #[test]
+    fn a_value_containing_its_delimiter_is_refused() {
+        let err = TWO.render(&[&"a#b", &1_u32]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid key for template ORG#{org}#USER#{user}: field `org`: the value \"a#b\" contains `#`, the template's delimiter"
+        );
+        assert!(
+            TWO.render(&[&"a", &"1#2"]).is_err(),
+            "the last placeholder's delimiter is the one before it"
+        );
+        assert!(PK.render(&[&"12#3"]).is_err());
+    }
+
+    #[test]
+    fn keys_of_other_templates_do_not_match() {
+        assert!(!PK.matches("ACCOUNTS#1"));
+        assert!(!PK.matches("OPERATION#1"));
+        assert!(!TWO.matches("ORG#acme"));
+        assert!(!TWO.matches("ORG#acme#USER"));
+        const ACCOUNT: KeyTemplate = KeyTemplate::new("SK", &[Segment::Literal("ACCOUNT")]);
+        assert!(ACCOUNT.matches("ACCOUNT") && !ACCOUNT.matches("ACCOUNT#1"));
+        assert!(ACCOUNT.is_constant() && !PK.is_constant());
+    }
+
+    #[test]
+    fn keys_and_partitions_carry_their_errors() {
+        struct E;
+        let key = Key::<E>::render(&PK, &[&"bad#id"], None);
+        assert!(matches!(key.to_item(), Err(Error::InvalidKey(_))));
+        let key = Key::<E>::render(&PK, &[&5_u8], Some((&TWO, &[&"o", &1_u8])));
+        assert_eq!(key.to_string(), "PK=ACCOUNT#5, SK=ORG#o#USER#1");
+        assert_eq!(key.to_item().unwrap().len(), 2);
+        let partition = Partition::<E>::render(&PK, &[&5_u8], Some(&TWO));
+        assert_eq!(partition.partition_key().unwrap(), ("PK", "ACCOUNT#5"));
+        assert_eq!(
+            partition.sort_key(),
+            &SortKeyMatch::BeginsWith("SK", "ORG#".into())
+        );
+        assert_eq!(partition.whole().sort_key(), &SortKeyMatch::Any);
+    }
+}
