@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+pub use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::ValueError;
 use crate::error::{Error, Result};
@@ -17,11 +17,11 @@ pub type Item = HashMap<String, AttributeValue>;
 /// Implemented by `#[derive(Entity)]`; see the crate documentation for an example.
 pub trait Entity: Sized {
     /// The type's name, for error messages.
-    const NAME: &'static str;
+    const ENTITY_NAME: &'static str;
     /// The partition key's template, such as `ACCOUNT#{id}` for `PK`.
-    const PK: KeyTemplate;
+    const PK_TEMPLATE: KeyTemplate;
     /// The sort key's template, such as `ACCOUNT` for `SK`, when the table has a sort key.
-    const SK: Option<KeyTemplate>;
+    const SK_TEMPLATE: Option<KeyTemplate>;
 
     /// The item's primary key.
     fn key(&self) -> Key<Self>;
@@ -40,7 +40,7 @@ pub trait Entity: Sized {
             Some(AttributeValue::S(key)) => template.matches(key),
             _ => false,
         };
-        fits(&Self::PK) && Self::SK.as_ref().is_none_or(fits)
+        fits(&Self::PK_TEMPLATE) && Self::SK_TEMPLATE.as_ref().is_none_or(fits)
     }
 }
 
@@ -87,6 +87,20 @@ pub fn key_values<'i>(
             crate::attribute::describe(other)
         ))),
         None => Err(decode_error("the key attribute is missing".to_owned())),
+    }
+}
+
+/// The error of a `key_only` field whose text in the key does not parse.
+pub fn key_field_error(
+    entity: &'static str,
+    template: &KeyTemplate,
+    field: &str,
+    err: ValueError,
+) -> Error {
+    Error::Decode {
+        entity,
+        attribute: template.attribute(),
+        message: format!("field `{field}`: {}", err.0),
     }
 }
 

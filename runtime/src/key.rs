@@ -302,6 +302,17 @@ impl<E> Key<E> {
     }
 
     /// The key's attributes as a DynamoDB key map, or the error its making met.
+    pub fn into_item(self) -> Result<HashMap<String, AttributeValue>> {
+        let parts = self.parts.map_err(Error::InvalidKey)?;
+        let mut item = HashMap::with_capacity(2);
+        item.insert(parts.pk.0.to_owned(), AttributeValue::S(parts.pk.1));
+        if let Some((name, value)) = parts.sk {
+            item.insert(name.to_owned(), AttributeValue::S(value));
+        }
+        Ok(item)
+    }
+
+    /// The key's attributes as a DynamoDB key map, or the error its making met.
     pub fn to_item(&self) -> Result<HashMap<String, AttributeValue>> {
         let parts = self.parts()?;
         let mut item = HashMap::with_capacity(2);

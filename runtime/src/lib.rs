@@ -30,6 +30,7 @@ pub mod timestamp;
 
 pub use attribute::{Attribute, Bytes};
 pub use client::{ClientConfig, Connection};
+pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};
 pub use item::{Entity, Item};

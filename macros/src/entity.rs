@@ -1,0 +1,372 @@
+//! Code generation for `#[derive(Entity)]`, from the checked model.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident};
+
+use crate::internals::ctxt::Ctxt;
+use crate::internals::model::{plain_field, Container, Field, Storage, Template};
+use crate::internals::template::{self, Piece};
+
+/// Expands the derive, or returns every error found in the input.
+pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::default();
+    let container = Container::from_ast(&cx, input);
+    cx.check()?;
+    let container = container.expect("a model without errors exists");
+    Ok(generate(&container))
+}
+
+fn generate(c: &Container) -> TokenStream {
+    let ident = c.ident;
+    let entity_name = ident.to_string();
+    let pk_template = template_const(&c.pk);
+    let sk_template = match &c.sk {
+        Some(sk) => {
+            let sk = template_const(sk);
+            quote!(::core::option::Option::Some(#sk))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    let key_builder = key_builder(c);
+    let partition_builder = partition_builder(c);
+    let handles = c
+        .fields
+        .iter()
+        .filter(|f| f.is_stored())
+        .map(|f| handle(ident, f));
+    let to_item = to_item(c);
+    let from_item = from_item(c);
+
+    let pk_values = values_from_self(c, &c.pk);
+    let key_sk = match &c.sk {
+        Some(sk) => {
+            let values = values_from_self(c, sk);
+            quote!(::core::option::Option::Some((&__SK, &[#(#values),*])))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, clippy::all)]
+        const _: () = {
+            const __PK: ::dynaschema::key::KeyTemplate = #pk_template;
+            const __SK_OPTION: ::core::option::Option<::dynaschema::key::KeyTemplate> = #sk_template;
+            #[allow(dead_code)]
+            const __SK: ::dynaschema::key::KeyTemplate = match __SK_OPTION {
+                ::core::option::Option::Some(template) => template,
+                ::core::option::Option::None => __PK,
+            };
+
+            impl ::dynaschema::Entity for #ident {
+                const ENTITY_NAME: &'static str = #entity_name;
+                const PK_TEMPLATE: ::dynaschema::key::KeyTemplate = __PK;
+                const SK_TEMPLATE: ::core::option::Option<::dynaschema::key::KeyTemplate> = __SK_OPTION;
+
+                fn key(&self) -> ::dynaschema::Key<Self> {
+                    ::dynaschema::Key::render(&__PK, &[#(#pk_values),*], #key_sk)
+                }
+
+                #to_item
+
+                #from_item
+            }
+
+            impl #ident {
+                #key_builder
+
+                #partition_builder
+
+                #(#handles)*
+            }
+        };
+    }
+}
+
+/// `KeyTemplate::new("PK", &[Segment::Literal("ACCOUNT#"), Segment::Field("id")])`.
+fn template_const(template: &Template) -> TokenStream {
+    let attribute = &template.attribute;
+    let segments = template.pieces.iter().map(|piece| match piece {
+        Piece::Literal(text) => quote!(::dynaschema::key::Segment::Literal(#text)),
+        Piece::Field(field) => quote!(::dynaschema::key::Segment::Field(#field)),
+    });
+    quote!(::dynaschema::key::KeyTemplate::new(#attribute, &[#(#segments),*]))
+}
+
+fn field<'c>(c: &'c Container, name: &str) -> &'c Field<'c> {
+    c.fields
+        .iter()
+        .find(|f| f.ident == name)
+        .expect("the model checked that placeholders name fields")
+}
+
+/// `&self.id, &self.created_at`: a template's placeholder values from an entity.
+fn values_from_self(c: &Container, template: &Template) -> Vec<TokenStream> {
+    template::fields(&template.pieces)
+        .map(|name| {
+            let f = field(c, name);
+            let (ident, ty) = (f.ident, f.ty);
+            // The span of the type puts a "cannot be part of a key" error on the field.
+            quote_spanned!(ty.span()=> &self.#ident)
+        })
+        .collect()
+}
+
+/// The parameters of a builder taking `names`: each field with its own type, a `String`
+/// field as `&str`.
+fn parameters(c: &Container, names: &[&str]) -> Vec<TokenStream> {
+    names
+        .iter()
+        .map(|name| {
+            let f = field(c, name);
+            let (ident, ty) = (f.ident, f.ty);
+            if is_string(ty) {
+                quote!(#ident: &str)
+            } else {
+                quote!(#ident: #ty)
+            }
+        })
+        .collect()
+}
+
+fn is_string(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("String"))
+}
+
+/// `&id`: a builder's argument as a placeholder value.
+fn argument(c: &Container, name: &str) -> TokenStream {
+    let f = field(c, name);
+    let (ident, ty) = (f.ident, f.ty);
+    quote_spanned!(ty.span()=> &#ident)
+}
+
+/// The distinct placeholder fields of some templates, in order of first use.
+fn distinct_fields<'t>(templates: impl Iterator<Item = &'t Template>) -> Vec<&'t str> {
+    let mut names = Vec::new();
+    for template in templates {
+        for name in template::fields(&template.pieces) {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// `Account::key(id)`: the primary key from the fields its templates name.
+fn key_builder(c: &Container) -> TokenStream {
+    let names = distinct_fields(std::iter::once(&c.pk).chain(c.sk.iter()));
+    let params = parameters(c, &names);
+    let values = |template: &Template| -> Vec<TokenStream> {
+        template::fields(&template.pieces)
+            .map(|name| argument(c, name))
+            .collect()
+    };
+    let pk_values = values(&c.pk);
+    let sk = match &c.sk {
+        Some(sk) => {
+            let sk_values = values(sk);
+            quote!(::core::option::Option::Some((&__SK, &[#(#sk_values),*])))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let doc = format!(
+        "The primary key of the {} whose key fields are these: {}.",
+        c.ident,
+        describe_key(c)
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(clippy::too_many_arguments)]
+        pub fn key(#(#params),*) -> ::dynaschema::Key<Self> {
+            ::dynaschema::Key::render(&__PK, &[#(#pk_values),*], #sk)
+        }
+    }
+}
+
+fn describe_key(c: &Container) -> String {
+    let template = |t: &Template| {
+        t.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(text) => text.clone(),
+                Piece::Field(field) => format!("{{{field}}}"),
+            })
+            .collect::<String>()
+    };
+    match &c.sk {
+        Some(sk) => format!(
+            "{}=`{}`, {}=`{}`",
+            c.pk.attribute,
+            template(&c.pk),
+            sk.attribute,
+            template(sk)
+        ),
+        None => format!("{}=`{}`", c.pk.attribute, template(&c.pk)),
+    }
+}
+
+/// `Operation::partition(account_id)`: the partition key plus the entity's sort keys.
+fn partition_builder(c: &Container) -> TokenStream {
+    let names = distinct_fields(std::iter::once(&c.pk));
+    let params = parameters(c, &names);
+    let values = template::fields(&c.pk.pieces).map(|name| argument(c, name));
+    let sk = if c.sk.is_some() {
+        quote!(::core::option::Option::Some(&__SK))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let doc = format!(
+        "The partition {}=`...` narrowed to the sort keys of {}: for queries of its items.",
+        c.pk.attribute, c.ident
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(clippy::too_many_arguments)]
+        pub fn partition(#(#params),*) -> ::dynaschema::Partition<Self> {
+            ::dynaschema::Partition::render(&__PK, &[#(#values),*], #sk)
+        }
+    }
+}
+
+/// `pub const BALANCE: Attr<Account, i64> = Attr::new("balance");`
+fn handle(entity: &Ident, f: &Field) -> TokenStream {
+    let name = format_ident!(
+        "{}",
+        f.ident.to_string().trim_start_matches("r#").to_uppercase(),
+        span = f.ident.span()
+    );
+    let ty = f.ty;
+    let attribute = &f.attribute;
+    let doc = format!(
+        "The attribute `{attribute}` of field `{}`, for conditions and updates.",
+        f.ident
+    );
+    quote! {
+        #[doc = #doc]
+        pub const #name: ::dynaschema::Attr<#entity, #ty> = ::dynaschema::Attr::new(#attribute);
+    }
+}
+
+fn to_item(c: &Container) -> TokenStream {
+    let stored: Vec<_> = c.fields.iter().filter(|f| f.is_stored()).collect();
+    let fields = stored.iter().map(|f| {
+        let ident = f.ident;
+        let ty = f.ty;
+        let attribute = &f.attribute;
+        let value = match f.storage {
+            Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::to_serde_value(&self.#ident)),
+            _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::to_value(&self.#ident)),
+        };
+        quote! {
+            ::dynaschema::item::encode_field(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, &mut item, #value)?;
+        }
+    });
+    let computed: Vec<_> = c
+        .indexes
+        .iter()
+        .flat_map(|i| i.pk.iter().chain(i.sk.iter()))
+        .filter(|t| !t.attribute.is_empty())
+        .collect();
+    let computed_writes = computed.iter().map(|template| {
+        let attribute = &template.attribute;
+        let template_const = template_const(template);
+        let values = values_from_self(c, template);
+        quote! {
+            {
+                const TEMPLATE: ::dynaschema::key::KeyTemplate = #template_const;
+                item.insert(
+                    ::std::string::String::from(#attribute),
+                    ::dynaschema::item::AttributeValue::S(TEMPLATE.render(&[#(#values),*])?),
+                );
+            }
+        }
+    });
+    let capacity = stored.len() + computed.len();
+    quote! {
+        fn to_item(&self) -> ::dynaschema::Result<::dynaschema::Item> {
+            let mut item = <Self as ::dynaschema::Entity>::key(self).into_item()?;
+            item.reserve(#capacity);
+            #(#fields)*
+            #(#computed_writes)*
+            ::core::result::Result::Ok(item)
+        }
+    }
+}
+
+fn from_item(c: &Container) -> TokenStream {
+    // Key values are parsed once per key attribute that holds key_only fields.
+    let key_only_in = |template: &Template| {
+        template::fields(&template.pieces)
+            .any(|name| matches!(field(c, name).storage, Storage::KeyOnly))
+    };
+    let mut parses = Vec::new();
+    let pk_parsed = key_only_in(&c.pk);
+    if pk_parsed {
+        parses.push(quote! {
+            let __pk_values = ::dynaschema::item::key_values(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__PK, item)?;
+        });
+    }
+    let sk_parsed = c.sk.as_ref().is_some_and(key_only_in);
+    if sk_parsed {
+        parses.push(quote! {
+            let __sk_values = ::dynaschema::item::key_values(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__SK, item)?;
+        });
+    }
+
+    let inits = c.fields.iter().map(|f| {
+        let ident = f.ident;
+        let ty = f.ty;
+        let value = match &f.storage {
+            Storage::KeyOnly => {
+                let name = f.ident.to_string();
+                let (template, values, position) = match template::fields(&c.pk.pieces).position(|n| n == name) {
+                    Some(position) => (quote!(__PK), quote!(__pk_values), position),
+                    None => {
+                        let sk = c.sk.as_ref().expect("the model checked key_only fields are in a key");
+                        let position = template::fields(&sk.pieces).position(|n| n == name).expect("checked");
+                        (quote!(__SK), quote!(__sk_values), position)
+                    }
+                };
+                quote_spanned! {ty.span()=>
+                    <#ty as ::dynaschema::KeyPart>::parse_key(#values[#position]).map_err(|err| {
+                        ::dynaschema::item::key_field_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#template, #name, err)
+                    })?
+                }
+            }
+            Storage::Attribute { serde } => {
+                let attribute = &f.attribute;
+                let (decode, absent) = if *serde {
+                    (
+                        quote!(::dynaschema::attribute::from_serde_value::<#ty>),
+                        quote!(::dynaschema::attribute::from_absent_serde::<#ty>),
+                    )
+                } else {
+                    (
+                        quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_value),
+                        quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_absent),
+                    )
+                };
+                quote! {
+                    ::dynaschema::item::decode_field(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, item, #decode, #absent)?
+                }
+            }
+            Storage::Skip { default: Some(path) } => quote!(#path()),
+            Storage::Skip { default: None } => {
+                quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default())
+            }
+        };
+        quote!(#ident: #value)
+    });
+    quote! {
+        fn from_item(item: &::dynaschema::Item) -> ::dynaschema::Result<Self> {
+            #(#parses)*
+            ::core::result::Result::Ok(Self {
+                #(#inits),*
+            })
+        }
+    }
+}

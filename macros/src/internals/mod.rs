@@ -1,0 +1,6 @@
+//! The derive's input as a checked model: attribute parsing and validation, separate
+//! from code generation.
+
+pub mod ctxt;
+pub mod model;
+pub mod template;

@@ -1,0 +1,564 @@
+//! The entity as its `#[dynamo(...)]` attributes describe it: parsed and checked here,
+//! before any code is generated, with every error recorded at its span.
+
+use std::collections::HashMap;
+
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type};
+
+use super::ctxt::Ctxt;
+use super::template::{self, Piece};
+
+/// The options a struct takes, for error messages.
+const CONTAINER_OPTIONS: &str = "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`";
+const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`";
+const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`";
+
+/// A struct deriving `Entity`.
+pub struct Container<'a> {
+    pub ident: &'a Ident,
+    pub pk: Template,
+    pub sk: Option<Template>,
+    pub indexes: Vec<Index>,
+    pub fields: Vec<Field<'a>>,
+}
+
+/// A key template with the attribute it fills.
+pub struct Template {
+    pub attribute: String,
+    pub pieces: Vec<Piece>,
+}
+
+/// A global secondary index key written from the entity's fields.
+pub struct Index {
+    pub name: String,
+    pub pk: Option<Template>,
+    pub sk: Option<Template>,
+}
+
+/// A field and how it is stored.
+pub struct Field<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+    /// The attribute name: the field's name unless renamed.
+    pub attribute: String,
+    pub storage: Storage,
+}
+
+/// How a field is stored.
+pub enum Storage {
+    /// As an attribute, through `Attribute` or (with `serde`) serde_dynamo.
+    Attribute { serde: bool },
+    /// Only in the key: parsed back from it on read.
+    KeyOnly,
+    /// Not stored: `default` (or `Default::default`) on read.
+    Skip { default: Option<syn::ExprPath> },
+}
+
+impl Field<'_> {
+    pub fn is_stored(&self) -> bool {
+        matches!(self.storage, Storage::Attribute { .. })
+    }
+}
+
+/// Options as written, before they are checked against each other.
+#[derive(Default)]
+struct TemplateOption {
+    value: Option<LitStr>,
+    attribute: Option<LitStr>,
+}
+
+impl<'a> Container<'a> {
+    /// Reads the model, or `None` when it is too broken to generate from; the errors are
+    /// in `cx`.
+    pub fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> {
+        let fields = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(fields) => &fields.named,
+                _ => {
+                    cx.error_spanned_by(
+                        &input.ident,
+                        "#[derive(Entity)] needs a struct with named fields",
+                    );
+                    return None;
+                }
+            },
+            _ => {
+                cx.error_spanned_by(&input.ident, "#[derive(Entity)] supports structs only");
+                return None;
+            }
+        };
+        if !input.generics.params.is_empty() {
+            cx.error_spanned_by(
+                &input.generics,
+                "#[derive(Entity)] does not support generic structs",
+            );
+        }
+
+        let mut pk = TemplateOption::default();
+        let mut sk = TemplateOption::default();
+        let mut indexes = Vec::new();
+        for attr in input.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("pk") {
+                    set_once(cx, &meta, &mut pk.value)
+                } else if meta.path.is_ident("sk") {
+                    set_once(cx, &meta, &mut sk.value)
+                } else if meta.path.is_ident("pk_attr") {
+                    set_once(cx, &meta, &mut pk.attribute)
+                } else if meta.path.is_ident("sk_attr") {
+                    set_once(cx, &meta, &mut sk.attribute)
+                } else if meta.path.is_ident("index") {
+                    indexes.push(parse_index(cx, &meta)?);
+                    Ok(())
+                } else {
+                    unknown_option(cx, &meta, CONTAINER_OPTIONS)
+                }
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+
+        let fields: Vec<Field> = fields
+            .iter()
+            .filter_map(|field| Field::from_ast(cx, field))
+            .collect();
+
+        let Some(pk_value) = pk.value.as_ref() else {
+            cx.error_spanned_by(
+                &input.ident,
+                "an entity needs its partition key template: #[dynamo(pk = \"ACCOUNT#{id}\")]",
+            );
+            return None;
+        };
+        // A template that does not parse is reported; the rest is still checked, so that
+        // one expansion shows every mistake.
+        let pk = template_of(cx, pk_value, pk.attribute.as_ref(), "PK");
+        let sk_value = sk.value.as_ref();
+        let sk_template = sk_value.map(|value| template_of(cx, value, sk.attribute.as_ref(), "SK"));
+        if sk_value.is_none() {
+            if let Some(attribute) = &sk.attribute {
+                cx.error_spanned_by(attribute, "`sk_attr` needs an `sk` template");
+            }
+        }
+        let indexes = indexes
+            .into_iter()
+            .filter_map(|index| index.check(cx))
+            .collect();
+
+        let sk_complete = !matches!(sk_template, Some(None));
+        let container = Container {
+            ident: &input.ident,
+            pk: pk?,
+            sk: sk_template.flatten(),
+            indexes,
+            fields,
+        };
+        container.check_fields(cx, pk_value, sk_value.filter(|_| sk_complete), sk_complete);
+        sk_complete.then_some(container)
+    }
+
+    /// Checks placeholders against fields, key_only fields against templates, and
+    /// attribute names against each other.
+    fn check_fields(&self, cx: &Ctxt, pk_lit: &LitStr, sk_lit: Option<&LitStr>, sk_complete: bool) {
+        let by_name: HashMap<String, &Field> = self
+            .fields
+            .iter()
+            .map(|f| (f.ident.to_string(), f))
+            .collect();
+        let field_names = || {
+            self.fields
+                .iter()
+                .map(|f| format!("`{}`", f.ident))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+
+        // Placeholders name fields that exist and are stored or key_only.
+        let primary = [(&self.pk, Some(pk_lit))]
+            .into_iter()
+            .chain(self.sk.iter().map(|sk| (sk, sk_lit)));
+        for (template, lit) in primary {
+            let lit = lit.expect("primary key templates come from literals");
+            for name in template::fields(&template.pieces) {
+                match by_name.get(name) {
+                    None => cx.error_spanned_by(
+                        lit,
+                        format!("no field `{name}` in this struct for placeholder `{{{name}}}`; the fields are {}", field_names()),
+                    ),
+                    Some(field) if matches!(field.storage, Storage::Skip { .. }) => cx.error_spanned_by(
+                        field.ident,
+                        format!("field `{name}` is used in a key template and cannot be `skip`"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        for index in &self.indexes {
+            for template in index.pk.iter().chain(index.sk.iter()) {
+                for name in template::fields(&template.pieces) {
+                    match by_name.get(name) {
+                        Some(field)
+                            if field.is_stored() || matches!(field.storage, Storage::KeyOnly) => {}
+                        Some(field) => cx.error_spanned_by(
+                            field.ident,
+                            format!(
+                                "field `{name}` is used in index `{}` and cannot be `skip`",
+                                index.name
+                            ),
+                        ),
+                        None => cx.error_spanned_by(
+                            self.ident,
+                            format!(
+                                "index `{}` names no field `{name}`; the fields are {}",
+                                index.name,
+                                field_names()
+                            ),
+                        ),
+                    }
+                }
+            }
+        }
+
+        // A key_only field must be readable back from the primary key.
+        let in_primary_key = |name: &str| {
+            template::fields(&self.pk.pieces)
+                .chain(self.sk.iter().flat_map(|sk| template::fields(&sk.pieces)))
+                .any(|f| f == name)
+        };
+        for field in &self.fields {
+            if sk_complete
+                && matches!(field.storage, Storage::KeyOnly)
+                && !in_primary_key(&field.ident.to_string())
+            {
+                cx.error_spanned_by(
+                    field.ident,
+                    format!(
+                        "field `{}` is `key_only` but no pk or sk template has a `{{{}}}` placeholder to read it back from",
+                        field.ident, field.ident
+                    ),
+                );
+            }
+        }
+
+        // An index keyed on a plain field uses that field's attribute, so it must have one.
+        for index in &self.indexes {
+            for template in index.pk.iter().chain(index.sk.iter()) {
+                if let Some(field) = plain_field(template).and_then(|name| by_name.get(name)) {
+                    if template.attribute.is_empty() && !field.is_stored() {
+                        cx.error_spanned_by(
+                            field.ident,
+                            format!(
+                                "index `{}` is keyed on field `{}`, which is not stored as an attribute; \
+                                 write the key to an attribute of its own with pk_attr/sk_attr",
+                                index.name, field.ident
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+
+        // One attribute name, one meaning: the second use is the error.
+        let mut claims: Vec<(&str, String, proc_macro2::TokenStream)> = vec![(
+            &self.pk.attribute,
+            "the partition key".to_owned(),
+            pk_lit.to_token_stream(),
+        )];
+        if let (Some(sk), Some(lit)) = (&self.sk, sk_lit) {
+            claims.push((
+                &sk.attribute,
+                "the sort key".to_owned(),
+                lit.to_token_stream(),
+            ));
+        }
+        for index in &self.indexes {
+            for template in index.pk.iter().chain(index.sk.iter()) {
+                if !template.attribute.is_empty() {
+                    let what = format!("a key of index `{}`", index.name);
+                    claims.push((&template.attribute, what, self.ident.to_token_stream()));
+                }
+            }
+        }
+        for field in self.fields.iter().filter(|f| f.is_stored()) {
+            claims.push((
+                &field.attribute,
+                format!("field `{}`", field.ident),
+                field.ident.to_token_stream(),
+            ));
+        }
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        for (attribute, what, span) in &claims {
+            match seen.get(attribute) {
+                Some(first) => cx.error_spanned_by(
+                    span,
+                    format!(
+                        "attribute `{attribute}` of {what} is already {first}: rename one of them"
+                    ),
+                ),
+                None => {
+                    seen.insert(attribute, what);
+                }
+            }
+        }
+    }
+}
+
+/// The field of a template that is a single placeholder, like `{email}`.
+pub fn plain_field(template: &Template) -> Option<&str> {
+    match template.pieces.as_slice() {
+        [Piece::Field(field)] => Some(field),
+        _ => None,
+    }
+}
+
+/// Parses a template literal into a [`Template`] for `attribute` (or `default_attribute`).
+fn template_of(
+    cx: &Ctxt,
+    value: &LitStr,
+    attribute: Option<&LitStr>,
+    default_attribute: &str,
+) -> Option<Template> {
+    match template::parse(&value.value()) {
+        Ok(pieces) => Some(Template {
+            attribute: attribute.map_or_else(|| default_attribute.to_owned(), LitStr::value),
+            pieces,
+        }),
+        Err(message) => {
+            cx.error_spanned_by(value, format!("invalid key template: {message}"));
+            None
+        }
+    }
+}
+
+/// An `index(...)` option as written.
+struct IndexOption {
+    name: Option<LitStr>,
+    pk: TemplateOption,
+    sk: TemplateOption,
+    span: proc_macro2::Span,
+}
+
+fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexOption> {
+    let mut index = IndexOption {
+        name: None,
+        pk: TemplateOption::default(),
+        sk: TemplateOption::default(),
+        span: meta.path.span(),
+    };
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("name") {
+            set_once(cx, &inner, &mut index.name)
+        } else if inner.path.is_ident("pk") {
+            set_once(cx, &inner, &mut index.pk.value)
+        } else if inner.path.is_ident("sk") {
+            set_once(cx, &inner, &mut index.sk.value)
+        } else if inner.path.is_ident("pk_attr") {
+            set_once(cx, &inner, &mut index.pk.attribute)
+        } else if inner.path.is_ident("sk_attr") {
+            set_once(cx, &inner, &mut index.sk.attribute)
+        } else {
+            unknown_option(cx, &inner, INDEX_OPTIONS)
+        }
+    })?;
+    Ok(index)
+}
+
+impl IndexOption {
+    fn check(self, cx: &Ctxt) -> Option<Index> {
+        let Some(name) = self.name else {
+            cx.syn_error(syn::Error::new(
+                self.span,
+                "an index needs its name: index(name = \"GSI1\", pk = ...)",
+            ));
+            return None;
+        };
+        let key = |option: &TemplateOption, which: &str| -> Option<Option<Template>> {
+            let Some(value) = &option.value else {
+                if let Some(attribute) = &option.attribute {
+                    cx.error_spanned_by(
+                        attribute,
+                        format!("`{which}_attr` needs a `{which}` template"),
+                    );
+                }
+                return Some(None);
+            };
+            let pieces = match template::parse(&value.value()) {
+                Ok(pieces) => pieces,
+                Err(message) => {
+                    cx.error_spanned_by(value, format!("invalid key template: {message}"));
+                    return None;
+                }
+            };
+            let attribute = match (
+                &option.attribute,
+                matches!(pieces.as_slice(), [Piece::Field(_)]),
+            ) {
+                (Some(attribute), _) => attribute.value(),
+                // `{email}` keys the index on the field's own attribute.
+                (None, true) => String::new(),
+                (None, false) => {
+                    cx.error_spanned_by(
+                        value,
+                        format!(
+                            "a computed index key needs the attribute it is written to: {which}_attr = \"GSI1{}\"",
+                            which.to_uppercase()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            Some(Some(Template { attribute, pieces }))
+        };
+        let pk = key(&self.pk, "pk")?;
+        let sk = key(&self.sk, "sk")?;
+        if pk.is_none() {
+            cx.error_spanned_by(
+                &name,
+                "an index needs its partition key: pk = \"{field}\" or a template with pk_attr",
+            );
+            return None;
+        }
+        Some(Index {
+            name: name.value(),
+            pk,
+            sk,
+        })
+    }
+}
+
+impl<'a> Field<'a> {
+    fn from_ast(cx: &Ctxt, field: &'a syn::Field) -> Option<Field<'a>> {
+        let ident = field.ident.as_ref()?;
+        let mut rename: Option<LitStr> = None;
+        let mut key_only: Option<Ident> = None;
+        let mut skip: Option<Ident> = None;
+        let mut serde: Option<Ident> = None;
+        let mut default: Option<syn::ExprPath> = None;
+        for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
+            let parsed = attr.parse_nested_meta(|meta| {
+                let flag = |slot: &mut Option<Ident>| {
+                    if slot.is_some() {
+                        cx.error_spanned_by(&meta.path, "this option is given twice");
+                    }
+                    *slot = meta.path.get_ident().cloned();
+                    Ok(())
+                };
+                if meta.path.is_ident("rename") {
+                    set_once(cx, &meta, &mut rename)
+                } else if meta.path.is_ident("key_only") {
+                    flag(&mut key_only)
+                } else if meta.path.is_ident("skip") {
+                    flag(&mut skip)
+                } else if meta.path.is_ident("serde") {
+                    flag(&mut serde)
+                } else if meta.path.is_ident("default") {
+                    let path: LitStr = meta.value()?.parse()?;
+                    default = Some(path.parse()?);
+                    Ok(())
+                } else {
+                    unknown_option(cx, &meta, FIELD_OPTIONS)
+                }
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+
+        let storage = match (&key_only, &skip) {
+            (Some(k), Some(_)) => {
+                cx.error_spanned_by(k, "a field cannot be both `key_only` and `skip`");
+                Storage::KeyOnly
+            }
+            (Some(_), None) => Storage::KeyOnly,
+            (None, Some(_)) => Storage::Skip {
+                default: default.take(),
+            },
+            (None, None) => Storage::Attribute {
+                serde: serde.is_some(),
+            },
+        };
+        if let Some(default) = &default {
+            cx.error_spanned_by(
+                default,
+                "`default` goes with `skip`: it gives the value of a field that is not stored",
+            );
+        }
+        if !matches!(storage, Storage::Attribute { .. }) {
+            if let Some(rename) = &rename {
+                cx.error_spanned_by(
+                    rename,
+                    "`rename` names a stored attribute; this field is not stored as one",
+                );
+            }
+            if let Some(serde) = &serde {
+                cx.error_spanned_by(
+                    serde,
+                    "`serde` applies to stored attributes; this field is not stored as one",
+                );
+            }
+        }
+        let attribute = rename
+            .as_ref()
+            .map_or_else(|| ident.to_string(), LitStr::value);
+        if attribute.is_empty() {
+            cx.error_spanned_by(
+                rename.as_ref().unwrap_or(&LitStr::new("", ident.span())),
+                "an attribute name cannot be empty",
+            );
+        }
+        Some(Field {
+            ident,
+            ty: &field.ty,
+            attribute,
+            storage,
+        })
+    }
+}
+
+/// Stores a `key = "value"` option, reporting a second occurrence.
+fn set_once(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<LitStr>) -> syn::Result<()> {
+    let value: LitStr = meta.value()?.parse()?;
+    if slot.is_some() {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`{}` is given twice", path_name(&meta.path)),
+        );
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// Reports an unknown option and skips its value, so that parsing goes on to find
+/// further errors.
+fn unknown_option(cx: &Ctxt, meta: &ParseNestedMeta, expected: &str) -> syn::Result<()> {
+    cx.error_spanned_by(
+        &meta.path,
+        format!(
+            "unknown dynamo option `{}`; expected one of {expected}",
+            path_name(&meta.path)
+        ),
+    );
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.parse_nested_meta(|inner| {
+            if inner.input.peek(syn::Token![=]) {
+                inner.value()?.parse::<syn::Expr>()?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+fn path_name(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
