@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident};
 
 use crate::internals::ctxt::Ctxt;
-use crate::internals::model::{plain_field, Container, Field, Storage, Template};
+use crate::internals::model::{Container, Field, Storage, Template};
 use crate::internals::template::{self, Piece};
 
 /// Expands the derive, or returns every error found in the input.
