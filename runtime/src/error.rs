@@ -131,6 +131,95 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// A put that must not overwrite found an item with the same key. Nothing was written.
+    #[error(
+        "{entity} {key} already exists in table `{table}`: nothing was written; \
+         read or update the existing item instead"
+    )]
+    AlreadyExists {
+        /// The entity type, such as `Account`.
+        entity: &'static str,
+        /// The key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+        key: String,
+        /// The table.
+        table: String,
+    },
+
+    /// A conditional write's condition did not hold. Nothing was written.
+    #[error(
+        "the condition on {entity} {key} in table `{table}` did not hold: nothing was \
+         written; read the item to see its current state"
+    )]
+    ConditionFailed {
+        /// The entity type, such as `Account`.
+        entity: &'static str,
+        /// The key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+        key: String,
+        /// The table.
+        table: String,
+    },
+
+    /// An update found no item to change. Nothing was written.
+    #[error(
+        "{entity} {key} does not exist in table `{table}`: nothing was updated; create it first"
+    )]
+    NotFound {
+        /// The entity type, such as `Account`.
+        entity: &'static str,
+        /// The key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+        key: String,
+        /// The table.
+        table: String,
+    },
+
+    /// A transaction was canceled: nothing it held was written.
+    #[error(
+        "transaction canceled, nothing was written: {}; fix the failing items or retry",
+        crate::ops::transact::describe_reasons(.reasons)
+    )]
+    TransactionCanceled {
+        /// Why, for each item that failed, in the transaction's order.
+        reasons: Vec<crate::ops::transact::CancelReason>,
+    },
+
+    /// A transaction cannot be sent as it is. Nothing was sent.
+    #[error("invalid transaction, nothing was sent: {message}")]
+    InvalidTransaction {
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A batch left items unprocessed after every retry, because DynamoDB was throttling.
+    /// The other items were processed.
+    #[error(
+        "{operation} on table `{table}` left {} item(s) unprocessed after {attempts} attempt(s): \
+         {}; retry them later, or raise the table's capacity",
+        keys.len(),
+        crate::ops::batch::describe_keys(.keys)
+    )]
+    Unprocessed {
+        /// `BatchGetItem` or `BatchWriteItem`.
+        operation: &'static str,
+        /// The table.
+        table: String,
+        /// The keys of the unprocessed items, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+        keys: Vec<String>,
+        /// How many times they were sent.
+        attempts: u32,
+    },
+
+    /// A query names an index the schema does not declare, or asks it for something it
+    /// has not. Nothing was sent.
+    #[error("index `{index}` of table `{table}`: {message}")]
+    Index {
+        /// The index name.
+        index: String,
+        /// The table.
+        table: String,
+        /// What is wrong, and what to do.
+        message: String,
+    },
+
     /// DynamoDB answered with an error not covered by a more specific variant.
     #[error("DynamoDB refused {operation}: {}", service_message(.source))]
     Service {

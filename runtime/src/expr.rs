@@ -407,6 +407,17 @@ impl Expression {
         placeholder
     }
 
+    /// The placeholder of an attribute name known only at run time, such as an index's
+    /// key attribute read from the schema.
+    pub fn runtime_name(&mut self, attribute: &str) -> String {
+        if let Some((placeholder, _)) = self.names.iter().find(|(_, name)| *name == attribute) {
+            return placeholder.clone();
+        }
+        let placeholder = format!("#n{}", self.names.len());
+        self.names.insert(placeholder.clone(), attribute.to_owned());
+        placeholder
+    }
+
     /// A new value placeholder (`:v0`) for `value`.
     pub fn value(&mut self, value: AttributeValue) -> String {
         let placeholder = format!(":v{}", self.values.len());

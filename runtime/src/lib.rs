@@ -2,7 +2,8 @@
 //!
 //! `dynaschema` keeps a DynamoDB table's physical shape in a `schema.toml` ([`Schema`]),
 //! builds clients that follow the standard AWS environment with a safe local default
-//! ([`ClientConfig`]), and creates the table with its indexes ([`provision`]).
+//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), and reads and
+//! writes entities through typed operations on a [`Table`] ([`ops`]).
 //!
 //! ```no_run
 //! # async fn run() -> dynaschema::Result<()> {
@@ -24,8 +25,10 @@ pub mod error;
 pub mod expr;
 pub mod item;
 pub mod key;
+pub mod ops;
 pub mod provision;
 pub mod schema;
+pub mod table;
 pub mod timestamp;
 
 pub use attribute::{Attribute, Bytes};
@@ -35,7 +38,9 @@ pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};
 pub use item::{Entity, Item};
 pub use key::{Key, KeyPart, Partition};
+pub use ops::{CancelReason, RetryPolicy};
 pub use schema::{
     Billing, GlobalIndex, KeyAttribute, KeyType, Projection, Schema, TableSchema, Throughput,
 };
+pub use table::Table;
 pub use timestamp::Timestamp;

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use dynaschema::{ClientConfig, Connection, Schema};
+use dynaschema::{ClientConfig, Connection, Schema, Table};
+
+pub mod entities;
 
 /// The environment variable naming an endpoint to test against instead of a server of
 /// the test binary's own.
@@ -129,6 +131,22 @@ pub fn ningipoints_schema(purpose: &str) -> Schema {
         .expect("the repository's schema.toml is valid")
         .with_table_name(&unique_table_name(purpose))
         .expect("unique table names are valid")
+}
+
+/// A table of the test's own, created from the repository's schema.toml, ready for
+/// operations.
+pub async fn provisioned_table(purpose: &str) -> Table {
+    let schema = ningipoints_schema(purpose);
+    let connection = connect().await;
+    dynaschema::provision::provision(
+        &connection,
+        &schema,
+        std::time::Duration::from_secs(60),
+        |_| {},
+    )
+    .await
+    .expect("provisioning succeeds");
+    Table::new(connection, schema)
 }
 
 #[cfg(test)]

@@ -1,0 +1,471 @@
+//! Batches: reading and writing many items in as few requests as DynamoDB allows,
+//! resending what it leaves unprocessed, and deleting a partition page by page.
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+
+use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
+use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+use crate::item::{Entity, Item};
+use crate::key::{Key, Partition};
+use crate::ops::retry::until_processed;
+use crate::table::Table;
+
+/// DynamoDB's limit on keys in one BatchGetItem.
+pub const MAX_GET_KEYS: usize = 100;
+
+/// DynamoDB's limit on requests in one BatchWriteItem.
+pub const MAX_WRITE_REQUESTS: usize = 25;
+
+/// How many batch requests are in flight at once, unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// A BatchGetItem of many keys of entity `E`, made by [`Table::batch_get`]; `.await`
+/// sends it as requests of at most [`MAX_GET_KEYS`] keys.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct BatchGet<'a, E> {
+    table: &'a Table,
+    keys: Vec<Key<E>>,
+    consistent: bool,
+    concurrency: usize,
+}
+
+/// A BatchWriteItem of puts and deletes, of any entity types, made by
+/// [`Table::batch_write`]; `.await` sends it as requests of at most
+/// [`MAX_WRITE_REQUESTS`].
+///
+/// Unlike a transaction, a batch is not atomic: each item is written or not on its own.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct BatchWrite<'a> {
+    table: &'a Table,
+    requests: Vec<Result<(String, WriteRequest)>>,
+    concurrency: usize,
+}
+
+/// The deletion of every item a [`Partition`] selects, made by
+/// [`Table::delete_partition`]; `.await` answers how many items were deleted.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct DeletePartition<'a, E> {
+    table: &'a Table,
+    partition: Partition<E>,
+    concurrency: usize,
+}
+
+impl Table {
+    /// Reads the items of `keys`. The entities come back in the order of their keys;
+    /// keys without an item are left out, and a key given twice is read once.
+    ///
+    /// Keys DynamoDB leaves unprocessed (when throttled, or past 16 MB in one answer)
+    /// are resent with backoff as the [retry policy](Table::with_retry) says; any still
+    /// left at the end make an [`Error::Unprocessed`] that lists them.
+    pub fn batch_get<E: Entity>(&self, keys: impl IntoIterator<Item = Key<E>>) -> BatchGet<'_, E> {
+        BatchGet {
+            table: self,
+            keys: keys.into_iter().collect(),
+            consistent: false,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+
+    /// A batch of puts and deletes, to fill with [`BatchWrite::put`] and
+    /// [`BatchWrite::delete`].
+    ///
+    /// Requests DynamoDB leaves unprocessed are resent with backoff; any still left at
+    /// the end make an [`Error::Unprocessed`] that lists their keys.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Key, Table};
+    /// # async fn run<Op: Entity + Send>(table: &Table, operations: &[Op], stale: Vec<Key<Op>>) -> dynaschema::Result<()> {
+    /// table.batch_write().put_all(operations).delete_all(stale).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn batch_write(&self) -> BatchWrite<'_> {
+        BatchWrite {
+            table: self,
+            requests: Vec::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+
+    /// Deletes every item `partition` selects: the entity's items, or with
+    /// [`Partition::whole`] every item under the partition key. Reads the keys only, page
+    /// by page, and deletes each page in batches, several at once.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Partition, Table};
+    /// # async fn run<Account: Entity + Send>(table: &Table, partition: Partition<Account>) -> dynaschema::Result<()> {
+    /// let deleted = table.delete_partition(partition.whole()).await?;
+    /// println!("{deleted} items deleted");
+    /// # Ok(()) }
+    /// ```
+    pub fn delete_partition<E: Entity>(&self, partition: Partition<E>) -> DeletePartition<'_, E> {
+        DeletePartition {
+            table: self,
+            partition,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+impl<E: Entity + Send> BatchGet<'_, E> {
+    /// Reads with strong consistency.
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// How many requests are in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Sends the requests; the same as `.await`.
+    pub async fn send(self) -> Result<Vec<E>> {
+        let table = self.table;
+        let mut position = HashMap::new();
+        let mut keys = Vec::new();
+        for key in &self.keys {
+            let text = key.to_string();
+            if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(text) {
+                slot.insert(keys.len());
+                keys.push(key.to_item()?);
+            }
+        }
+        let consistent = self.consistent;
+        let drained: Vec<_> = futures::stream::iter(chunks(keys, MAX_GET_KEYS))
+            .map(|chunk| {
+                until_processed(table.retry_policy(), chunk, move |keys| {
+                    get_batch(table, keys, consistent)
+                })
+            })
+            .buffer_unordered(self.concurrency)
+            .try_collect()
+            .await?;
+
+        let mut unprocessed = Vec::new();
+        let mut attempts = 0;
+        let mut found = Vec::new();
+        for batch in drained {
+            attempts = attempts.max(batch.attempts);
+            unprocessed.extend(batch.unprocessed.iter().map(|key| table.key_text(key)));
+            found.extend(batch.done);
+        }
+        if !unprocessed.is_empty() {
+            return Err(Error::Unprocessed {
+                operation: "BatchGetItem",
+                table: table.name().to_owned(),
+                keys: unprocessed,
+                attempts,
+            });
+        }
+        let mut found: Vec<(usize, Item)> = found
+            .into_iter()
+            .map(|item| {
+                let at = position.get(&table.key_text(&item)).copied();
+                (at.unwrap_or(usize::MAX), item)
+            })
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.iter().map(|(_, item)| E::from_item(item)).collect()
+    }
+}
+
+/// One BatchGetItem: the items read, and the keys left unprocessed.
+async fn get_batch(
+    table: &Table,
+    keys: Vec<Item>,
+    consistent: bool,
+) -> Result<(Vec<Item>, Vec<Item>)> {
+    let request = KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .set_consistent_read(consistent.then_some(true))
+        .build()
+        .expect("the keys are set");
+    let output = table
+        .client()
+        .batch_get_item()
+        .request_items(table.name(), request)
+        .send()
+        .await
+        .map_err(|err| table.sdk_error("BatchGetItem", err))?;
+    let items = output
+        .responses
+        .and_then(|mut r| r.remove(table.name()))
+        .unwrap_or_default();
+    let unprocessed = output
+        .unprocessed_keys
+        .and_then(|mut u| u.remove(table.name()))
+        .map(|k| k.keys)
+        .unwrap_or_default();
+    Ok((items, unprocessed))
+}
+
+impl<'a, E: Entity + Send + 'a> IntoFuture for BatchGet<'a, E> {
+    type Output = Result<Vec<E>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<'a> BatchWrite<'a> {
+    /// Adds a put of `entity`, replacing any item with its key.
+    pub fn put<E: Entity>(mut self, entity: &E) -> Self {
+        let request = entity.to_item().map(|item| {
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("the item is set");
+            (
+                entity.key().to_string(),
+                WriteRequest::builder().put_request(put).build(),
+            )
+        });
+        self.requests.push(request);
+        self
+    }
+
+    /// Adds a put of each entity.
+    pub fn put_all<'e, E: Entity + 'e>(self, entities: impl IntoIterator<Item = &'e E>) -> Self {
+        entities.into_iter().fold(self, |batch, e| batch.put(e))
+    }
+
+    /// Adds a delete of the item of `key`.
+    pub fn delete<E: Entity>(mut self, key: Key<E>) -> Self {
+        let request = key.to_item().map(|key_item| {
+            (
+                key.to_string(),
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key_item))
+                            .build()
+                            .expect("the key is set"),
+                    )
+                    .build(),
+            )
+        });
+        self.requests.push(request);
+        self
+    }
+
+    /// Adds a delete of each key.
+    pub fn delete_all<E: Entity>(self, keys: impl IntoIterator<Item = Key<E>>) -> Self {
+        keys.into_iter().fold(self, |batch, key| batch.delete(key))
+    }
+
+    /// How many requests are in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// How many puts and deletes the batch holds.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Sends the requests; the same as `.await`. When a key is written more than once,
+    /// the last write wins (DynamoDB refuses one key twice in a request).
+    pub async fn send(self) -> Result<()> {
+        let requests = self.requests.into_iter().collect::<Result<Vec<_>>>()?;
+        write_all(self.table, last_per_key(requests), self.concurrency).await
+    }
+}
+
+impl<'a> IntoFuture for BatchWrite<'a> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+impl<E: Entity + Send> DeletePartition<'_, E> {
+    /// How many delete requests are in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Deletes; the same as `.await`. Answers how many items were deleted.
+    pub async fn send(self) -> Result<usize> {
+        let table = self.table;
+        let mut pages = std::pin::pin!(table.query(self.partition).keys_only().pages());
+        let mut deleted = 0;
+        while let Some(page) = pages.try_next().await? {
+            let requests: Vec<WriteRequest> = page
+                .iter()
+                .map(|item| {
+                    let key = DeleteRequest::builder()
+                        .set_key(Some(table.key_of(item)))
+                        .build()
+                        .expect("the key is set");
+                    WriteRequest::builder().delete_request(key).build()
+                })
+                .collect();
+            deleted += requests.len();
+            write_all(table, requests, self.concurrency).await?;
+        }
+        Ok(deleted)
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> IntoFuture for DeletePartition<'a, E> {
+    type Output = Result<usize>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Writes `requests` in BatchWriteItems of at most [`MAX_WRITE_REQUESTS`], `concurrency`
+/// at once, each resending what DynamoDB leaves unprocessed.
+async fn write_all(table: &Table, requests: Vec<WriteRequest>, concurrency: usize) -> Result<()> {
+    let drained: Vec<_> = futures::stream::iter(chunks(requests, MAX_WRITE_REQUESTS))
+        .map(|chunk| {
+            until_processed(table.retry_policy(), chunk, |batch| {
+                write_batch(table, batch)
+            })
+        })
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await?;
+    let mut unprocessed = Vec::new();
+    let mut attempts = 0;
+    for batch in drained {
+        attempts = attempts.max(batch.attempts);
+        unprocessed.extend(batch.unprocessed.iter().map(|request| {
+            match (&request.put_request, &request.delete_request) {
+                (Some(put), _) => table.key_text(&put.item),
+                (None, Some(delete)) => table.key_text(&delete.key),
+                (None, None) => String::from("<empty request>"),
+            }
+        }));
+    }
+    if unprocessed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Unprocessed {
+            operation: "BatchWriteItem",
+            table: table.name().to_owned(),
+            keys: unprocessed,
+            attempts,
+        })
+    }
+}
+
+/// One BatchWriteItem: the requests left unprocessed.
+async fn write_batch(
+    table: &Table,
+    requests: Vec<WriteRequest>,
+) -> Result<(Vec<()>, Vec<WriteRequest>)> {
+    let output = table
+        .client()
+        .batch_write_item()
+        .request_items(table.name(), requests)
+        .send()
+        .await
+        .map_err(|err| table.sdk_error("BatchWriteItem", err))?;
+    let unprocessed = output
+        .unprocessed_items
+        .and_then(|mut u| u.remove(table.name()))
+        .unwrap_or_default();
+    Ok((Vec::new(), unprocessed))
+}
+
+/// `items` in consecutive chunks of at most `size` (at least 1), in order.
+fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let size = size.max(1);
+    let mut chunks = Vec::with_capacity(items.len().div_ceil(size));
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(size).collect());
+    }
+    chunks
+}
+
+/// The requests with one per key: the last one given for it, in the order of the last.
+fn last_per_key<T>(requests: Vec<(String, T)>) -> Vec<T> {
+    let mut last = HashMap::new();
+    for (at, (key, _)) in requests.iter().enumerate() {
+        last.insert(key.clone(), at);
+    }
+    requests
+        .into_iter()
+        .enumerate()
+        .filter(|(at, (key, _))| last.get(key) == Some(at))
+        .map(|(_, (_, request))| request)
+        .collect()
+}
+
+/// The first keys of a list, for a message: `PK=A, SK=1; PK=B, SK=2 and 3 more`.
+pub(crate) fn describe_keys(keys: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let shown = keys
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("; ");
+    match keys.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_the_limits_and_keep_order() {
+        let sizes = |n: usize, size| -> Vec<usize> {
+            chunks((0..n).collect(), size)
+                .iter()
+                .map(Vec::len)
+                .collect()
+        };
+        assert_eq!(sizes(0, MAX_WRITE_REQUESTS), Vec::<usize>::new());
+        assert_eq!(sizes(25, MAX_WRITE_REQUESTS), [25]);
+        assert_eq!(sizes(26, MAX_WRITE_REQUESTS), [25, 1]);
+        assert_eq!(sizes(101, MAX_WRITE_REQUESTS), [25, 25, 25, 25, 1]);
+        assert_eq!(sizes(250, MAX_GET_KEYS), [100, 100, 50]);
+        assert_eq!(sizes(3, 0), [1, 1, 1], "a size of 0 counts as 1");
+        let flat: Vec<usize> = chunks((0..60).collect(), 25).concat();
+        assert_eq!(flat, (0..60).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_last_write_of_a_key_wins() {
+        let requests = vec![
+            ("a".to_owned(), 1),
+            ("b".to_owned(), 2),
+            ("a".to_owned(), 3),
+            ("c".to_owned(), 4),
+        ];
+        assert_eq!(last_per_key(requests), [2, 3, 4]);
+    }
+
+    #[test]
+    fn messages_show_the_first_keys() {
+        let keys: Vec<String> = (0..7).map(|i| format!("PK={i}")).collect();
+        assert_eq!(describe_keys(&keys[..2]), "PK=0; PK=1");
+        assert_eq!(
+            describe_keys(&keys),
+            "PK=0; PK=1; PK=2; PK=3; PK=4 and 2 more"
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Deleting one item, optionally under a condition.
+
+use std::future::IntoFuture;
+
+use futures::future::BoxFuture;
+
+use crate::error::{Error, Result};
+use crate::expr::{Condition, Expression};
+use crate::item::Entity;
+use crate::key::Key;
+use crate::table::{error_code, Table};
+
+/// A DeleteItem of one entity, made by [`Table::delete`]; `.await` sends it.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct DeleteItem<'a, E> {
+    table: &'a Table,
+    key: Key<E>,
+    condition: Option<Condition<E>>,
+}
+
+impl Table {
+    /// Deletes the item of `key`. Deleting an item that does not exist succeeds.
+    pub fn delete<E: Entity>(&self, key: Key<E>) -> DeleteItem<'_, E> {
+        DeleteItem {
+            table: self,
+            key,
+            condition: None,
+        }
+    }
+}
+
+impl<E: Entity + Send> DeleteItem<'_, E> {
+    /// Deletes only when `condition` holds on the stored item: else
+    /// [`Error::ConditionFailed`]. Several conditions must all hold.
+    pub fn when(mut self, condition: Condition<E>) -> Self {
+        self.condition = Some(match self.condition.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+        self
+    }
+
+    /// Sends the request; the same as `.await`.
+    pub async fn send(self) -> Result<()> {
+        let mut expression = Expression::default();
+        let condition = self
+            .condition
+            .as_ref()
+            .map(|c| expression.condition(c))
+            .transpose()?;
+        let result = self
+            .table
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(self.key.to_item()?))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(expression.names_if_any())
+            .set_expression_attribute_values(expression.values_if_any())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
+                Err(Error::ConditionFailed {
+                    entity: E::ENTITY_NAME,
+                    key: self.key.to_string(),
+                    table: self.table.name().to_owned(),
+                })
+            }
+            Err(err) => Err(self.table.sdk_error("DeleteItem", err)),
+        }
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> IntoFuture for DeleteItem<'a, E> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

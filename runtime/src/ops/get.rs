@@ -1,0 +1,67 @@
+//! Reading one item by its key.
+
+use std::future::IntoFuture;
+
+use futures::future::BoxFuture;
+
+use crate::error::Result;
+use crate::item::Entity;
+use crate::key::Key;
+use crate::table::Table;
+
+/// A GetItem of one entity, made by [`Table::get`]; `.await` sends it.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct GetItem<'a, E> {
+    table: &'a Table,
+    key: Key<E>,
+    consistent: bool,
+}
+
+impl Table {
+    /// Reads the item of `key`: `None` when there is none.
+    ///
+    /// ```no_run
+    /// # async fn run<E: dynaschema::Entity + Send>(table: &dynaschema::Table, key: dynaschema::Key<E>) -> dynaschema::Result<()> {
+    /// let found: Option<E> = table.get(key).consistent().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn get<E: Entity>(&self, key: Key<E>) -> GetItem<'_, E> {
+        GetItem {
+            table: self,
+            key,
+            consistent: false,
+        }
+    }
+}
+
+impl<E: Entity + Send> GetItem<'_, E> {
+    /// Reads with strong consistency: sees every write that succeeded before.
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// Sends the request; the same as `.await`.
+    pub async fn send(self) -> Result<Option<E>> {
+        let output = self
+            .table
+            .client()
+            .get_item()
+            .table_name(self.table.name())
+            .set_key(Some(self.key.to_item()?))
+            .consistent_read(self.consistent)
+            .send()
+            .await
+            .map_err(|err| self.table.sdk_error("GetItem", err))?;
+        output.item.as_ref().map(E::from_item).transpose()
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> IntoFuture for GetItem<'a, E> {
+    type Output = Result<Option<E>>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

@@ -1,0 +1,25 @@
+//! The typed operations on a [`Table`](crate::Table), one module per concept.
+//!
+//! Each operation is a builder borrowed from the table: options are methods, and
+//! `.await` sends it (the builders implement [`IntoFuture`](std::future::IntoFuture)).
+//! Every attribute name and value reaches DynamoDB as an expression placeholder.
+
+pub mod batch;
+pub mod delete;
+pub mod get;
+pub mod put;
+pub mod query;
+pub mod retry;
+pub mod scan;
+pub mod transact;
+pub mod update;
+
+pub use batch::{BatchGet, BatchWrite, DeletePartition};
+pub use delete::DeleteItem;
+pub use get::GetItem;
+pub use put::PutItem;
+pub use query::{Index, Query};
+pub use retry::RetryPolicy;
+pub use scan::Scan;
+pub use transact::{CancelReason, Transaction};
+pub use update::UpdateItem;

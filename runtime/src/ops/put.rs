@@ -1,0 +1,120 @@
+//! Writing one item: plainly, only when it does not exist yet, or under a condition.
+
+use std::future::IntoFuture;
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use futures::future::BoxFuture;
+
+use crate::error::{Error, Result};
+use crate::expr::{Condition, Expression};
+use crate::item::{Entity, Item};
+use crate::table::{error_code, Table};
+
+/// A PutItem of one entity, made by [`Table::put`]; `.await` sends it.
+#[must_use = "an operation does nothing until it is awaited"]
+pub struct PutItem<'a, E> {
+    table: &'a Table,
+    item: Result<Item>,
+    key: String,
+    if_not_exists: bool,
+    condition: Option<Condition<E>>,
+}
+
+impl Table {
+    /// Writes `entity`, replacing any item with the same key.
+    ///
+    /// ```no_run
+    /// # async fn run<E: dynaschema::Entity + Send>(table: &dynaschema::Table, account: &E) -> dynaschema::Result<()> {
+    /// use dynaschema::Error;
+    ///
+    /// match table.put(account).if_not_exists().await {
+    ///     Ok(()) => println!("created"),
+    ///     Err(Error::AlreadyExists { key, .. }) => println!("{key} is taken"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn put<E: Entity>(&self, entity: &E) -> PutItem<'_, E> {
+        PutItem {
+            table: self,
+            item: entity.to_item(),
+            key: entity.key().to_string(),
+            if_not_exists: false,
+            condition: None,
+        }
+    }
+}
+
+impl<E: Entity + Send> PutItem<'_, E> {
+    /// Writes only when no item has the key: else [`Error::AlreadyExists`].
+    pub fn if_not_exists(mut self) -> Self {
+        self.if_not_exists = true;
+        self
+    }
+
+    /// Writes only when `condition` holds on the item now stored under the key: else
+    /// [`Error::ConditionFailed`]. Several conditions must all hold.
+    pub fn when(mut self, condition: Condition<E>) -> Self {
+        self.condition = Some(match self.condition.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+        self
+    }
+
+    /// Sends the request; the same as `.await`.
+    pub async fn send(self) -> Result<()> {
+        let item = self.item?;
+        let has_other_condition = self.condition.is_some();
+        let mut condition = self.condition;
+        if self.if_not_exists {
+            let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
+            condition = Some(match condition {
+                Some(existing) => absent.and(existing),
+                None => absent,
+            });
+        }
+        let mut expression = Expression::default();
+        let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+        let result = self
+            .table
+            .client()
+            .put_item()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(expression.names_if_any())
+            .set_expression_attribute_values(expression.values_if_any())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
+                let existed = matches!(
+                    err.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(e)) if e.item.is_some()
+                );
+                let (entity, key, table) = (E::ENTITY_NAME, self.key, self.table.name().to_owned());
+                // Without another condition, only the item's existence can have failed.
+                let only_existence = self.if_not_exists && !has_other_condition;
+                Err(if only_existence || (self.if_not_exists && existed) {
+                    Error::AlreadyExists { entity, key, table }
+                } else {
+                    Error::ConditionFailed { entity, key, table }
+                })
+            }
+            Err(err) => Err(self.table.sdk_error("PutItem", err)),
+        }
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> IntoFuture for PutItem<'a, E> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}

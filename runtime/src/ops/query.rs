@@ -1,0 +1,598 @@
+//! Queries: the items of one partition of the table, or of one key value of a global
+//! secondary index, page after page.
+
+use std::future::Future;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt, TryStreamExt};
+
+use crate::error::{Error, Result};
+use crate::expr::{Condition, Expression};
+use crate::item::{Entity, Item};
+use crate::key::{KeyPart, Partition, SortKeyMatch};
+use crate::schema::KeyType;
+use crate::table::Table;
+
+/// The greatest character: `prefix` followed by it is above every key that begins with
+/// `prefix` (DynamoDB compares strings by their UTF-8 bytes, and U+10FFFF's are the
+/// greatest), short of keys that themselves hold U+10FFFF after the prefix.
+const AFTER_EVERY_KEY: char = '\u{10FFFF}';
+
+/// A query of the items of entity `E` in one partition, or under one key value of an
+/// index. Made by [`Table::query`] or [`Index::query`]; read with [`all`](Self::all),
+/// [`first`](Self::first) or [`stream`](Self::stream), or untyped with
+/// [`items`](Self::items).
+///
+/// Items whose key does not fit `E`'s templates are skipped, so a partition that holds
+/// several entity types reads cleanly as each of them.
+///
+/// ```no_run
+/// # use dynaschema::{Entity, Partition, Table};
+/// # async fn run<Op: Entity + Send>(table: &Table, partition: Partition<Op>) -> dynaschema::Result<()> {
+/// use futures::TryStreamExt;
+///
+/// let latest: Vec<Op> = table.query(partition.clone()).newest_first().limit(10).all().await?;
+/// let march: Vec<Op> = table
+///     .query(partition.clone())
+///     .sk_between("2026-03-01", "2026-04-01")
+///     .all()
+///     .await?;
+/// let mut every = table.query(partition).stream();
+/// while let Some(operation) = every.try_next().await? {
+///     # let _ = operation;
+/// }
+/// # let _ = (latest, march);
+/// # Ok(()) }
+/// ```
+#[must_use = "a query does nothing until it is read"]
+pub struct Query<'a, E> {
+    table: &'a Table,
+    target: Result<Target>,
+    range: Option<SortRange>,
+    limit: Option<usize>,
+    forward: bool,
+    consistent: bool,
+    filter: Option<Condition<E>>,
+    keys_only: bool,
+}
+
+/// Where a query reads: the table or an index, the partition key, and the sort keys.
+#[derive(Debug, Clone)]
+struct Target {
+    index: Option<String>,
+    partition_key: (String, AttributeValue),
+    sort_key: Option<(String, KeyType)>,
+    base: SortKeyMatch,
+}
+
+/// A range of sort keys, relative to the entity's sort-key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SortRange {
+    Between(String, String),
+    Lt(String),
+    Le(String),
+    Gt(String),
+    Ge(String),
+    BeginsWith(String),
+}
+
+/// The sort-key part of a key condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SortClause {
+    Equals(String),
+    BeginsWith(String),
+    Between(String, String),
+    Compare(&'static str, String),
+}
+
+/// The sort-key clause for a partition's own match narrowed by a range, and the one sort
+/// key to skip: a strict bound inside a prefix is sent as an inclusive BETWEEN (a key
+/// condition has one comparison, and it must keep to the prefix), so the bound itself is
+/// dropped on reading.
+fn sort_clause(
+    base: &SortKeyMatch,
+    range: Option<&SortRange>,
+) -> (Option<SortClause>, Option<String>) {
+    let prefix = match base {
+        SortKeyMatch::BeginsWith(_, prefix) => prefix.as_str(),
+        _ => "",
+    };
+    let Some(range) = range else {
+        return match base {
+            SortKeyMatch::Any => (None, None),
+            SortKeyMatch::Equals(_, value) => (Some(SortClause::Equals(value.clone())), None),
+            SortKeyMatch::BeginsWith(_, prefix) => {
+                (Some(SortClause::BeginsWith(prefix.clone())), None)
+            }
+        };
+    };
+    let within = |value: &str| format!("{prefix}{value}");
+    let top = || format!("{prefix}{AFTER_EVERY_KEY}");
+    let open = prefix.is_empty();
+    let (clause, skip) = match range {
+        SortRange::Between(low, high) => (SortClause::Between(within(low), within(high)), None),
+        SortRange::BeginsWith(value) => (SortClause::BeginsWith(within(value)), None),
+        SortRange::Ge(value) if open => (SortClause::Compare(">=", value.clone()), None),
+        SortRange::Gt(value) if open => (SortClause::Compare(">", value.clone()), None),
+        SortRange::Le(value) if open => (SortClause::Compare("<=", value.clone()), None),
+        SortRange::Lt(value) if open => (SortClause::Compare("<", value.clone()), None),
+        SortRange::Ge(value) => (SortClause::Between(within(value), top()), None),
+        SortRange::Gt(value) => (
+            SortClause::Between(within(value), top()),
+            Some(within(value)),
+        ),
+        SortRange::Le(value) => (SortClause::Between(prefix.to_owned(), within(value)), None),
+        SortRange::Lt(value) => (
+            SortClause::Between(prefix.to_owned(), within(value)),
+            Some(within(value)),
+        ),
+    };
+    (Some(clause), skip)
+}
+
+impl Table {
+    /// A query of `partition`: the items of entity `E` under its partition key.
+    ///
+    /// `Operation::partition(id)` reads the operations of an account; with
+    /// [`Partition::whole`] and [`Query::items`], every item of the partition, of
+    /// whatever entity.
+    pub fn query<E: Entity>(&self, partition: Partition<E>) -> Query<'_, E> {
+        let target = partition.partition_key().map(|(name, value)| Target {
+            index: None,
+            partition_key: (name.to_owned(), AttributeValue::S(value.to_owned())),
+            sort_key: match partition.sort_key() {
+                SortKeyMatch::Equals(name, _) | SortKeyMatch::BeginsWith(name, _) => {
+                    Some(((*name).to_owned(), KeyType::S))
+                }
+                SortKeyMatch::Any => {
+                    let sort_key = self.schema().table.sort_key.as_ref();
+                    sort_key.map(|k| (k.name.clone(), k.kind))
+                }
+            },
+            base: partition.sort_key().clone(),
+        });
+        Query::new(self, target)
+    }
+
+    /// A global secondary index the schema declares, for queries of entity `E`.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Table};
+    /// # async fn run<Account: Entity + Send>(table: &Table) -> dynaschema::Result<()> {
+    /// let by_email: Option<Account> = table
+    ///     .index::<Account>("EmailIndex")
+    ///     .query("clara@42.fr")
+    ///     .first()
+    ///     .await?;
+    /// # let _ = by_email;
+    /// # Ok(()) }
+    /// ```
+    pub fn index<E: Entity>(&self, name: &str) -> Index<'_, E> {
+        Index {
+            table: self,
+            name: name.to_owned(),
+            _entity: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A global secondary index, made by [`Table::index`].
+pub struct Index<'a, E> {
+    table: &'a Table,
+    name: String,
+    _entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<'a, E: Entity> Index<'a, E> {
+    /// A query of the items whose index partition key is `value`, written as the key
+    /// type the schema declares (S or N). An index the schema does not declare is an
+    /// [`Error::Index`] when the query is read.
+    pub fn query(&self, value: impl KeyPart) -> Query<'a, E> {
+        let error = |message: String| Error::Index {
+            index: self.name.clone(),
+            table: self.table.name().to_owned(),
+            message,
+        };
+        let target = match self.table.schema().index(&self.name) {
+            None => Err(error(
+                "the schema declares no such index; add it to schema.toml and run provision"
+                    .to_owned(),
+            )),
+            Some(index) => scalar(index.partition_key.kind, key_text(&value))
+                .map(|value| Target {
+                    index: Some(self.name.clone()),
+                    partition_key: (index.partition_key.name.clone(), value),
+                    sort_key: index.sort_key.as_ref().map(|k| (k.name.clone(), k.kind)),
+                    base: SortKeyMatch::Any,
+                })
+                .map_err(|message| {
+                    error(format!("its key `{}` {message}", index.partition_key.name))
+                }),
+        };
+        Query::new(self.table, target)
+    }
+
+    /// The index name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The table the index belongs to.
+    pub fn table(&self) -> &'a Table {
+        self.table
+    }
+}
+
+impl<'a, E> Query<'a, E> {
+    fn new(table: &'a Table, target: Result<Target>) -> Self {
+        Query {
+            table,
+            target,
+            range: None,
+            limit: None,
+            forward: true,
+            consistent: false,
+            filter: None,
+            keys_only: false,
+        }
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> Query<'a, E> {
+    /// Reads at most `n` entities.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Reads in descending sort-key order: for time-ordered keys, the newest first.
+    pub fn newest_first(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    /// Reads with strong consistency (not available on global secondary indexes).
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// Keeps only the items for which `condition` holds, on attributes other than the
+    /// keys. DynamoDB applies it after reading, so it saves transfer, not capacity.
+    pub fn filter(mut self, condition: Condition<E>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+        self
+    }
+
+    /// Sort keys from `low` to `high`, both included.
+    ///
+    /// Bounds are the text after the entity's sort-key prefix: for `OPERATION#{created_at}`,
+    /// `sk_between("2026-03", "2026-04")` reads `OPERATION#2026-03` to `OPERATION#2026-04`.
+    /// A later range replaces an earlier one.
+    pub fn sk_between(mut self, low: impl KeyPart, high: impl KeyPart) -> Self {
+        self.range = Some(SortRange::Between(key_text(&low), key_text(&high)));
+        self
+    }
+
+    /// Sort keys below `value` (after the entity's prefix, as for [`sk_between`](Self::sk_between)).
+    pub fn sk_lt(mut self, value: impl KeyPart) -> Self {
+        self.range = Some(SortRange::Lt(key_text(&value)));
+        self
+    }
+
+    /// Sort keys up to `value`, included.
+    pub fn sk_le(mut self, value: impl KeyPart) -> Self {
+        self.range = Some(SortRange::Le(key_text(&value)));
+        self
+    }
+
+    /// Sort keys above `value`.
+    pub fn sk_gt(mut self, value: impl KeyPart) -> Self {
+        self.range = Some(SortRange::Gt(key_text(&value)));
+        self
+    }
+
+    /// Sort keys from `value` on, included.
+    pub fn sk_ge(mut self, value: impl KeyPart) -> Self {
+        self.range = Some(SortRange::Ge(key_text(&value)));
+        self
+    }
+
+    /// Sort keys that begin with `value`, after the entity's prefix.
+    pub fn sk_begins_with(mut self, value: impl KeyPart) -> Self {
+        self.range = Some(SortRange::BeginsWith(key_text(&value)));
+        self
+    }
+
+    /// Reads only the table's key attributes of each item.
+    pub(crate) fn keys_only(mut self) -> Self {
+        self.keys_only = true;
+        self
+    }
+
+    /// Every matching entity, across all pages.
+    pub async fn all(self) -> Result<Vec<E>> {
+        self.stream().try_collect().await
+    }
+
+    /// The first matching entity, if any: reads no more than it needs.
+    pub async fn first(self) -> Result<Option<E>> {
+        let mut stream = std::pin::pin!(self.limit(1).stream());
+        stream.try_next().await
+    }
+
+    /// The matching entities one by one, fetching the next page when the previous one
+    /// is used up. Dropping the stream stops the reading.
+    pub fn stream(self) -> BoxStream<'a, Result<E>> {
+        let limit = self.limit.unwrap_or(usize::MAX);
+        self.pages()
+            .map_ok(|page| {
+                futures::stream::iter(
+                    page.into_iter()
+                        .filter(|item| E::matches(item))
+                        .map(|item| E::from_item(&item)),
+                )
+            })
+            .try_flatten()
+            .take(limit)
+            .boxed()
+    }
+
+    /// Every item the query reads, undecoded and whatever its entity: for a partition
+    /// that holds several entity types, to be told apart with [`Entity::matches`].
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Partition, Table};
+    /// # async fn run<Account: Entity + Send, Op: Entity + Send>(table: &Table, partition: Partition<Account>) -> dynaschema::Result<()> {
+    /// let mut accounts = Vec::new();
+    /// let mut operations = Vec::new();
+    /// for item in table.query(partition.whole()).items().await? {
+    ///     if Account::matches(&item) {
+    ///         accounts.push(Account::from_item(&item)?);
+    ///     } else if Op::matches(&item) {
+    ///         operations.push(Op::from_item(&item)?);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn items(self) -> Result<Vec<Item>> {
+        self.item_stream().try_collect().await
+    }
+
+    /// The items one by one, undecoded, as [`items`](Self::items) reads them.
+    pub fn item_stream(self) -> BoxStream<'a, Result<Item>> {
+        let limit = self.limit.unwrap_or(usize::MAX);
+        self.pages()
+            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
+            .try_flatten()
+            .take(limit)
+            .boxed()
+    }
+
+    /// The pages of items, as DynamoDB answers them (less any skipped bound).
+    pub(crate) fn pages(self) -> impl Stream<Item = Result<Vec<Item>>> + Send + 'a {
+        let table = self.table;
+        let prepared = self.prepare();
+        futures::stream::once(async move { prepared })
+            .map_ok(move |(request, skip)| {
+                paginate(move |start| {
+                    let request = request.clone().set_exclusive_start_key(start);
+                    let skip = skip.clone();
+                    async move {
+                        let output = request
+                            .send()
+                            .await
+                            .map_err(|err| table.sdk_error("Query", err))?;
+                        let mut items = output.items.unwrap_or_default();
+                        if let Some((attribute, value)) = &skip {
+                            items.retain(|item| {
+                                !matches!(item.get(attribute), Some(AttributeValue::S(v)) if v == value)
+                            });
+                        }
+                        Ok((items, output.last_evaluated_key))
+                    }
+                })
+            })
+            .try_flatten()
+    }
+
+    /// The request, ready to send page after page, and the sort key to skip.
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        self,
+    ) -> Result<(
+        aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        Option<(String, String)>,
+    )> {
+        let target = self.target?;
+        let mut expression = Expression::default();
+        let (pk_name, pk_value) = &target.partition_key;
+        let mut condition = format!(
+            "{} = {}",
+            expression.runtime_name(pk_name),
+            expression.value(pk_value.clone())
+        );
+        let (clause, skip) = sort_clause(&target.base, self.range.as_ref());
+        let sort_key = target.sort_key.as_ref();
+        if let Some(clause) = clause {
+            let Some((sort_key, kind)) = sort_key else {
+                return Err(Error::Index {
+                    index: target.index.unwrap_or_default(),
+                    table: self.table.name().to_owned(),
+                    message: "it has no sort key, so a sort-key range cannot apply".to_owned(),
+                });
+            };
+            let name = expression.runtime_name(sort_key);
+            let mut value = |text: String| -> Result<String> {
+                let value = scalar(*kind, text).map_err(|message| Error::Index {
+                    index: target.index.clone().unwrap_or_default(),
+                    table: self.table.name().to_owned(),
+                    message: format!("its sort key `{sort_key}` {message}"),
+                })?;
+                Ok(expression.value(value))
+            };
+            let clause = match clause {
+                SortClause::Equals(v) => format!("{name} = {}", value(v)?),
+                SortClause::BeginsWith(v) => format!("begins_with({name}, {})", value(v)?),
+                SortClause::Between(low, high) => {
+                    let low = value(low)?;
+                    format!("{name} BETWEEN {low} AND {}", value(high)?)
+                }
+                SortClause::Compare(op, v) => format!("{name} {op} {}", value(v)?),
+            };
+            condition = format!("{condition} AND {clause}");
+        }
+        let filter = self
+            .filter
+            .as_ref()
+            .map(|f| expression.condition(f))
+            .transpose()?;
+        let projection = self.keys_only.then(|| {
+            let names: Vec<String> = self
+                .table
+                .key_names()
+                .map(|name| expression.runtime_name(name))
+                .collect();
+            names.join(", ")
+        });
+        let limit = self
+            .limit
+            .map(|n| i32::try_from(n.max(1)).unwrap_or(i32::MAX));
+        let request = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .set_index_name(target.index)
+            .key_condition_expression(condition)
+            .set_filter_expression(filter)
+            .set_projection_expression(projection)
+            .set_expression_attribute_names(expression.names_if_any())
+            .set_expression_attribute_values(expression.values_if_any())
+            .scan_index_forward(self.forward)
+            .set_consistent_read(self.consistent.then_some(true))
+            .set_limit(limit);
+        let skip = skip.and_then(|value| Some((sort_key?.0.clone(), value)));
+        Ok((request, skip))
+    }
+}
+
+/// A key value as the attribute type the schema declares for it.
+fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, String> {
+    match kind {
+        KeyType::S => Ok(AttributeValue::S(text)),
+        KeyType::N => Ok(AttributeValue::N(text)),
+        KeyType::B => Err("is binary, which a query value given as text cannot match".to_owned()),
+    }
+}
+
+fn key_text(value: &impl KeyPart) -> String {
+    let mut text = String::new();
+    value.write_key(&mut text);
+    text
+}
+
+/// The pages of a paginated read: `fetch` reads the page that starts after the given
+/// key (the first with `None`) and answers its items and the key to go on from.
+pub(crate) fn paginate<'a, F, Fut>(fetch: F) -> impl Stream<Item = Result<Vec<Item>>> + Send + 'a
+where
+    F: Fn(Option<Item>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<(Vec<Item>, Option<Item>)>> + Send + 'a,
+{
+    enum Next {
+        Start,
+        After(Item),
+        Done,
+    }
+    futures::stream::try_unfold((fetch, Next::Start), |(fetch, next)| async move {
+        let start = match next {
+            Next::Start => None,
+            Next::After(key) => Some(key),
+            Next::Done => return Ok(None),
+        };
+        let (items, last) = fetch(start).await?;
+        let next = match last {
+            Some(key) if !key.is_empty() => Next::After(key),
+            _ => Next::Done,
+        };
+        Ok(Some((items, (fetch, next))))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefixed() -> SortKeyMatch {
+        SortKeyMatch::BeginsWith("SK", "OP#".to_owned())
+    }
+
+    #[test]
+    fn without_a_range_the_partition_says() {
+        assert_eq!(sort_clause(&SortKeyMatch::Any, None), (None, None));
+        assert_eq!(
+            sort_clause(&SortKeyMatch::Equals("SK", "ACCOUNT".into()), None),
+            (Some(SortClause::Equals("ACCOUNT".into())), None)
+        );
+        assert_eq!(
+            sort_clause(&prefixed(), None),
+            (Some(SortClause::BeginsWith("OP#".into())), None)
+        );
+    }
+
+    #[test]
+    fn ranges_stay_within_the_prefix() {
+        let top = format!("OP#{AFTER_EVERY_KEY}");
+        let case = |range| sort_clause(&prefixed(), Some(&range));
+        assert_eq!(
+            case(SortRange::Between("a".into(), "b".into())),
+            (
+                Some(SortClause::Between("OP#a".into(), "OP#b".into())),
+                None
+            )
+        );
+        assert_eq!(
+            case(SortRange::Ge("m".into())),
+            (Some(SortClause::Between("OP#m".into(), top.clone())), None)
+        );
+        assert_eq!(
+            case(SortRange::Gt("m".into())),
+            (
+                Some(SortClause::Between("OP#m".into(), top)),
+                Some("OP#m".into())
+            )
+        );
+        assert_eq!(
+            case(SortRange::Le("m".into())),
+            (Some(SortClause::Between("OP#".into(), "OP#m".into())), None)
+        );
+        assert_eq!(
+            case(SortRange::Lt("m".into())),
+            (
+                Some(SortClause::Between("OP#".into(), "OP#m".into())),
+                Some("OP#m".into())
+            )
+        );
+        assert_eq!(
+            case(SortRange::BeginsWith("2026".into())),
+            (Some(SortClause::BeginsWith("OP#2026".into())), None)
+        );
+    }
+
+    #[test]
+    fn without_a_prefix_ranges_are_plain_comparisons() {
+        let case = |range| sort_clause(&SortKeyMatch::Any, Some(&range)).0.unwrap();
+        assert_eq!(
+            case(SortRange::Lt("x".into())),
+            SortClause::Compare("<", "x".into())
+        );
+        assert_eq!(
+            case(SortRange::Ge("x".into())),
+            SortClause::Compare(">=", "x".into())
+        );
+    }
+}

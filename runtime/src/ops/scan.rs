@@ -1,0 +1,177 @@
+//! Scans: every item of one entity type in the table, optionally in parallel segments.
+
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::error::Result;
+use crate::expr::{Condition, Expression};
+use crate::item::{Entity, Item};
+use crate::ops::query::{paginate, Index};
+use crate::table::Table;
+
+/// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
+///
+/// DynamoDB reads (and bills) every item of the table; a filter on the entity's key
+/// prefixes keeps the others from being sent back, and items whose keys do not fit
+/// `E`'s templates are skipped. With [`segments`](Self::segments), the table is read in
+/// that many parallel segments at once.
+///
+/// ```no_run
+/// # use dynaschema::{Entity, Table};
+/// # async fn run<Account: Entity + Send>(table: &Table) -> dynaschema::Result<()> {
+/// let accounts: Vec<Account> = table.scan::<Account>().segments(4).all().await?;
+/// # let _ = accounts;
+/// # Ok(()) }
+/// ```
+#[must_use = "a scan does nothing until it is read"]
+pub struct Scan<'a, E> {
+    table: &'a Table,
+    index: Result<Option<String>>,
+    segments: u32,
+    consistent: bool,
+    filter: Option<Condition<E>>,
+}
+
+impl Table {
+    /// A scan for every item of entity `E`.
+    pub fn scan<E: Entity>(&self) -> Scan<'_, E> {
+        Scan::new(self, Ok(None))
+    }
+}
+
+impl<'a, E: Entity> Index<'a, E> {
+    /// A scan of the index for every item of entity `E`: for a sparse index, which
+    /// holds only the items that have its key, a cheaper read than the table's. An
+    /// index the schema does not declare is an [`Error::Index`](crate::Error::Index)
+    /// when the scan is read.
+    pub fn scan(&self) -> Scan<'a, E> {
+        let table = self.table();
+        let index = match table.schema().index(self.name()) {
+            Some(_) => Ok(Some(self.name().to_owned())),
+            None => Err(crate::Error::Index {
+                index: self.name().to_owned(),
+                table: table.name().to_owned(),
+                message: "the schema declares no such index; add it to schema.toml and run \
+                          provision"
+                    .to_owned(),
+            }),
+        };
+        Scan::new(table, index)
+    }
+}
+
+impl<'a, E> Scan<'a, E> {
+    fn new(table: &'a Table, index: Result<Option<String>>) -> Self {
+        Scan {
+            table,
+            index,
+            segments: 1,
+            consistent: false,
+            filter: None,
+        }
+    }
+}
+
+impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
+    /// Reads the table in `n` segments at once (at least 1, at most 1,000,000).
+    pub fn segments(mut self, n: u32) -> Self {
+        self.segments = n.clamp(1, 1_000_000);
+        self
+    }
+
+    /// Reads with strong consistency (not available on global secondary indexes).
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// Keeps only the items for which `condition` holds.
+    pub fn filter(mut self, condition: Condition<E>) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        });
+        self
+    }
+
+    /// Every entity of the type, in no particular order.
+    pub async fn all(self) -> Result<Vec<E>> {
+        self.stream().try_collect().await
+    }
+
+    /// The entities one by one, as the segments' pages arrive.
+    pub fn stream(self) -> BoxStream<'a, Result<E>> {
+        let table = self.table;
+        let segments = self.segments;
+        let prepared = self.prepare();
+        futures::stream::once(async move { prepared })
+            .map_ok(move |request| {
+                let streams = (0..segments).map(|segment| {
+                    let request = request.clone();
+                    let request = if segments > 1 {
+                        request
+                            .segment(segment as i32)
+                            .total_segments(segments as i32)
+                    } else {
+                        request
+                    };
+                    Box::pin(paginate(move |start| {
+                        let request = request.clone().set_exclusive_start_key(start);
+                        async move {
+                            let output = request
+                                .send()
+                                .await
+                                .map_err(|err| table.sdk_error("Scan", err))?;
+                            Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
+                        }
+                    }))
+                });
+                futures::stream::select_all(streams)
+            })
+            .try_flatten()
+            .map_ok(|page: Vec<Item>| {
+                futures::stream::iter(
+                    page.into_iter()
+                        .filter(|item| E::matches(item))
+                        .map(|item| E::from_item(&item)),
+                )
+            })
+            .try_flatten()
+            .boxed()
+    }
+
+    fn prepare(self) -> Result<aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder> {
+        let index = self.index?;
+        let mut expression = Expression::default();
+        let mut clauses = Vec::new();
+        for template in std::iter::once(&E::PK_TEMPLATE).chain(E::SK_TEMPLATE.as_ref()) {
+            let prefix = template.prefix();
+            if prefix.is_empty() {
+                continue;
+            }
+            let name = expression.name(template.attribute());
+            let value = expression.value(aws_sdk_dynamodb::types::AttributeValue::S(
+                prefix.to_owned(),
+            ));
+            clauses.push(if template.is_constant() {
+                format!("{name} = {value}")
+            } else {
+                format!("begins_with({name}, {value})")
+            });
+        }
+        if let Some(filter) = &self.filter {
+            clauses.push(expression.condition(filter)?);
+        }
+        let filter = (!clauses.is_empty()).then(|| clauses.join(" AND "));
+        Ok(self
+            .table
+            .client()
+            .scan()
+            .table_name(self.table.name())
+            .set_index_name(index)
+            .set_filter_expression(filter)
+            .set_expression_attribute_names(expression.names_if_any())
+            .set_expression_attribute_values(expression.values_if_any())
+            .set_consistent_read(self.consistent.then_some(true)))
+    }
+}

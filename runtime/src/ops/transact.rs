@@ -1,0 +1,422 @@
+//! Transactions: puts, updates, deletes and condition checks that all happen or none.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::IntoFuture;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem, Update as SdkUpdate,
+};
+use futures::future::BoxFuture;
+
+use crate::error::{Error, Result};
+use crate::expr::{Condition, Expression, Update};
+use crate::item::Entity;
+use crate::key::Key;
+use crate::ops::update::update_expressions;
+use crate::table::Table;
+
+/// DynamoDB's limit on items in one transaction.
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// A TransactWriteItems, made by [`Table::transact`]: every action happens, or none.
+/// `.await` sends it.
+///
+/// When DynamoDB cancels it, [`Error::TransactionCanceled`] lists each failing item with
+/// its index, key and reason. A cancellation only for conflicts with other
+/// transactions is retried as the table's [retry policy](Table::with_retry) says.
+///
+/// ```no_run
+/// # use dynaschema::{Attr, Entity, Key, Table};
+/// # async fn run<Account: Entity + Send, Op: Entity + Send>(
+/// #     table: &Table, operation: &Op, account: Key<Account>, balance: Attr<Account, i64>,
+/// # ) -> dynaschema::Result<()> {
+/// table
+///     .transact()
+///     .put_new(operation)
+///     .update(account, |u| u.add(balance, -50).require(balance.ge(50)))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a transaction does nothing until it is awaited"]
+pub struct Transaction<'a> {
+    table: &'a Table,
+    items: Vec<Result<Action>>,
+}
+
+/// One action of a transaction, and what names it in a cancellation reason.
+#[derive(Debug, Clone)]
+struct Action {
+    item: TransactWriteItem,
+    entity: &'static str,
+    key: String,
+}
+
+/// Why DynamoDB canceled a transaction, for one of its items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelReason {
+    /// The item's position in the transaction, from 0, in the order it was added.
+    pub index: usize,
+    /// The item's entity type, such as `Account`.
+    pub entity: &'static str,
+    /// The item's key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+    pub key: String,
+    /// DynamoDB's code, such as `ConditionalCheckFailed` or `TransactionConflict`.
+    pub code: String,
+    /// DynamoDB's message, if it gave one.
+    pub message: Option<String>,
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "item {} ({} {}): {}",
+            self.index, self.entity, self.key, self.code
+        )?;
+        match &self.message {
+            Some(message) => write!(f, " ({message})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Table {
+    /// An empty transaction, to fill with actions.
+    pub fn transact(&self) -> Transaction<'_> {
+        Transaction {
+            table: self,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<'a> Transaction<'a> {
+    fn push<E: Entity>(mut self, key: String, item: Result<TransactWriteItem>) -> Self {
+        self.items.push(item.map(|item| Action {
+            item,
+            entity: E::ENTITY_NAME,
+            key,
+        }));
+        self
+    }
+
+    fn put_item<E: Entity>(self, entity: &E, condition: Option<Condition<E>>) -> Self {
+        let table = self.table.name().to_owned();
+        let item = (|| {
+            let mut expression = Expression::default();
+            let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(entity.to_item()?))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(expression.names_if_any())
+                .set_expression_attribute_values(expression.values_if_any())
+                .build()
+                .expect("the table name and item are set");
+            Ok(TransactWriteItem::builder().put(put).build())
+        })();
+        self.push::<E>(entity.key().to_string(), item)
+    }
+
+    /// Writes `entity`, replacing any item with its key.
+    pub fn put<E: Entity>(self, entity: &E) -> Self {
+        self.put_item(entity, None)
+    }
+
+    /// Writes `entity` only if no item has its key; else the transaction is canceled
+    /// with reason `ConditionalCheckFailed` for this item.
+    pub fn put_new<E: Entity>(self, entity: &E) -> Self {
+        let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
+        self.put_item(entity, Some(absent))
+    }
+
+    /// Writes `entity` only if `condition` holds on the item stored under its key.
+    pub fn put_when<E: Entity>(self, entity: &E, condition: Condition<E>) -> Self {
+        self.put_item(entity, Some(condition))
+    }
+
+    /// Changes the existing item of `key` as `build` says; the item must exist and the
+    /// update's required conditions hold.
+    pub fn update<E: Entity>(
+        self,
+        key: Key<E>,
+        build: impl FnOnce(Update<E>) -> Update<E>,
+    ) -> Self {
+        let table = self.table.name().to_owned();
+        let update = build(Update::new());
+        let item = (|| {
+            let (update, condition, expression) = update_expressions(&key, &update)?;
+            let update = SdkUpdate::builder()
+                .table_name(table)
+                .set_key(Some(key.to_item()?))
+                .update_expression(update)
+                .condition_expression(condition)
+                .set_expression_attribute_names(expression.names_if_any())
+                .set_expression_attribute_values(expression.values_if_any())
+                .build()
+                .expect("the table name, key and expression are set");
+            Ok(TransactWriteItem::builder().update(update).build())
+        })();
+        self.push::<E>(key.to_string(), item)
+    }
+
+    fn delete_item<E: Entity>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
+        let table = self.table.name().to_owned();
+        let item = (|| {
+            let mut expression = Expression::default();
+            let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+            let delete = Delete::builder()
+                .table_name(table)
+                .set_key(Some(key.to_item()?))
+                .set_condition_expression(condition)
+                .set_expression_attribute_names(expression.names_if_any())
+                .set_expression_attribute_values(expression.values_if_any())
+                .build()
+                .expect("the table name and key are set");
+            Ok(TransactWriteItem::builder().delete(delete).build())
+        })();
+        self.push::<E>(key.to_string(), item)
+    }
+
+    /// Deletes the item of `key`, if there is one.
+    pub fn delete<E: Entity>(self, key: Key<E>) -> Self {
+        self.delete_item(key, None)
+    }
+
+    /// Deletes the item of `key` only if `condition` holds on it.
+    pub fn delete_when<E: Entity>(self, key: Key<E>, condition: Condition<E>) -> Self {
+        self.delete_item(key, Some(condition))
+    }
+
+    /// Requires `condition` to hold on the item of `key`, without changing it.
+    pub fn check<E: Entity>(self, key: Key<E>, condition: Condition<E>) -> Self {
+        let table = self.table.name().to_owned();
+        let item = (|| {
+            let mut expression = Expression::default();
+            let condition = expression.condition(&condition)?;
+            let check = ConditionCheck::builder()
+                .table_name(table)
+                .set_key(Some(key.to_item()?))
+                .condition_expression(condition)
+                .set_expression_attribute_names(expression.names_if_any())
+                .set_expression_attribute_values(expression.values_if_any())
+                .build()
+                .expect("the table name, key and condition are set");
+            Ok(TransactWriteItem::builder().condition_check(check).build())
+        })();
+        self.push::<E>(key.to_string(), item)
+    }
+
+    /// How many actions the transaction holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the transaction holds no action.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Sends the transaction; the same as `.await`. An empty one sends nothing.
+    pub async fn send(self) -> Result<()> {
+        let table = self.table;
+        let actions = self.items.into_iter().collect::<Result<Vec<_>>>()?;
+        check_actions(&actions)?;
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<TransactWriteItem> = actions.iter().map(|a| a.item.clone()).collect();
+        let policy = *table.retry_policy();
+        let mut attempt = 1;
+        loop {
+            let result = table
+                .client()
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+                    reasons_of(&actions, canceled.cancellation_reasons())
+                }
+                _ => return Err(table.sdk_error("TransactWriteItems", err)),
+            };
+            if only_conflicts(&reasons) && attempt < policy.max_attempts {
+                tokio::time::sleep(policy.delay(attempt)).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(Error::TransactionCanceled { reasons });
+        }
+    }
+}
+
+impl<'a> IntoFuture for Transaction<'a> {
+    type Output = Result<()>;
+    type IntoFuture = BoxFuture<'a, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Refuses, before sending, what DynamoDB would: too many actions, or two on one item.
+fn check_actions(actions: &[Action]) -> Result<()> {
+    if actions.len() > MAX_TRANSACTION_ITEMS {
+        return Err(Error::InvalidTransaction {
+            message: format!(
+                "it holds {} actions and DynamoDB allows at most {MAX_TRANSACTION_ITEMS}; \
+                 split it, or use a batch if the writes need not be atomic",
+                actions.len()
+            ),
+        });
+    }
+    let mut seen = HashMap::new();
+    for (index, action) in actions.iter().enumerate() {
+        if let Some(first) = seen.insert(&action.key, index) {
+            return Err(Error::InvalidTransaction {
+                message: format!(
+                    "items {first} and {index} both act on {} {}; DynamoDB allows one \
+                     action per item in a transaction",
+                    action.entity, action.key
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The reasons of the items that failed, named by their actions; DynamoDB lists one
+/// reason per item, in order, with code `None` for those that did not fail.
+fn reasons_of(actions: &[Action], reasons: &[CancellationReason]) -> Vec<CancelReason> {
+    reasons
+        .iter()
+        .enumerate()
+        .filter_map(|(index, reason)| {
+            let code = reason.code().filter(|code| *code != "None")?;
+            let action = actions.get(index);
+            Some(CancelReason {
+                index,
+                entity: action.map_or("item", |a| a.entity),
+                key: action.map_or_else(|| "<unknown key>".to_owned(), |a| a.key.clone()),
+                code: code.to_owned(),
+                message: reason.message().map(str::to_owned),
+            })
+        })
+        .collect()
+}
+
+/// Whether the transaction failed only because it conflicted with others: worth
+/// sending again.
+fn only_conflicts(reasons: &[CancelReason]) -> bool {
+    !reasons.is_empty() && reasons.iter().all(|r| r.code == "TransactionConflict")
+}
+
+/// The reasons, for [`Error::TransactionCanceled`]'s message.
+pub(crate) fn describe_reasons(reasons: &[CancelReason]) -> String {
+    if reasons.is_empty() {
+        return "DynamoDB gave no reason".to_owned();
+    }
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(entity: &'static str, key: &str) -> Action {
+        Action {
+            item: TransactWriteItem::builder().build(),
+            entity,
+            key: key.to_owned(),
+        }
+    }
+
+    fn reason(code: &str, message: Option<&str>) -> CancellationReason {
+        CancellationReason::builder()
+            .code(code)
+            .set_message(message.map(str::to_owned))
+            .build()
+    }
+
+    #[test]
+    fn reasons_name_the_failing_items_only() {
+        let actions = [
+            action("Operation", "PK=ACCOUNT#1, SK=OPERATION#x"),
+            action("Account", "PK=ACCOUNT#1, SK=ACCOUNT"),
+        ];
+        let reasons = reasons_of(
+            &actions,
+            &[
+                reason("None", None),
+                reason(
+                    "ConditionalCheckFailed",
+                    Some("The conditional request failed"),
+                ),
+            ],
+        );
+        assert_eq!(
+            reasons,
+            [CancelReason {
+                index: 1,
+                entity: "Account",
+                key: "PK=ACCOUNT#1, SK=ACCOUNT".to_owned(),
+                code: "ConditionalCheckFailed".to_owned(),
+                message: Some("The conditional request failed".to_owned()),
+            }]
+        );
+        let err = Error::TransactionCanceled { reasons };
+        assert_eq!(
+            err.to_string(),
+            "transaction canceled, nothing was written: item 1 (Account PK=ACCOUNT#1, SK=ACCOUNT): \
+             ConditionalCheckFailed (The conditional request failed); fix the failing items or retry"
+        );
+    }
+
+    #[test]
+    fn only_pure_conflicts_are_retried() {
+        let actions = [action("A", "PK=1"), action("B", "PK=2")];
+        let conflict = reasons_of(
+            &actions,
+            &[reason("TransactionConflict", None), reason("None", None)],
+        );
+        assert!(only_conflicts(&conflict));
+        let mixed = reasons_of(
+            &actions,
+            &[
+                reason("TransactionConflict", None),
+                reason("ConditionalCheckFailed", None),
+            ],
+        );
+        assert!(!only_conflicts(&mixed));
+        assert!(!only_conflicts(&[]));
+    }
+
+    #[test]
+    fn too_many_actions_or_two_on_one_item_are_refused() {
+        let many: Vec<Action> = (0..=MAX_TRANSACTION_ITEMS)
+            .map(|i| action("A", &format!("PK={i}")))
+            .collect();
+        let err = check_actions(&many).unwrap_err();
+        assert!(err.to_string().contains("101 actions"), "{err}");
+        assert!(check_actions(&many[..MAX_TRANSACTION_ITEMS]).is_ok());
+
+        let twice = [
+            action("A", "PK=1"),
+            action("B", "PK=2"),
+            action("A", "PK=1"),
+        ];
+        let err = check_actions(&twice).unwrap_err();
+        assert!(err.to_string().contains("items 0 and 2"), "{err}");
+    }
+}

@@ -1,0 +1,285 @@
+//! Single-item operations against a live server: get, put, delete, update, and their
+//! conditions and errors.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dynaschema::{Condition, Entity, Error, Table, Timestamp};
+use dynaschema_tests::entities::{Account, Operation};
+use dynaschema_tests::{connect, ningipoints_schema, provisioned_table};
+
+fn account(id: u64, name: &str, balance: i64) -> Account {
+    Account {
+        id,
+        name: name.to_owned(),
+        email: format!("user{id}@42.fr"),
+        balance,
+        created_at: Timestamp::from_unix_micros(1_700_000_000_000_000 + id as i64),
+    }
+}
+
+#[tokio::test]
+async fn put_then_get_keeps_reserved_words_and_special_characters() {
+    let table = provisioned_table("get-put").await;
+    let mut clara = account(1, "name: #n0 :v0 ) OR (", 100);
+    clara.email = "cla#ra:x@42.fr".to_owned();
+    table.put(&clara).await.unwrap();
+
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap(),
+        Some(clara.clone())
+    );
+    assert_eq!(
+        table.get(Account::key(1)).consistent().await.unwrap(),
+        Some(clara.clone())
+    );
+    assert_eq!(table.get(Account::key(2)).await.unwrap(), None);
+
+    // The item carries the struct's attributes under their own names, nothing more.
+    let raw = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .key("PK", AttributeValue::S("ACCOUNT#1".into()))
+        .key("SK", AttributeValue::S("ACCOUNT".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let mut names: Vec<_> = raw.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["PK", "SK", "balance", "created_at", "email", "name"]
+    );
+    assert_eq!(raw["name"], AttributeValue::S(clara.name.clone()));
+
+    let operation = Operation {
+        account_id: 1,
+        kind: "credit #1: type".to_owned(),
+        amount: 5,
+        created_at: Timestamp::from_unix_micros(1),
+    };
+    table.put(&operation).await.unwrap();
+    let key = Operation::key(1, operation.created_at);
+    assert_eq!(table.get(key).await.unwrap(), Some(operation));
+}
+
+#[tokio::test]
+async fn put_if_not_exists_refuses_to_overwrite_naming_the_key() {
+    let table = provisioned_table("put-new").await;
+    table
+        .put(&account(7, "first", 1))
+        .if_not_exists()
+        .await
+        .unwrap();
+
+    let err = table
+        .put(&account(7, "second", 2))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::AlreadyExists {
+            entity,
+            key,
+            table: name,
+        } => {
+            assert_eq!(*entity, "Account");
+            assert_eq!(key, "PK=ACCOUNT#7, SK=ACCOUNT");
+            assert_eq!(name, table.name());
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("PK=ACCOUNT#7, SK=ACCOUNT") && message.contains("already exists"),
+        "{message}"
+    );
+    let stored = table.get(Account::key(7)).await.unwrap().unwrap();
+    assert_eq!(stored.name, "first");
+}
+
+#[tokio::test]
+async fn conditional_puts_and_deletes() {
+    let table = provisioned_table("conditional").await;
+    table.put(&account(1, "clara", 50)).await.unwrap();
+
+    let err = table
+        .put(&account(1, "clara", 0))
+        .when(Account::BALANCE.ge(100))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ConditionFailed { key, .. } if key == "PK=ACCOUNT#1, SK=ACCOUNT"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("did not hold"), "{err}");
+    table
+        .put(&account(1, "clara", 0))
+        .when(Account::BALANCE.eq(50).and(Account::NAME.eq("clara")))
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap().unwrap().balance,
+        0
+    );
+
+    // A condition on a missing item does not hold.
+    let err = table
+        .put(&account(2, "x", 0))
+        .when(Account::NAME.exists())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConditionFailed { .. }), "{err:?}");
+
+    let err = table
+        .delete(Account::key(1))
+        .when(Account::NAME.eq("someone else"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConditionFailed { .. }), "{err:?}");
+    assert!(table.get(Account::key(1)).await.unwrap().is_some());
+
+    table
+        .delete(Account::key(1))
+        .when(Account::NAME.eq("clara"))
+        .await
+        .unwrap();
+    assert!(table.get(Account::key(1)).await.unwrap().is_none());
+    table
+        .delete(Account::key(1))
+        .await
+        .expect("deleting a missing item succeeds");
+}
+
+#[tokio::test]
+async fn updates_answer_the_item_as_it_is_after() {
+    let table = provisioned_table("update").await;
+    table.put(&account(3, "clara", 100)).await.unwrap();
+
+    let updated = table
+        .update(Account::key(3), |u| {
+            u.add(Account::BALANCE, -30)
+                .set(Account::NAME, "a:b #c")
+                .require(Account::BALANCE.ge(30))
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.balance, 70);
+    assert_eq!(updated.name, "a:b #c");
+    assert_eq!(table.get(Account::key(3)).await.unwrap(), Some(updated));
+
+    let updated = table
+        .update(Account::key(3), |u| u.increment(Account::BALANCE, 5))
+        .await
+        .unwrap();
+    assert_eq!(updated.balance, 75);
+    let updated = table
+        .update(Account::key(3), |u| u.decrement(Account::BALANCE, 80))
+        .await
+        .unwrap();
+    assert_eq!(updated.balance, -5);
+
+    // A requirement that does not hold changes nothing.
+    let err = table
+        .update(Account::key(3), |u| {
+            u.add(Account::BALANCE, -50)
+                .require(Account::BALANCE.ge(50))
+        })
+        .await
+        .unwrap_err();
+    match &err {
+        Error::ConditionFailed { entity, key, .. } => {
+            assert_eq!(
+                (*entity, key.as_str()),
+                ("Account", "PK=ACCOUNT#3, SK=ACCOUNT")
+            );
+        }
+        other => panic!("expected ConditionFailed, got {other:?}"),
+    }
+    assert_eq!(
+        table.get(Account::key(3)).await.unwrap().unwrap().balance,
+        -5
+    );
+
+    // An update never creates a partial item.
+    let err = table
+        .update(Account::key(404), |u| u.add(Account::BALANCE, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound { key, .. } if key == "PK=ACCOUNT#404, SK=ACCOUNT"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(table.get(Account::key(404)).await.unwrap().is_none());
+
+    // `type` is a reserved word too.
+    let operation = Operation {
+        account_id: 3,
+        kind: "credit".to_owned(),
+        amount: 1,
+        created_at: Timestamp::from_unix_micros(9),
+    };
+    table.put(&operation).await.unwrap();
+    let updated = table
+        .update(Entity::key(&operation), |u| {
+            u.set(Operation::KIND, "debit")
+                .require(Operation::KIND.eq("credit"))
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.kind, "debit");
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_is_refused_before_sending() {
+    let table = provisioned_table("empty-update").await;
+    let err = table
+        .update(Account::key(1), |u| u.require(Condition::item_exists("PK")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidExpression { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_missing_table_says_to_run_provision() {
+    let connection = connect().await;
+    let table = Table::new(connection, ningipoints_schema("never-created"));
+    let err = table.get(Account::key(1)).await.unwrap_err();
+    match &err {
+        Error::TableMissing { table: name, .. } => assert_eq!(name, table.name()),
+        other => panic!("expected TableMissing, got {other:?}"),
+    }
+    assert!(err.to_string().contains("provision"), "{err}");
+    assert!(matches!(
+        table.put(&account(1, "x", 0)).await,
+        Err(Error::TableMissing { .. })
+    ));
+    assert!(matches!(
+        table.query(Operation::partition(1)).all().await,
+        Err(Error::TableMissing { .. })
+    ));
+    assert!(matches!(
+        table.transact().put(&account(1, "x", 0)).await,
+        Err(Error::TableMissing { .. })
+    ));
+}
+
+#[tokio::test]
+async fn with_name_points_at_another_table() {
+    let table = provisioned_table("renamed").await;
+    let original = table.name().to_owned();
+    table.put(&account(1, "here", 0)).await.unwrap();
+
+    let elsewhere = table.clone().with_name(format!("{original}-other"));
+    assert_eq!(elsewhere.name(), format!("{original}-other"));
+    assert_eq!(elsewhere.schema().table.name, elsewhere.name());
+    assert!(matches!(
+        elsewhere.get(Account::key(1)).await,
+        Err(Error::TableMissing { .. })
+    ));
+    let back = elsewhere.with_name(original);
+    assert!(back.get(Account::key(1)).await.unwrap().is_some());
+    assert_eq!(back.connection().endpoint(), dynaschema_tests::endpoint());
+}
