@@ -27,15 +27,23 @@ pub const SETUP_COMMAND: &str = "scripts/dynamodb-local install";
 
 /// Runs moto in-process and stops it when standard input closes: when the test binary
 /// exits, however it exits, the server goes with it.
+///
+/// Requests are served one at a time. DynamoDB isolates transactions from each other;
+/// moto serving requests on several threads does not (a canceled transaction restores
+/// a snapshot of the whole table, undoing concurrent writes), so concurrency tests
+/// would test moto rather than the code under test.
 const SERVER_SCRIPT: &str = r#"
-import logging, sys
-from moto.server import ThreadedMotoServer
+import logging, sys, threading
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-print(server.get_host_and_port()[1], flush=True)
+app = DomainDispatcherApplication(create_backend_app)
+server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=MotoRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(server.server_port, flush=True)
 sys.stdin.read()
-server.stop()
+server.shutdown()
 "#;
 
 /// The server the tests use: its endpoint and, when this process started it, the

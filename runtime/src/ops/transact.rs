@@ -6,13 +6,14 @@ use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, TransactWriteItem, Update as SdkUpdate,
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update as SdkUpdate,
 };
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression, Update};
-use crate::item::Entity;
+use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::ops::update::update_expressions;
 use crate::table::Table;
@@ -54,7 +55,7 @@ struct Action {
 }
 
 /// Why DynamoDB canceled a transaction, for one of its items.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CancelReason {
     /// The item's position in the transaction, from 0, in the order it was added.
     pub index: usize,
@@ -66,6 +67,9 @@ pub struct CancelReason {
     pub code: String,
     /// DynamoDB's message, if it gave one.
     pub message: Option<String>,
+    /// For a failed condition, the item as it was when the condition was checked, or
+    /// `None` when there was no such item.
+    pub item: Option<Item>,
 }
 
 impl fmt::Display for CancelReason {
@@ -113,6 +117,10 @@ impl<'a> Transaction<'a> {
                 .set_condition_expression(condition)
                 .set_expression_attribute_names(expression.names_if_any())
                 .set_expression_attribute_values(expression.values_if_any())
+                // The item as it was, for a failed condition's reason.
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .expect("the table name and item are set");
             Ok(TransactWriteItem::builder().put(put).build())
@@ -155,6 +163,10 @@ impl<'a> Transaction<'a> {
                 .condition_expression(condition)
                 .set_expression_attribute_names(expression.names_if_any())
                 .set_expression_attribute_values(expression.values_if_any())
+                // The item as it was, for a failed condition's reason.
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .expect("the table name, key and expression are set");
             Ok(TransactWriteItem::builder().update(update).build())
@@ -173,6 +185,10 @@ impl<'a> Transaction<'a> {
                 .set_condition_expression(condition)
                 .set_expression_attribute_names(expression.names_if_any())
                 .set_expression_attribute_values(expression.values_if_any())
+                // The item as it was, for a failed condition's reason.
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .expect("the table name and key are set");
             Ok(TransactWriteItem::builder().delete(delete).build())
@@ -202,6 +218,10 @@ impl<'a> Transaction<'a> {
                 .condition_expression(condition)
                 .set_expression_attribute_names(expression.names_if_any())
                 .set_expression_attribute_values(expression.values_if_any())
+                // The item as it was, for a failed condition's reason.
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .expect("the table name, key and condition are set");
             Ok(TransactWriteItem::builder().condition_check(check).build())
@@ -307,6 +327,7 @@ fn reasons_of(actions: &[Action], reasons: &[CancellationReason]) -> Vec<CancelR
                 key: action.map_or_else(|| "<unknown key>".to_owned(), |a| a.key.clone()),
                 code: code.to_owned(),
                 message: reason.message().map(str::to_owned),
+                item: reason.item().cloned(),
             })
         })
         .collect()
@@ -373,6 +394,7 @@ mod tests {
                 key: "PK=ACCOUNT#1, SK=ACCOUNT".to_owned(),
                 code: "ConditionalCheckFailed".to_owned(),
                 message: Some("The conditional request failed".to_owned()),
+                item: None,
             }]
         );
         let err = Error::TransactionCanceled { reasons };

@@ -1,0 +1,150 @@
+//! The ningipoints command line: accounts, credits and debits, as JSON.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use dynaschema::Timestamp;
+use ningipoints::{input, Error, Ningipoints, OperationType, Target};
+use serde::Serialize;
+
+/// Points accounts in one DynamoDB table: create accounts, credit and debit them, and
+/// look them up. Prints JSON on stdout; a lookup that finds nothing prints `null`.
+///
+/// Exit status: 0 on success; 1 when the account already exists, does not exist, or has
+/// too small a balance, or the table cannot be reached (the cause is on stderr); 2 on
+/// bad input. Nothing is written on any error.
+#[derive(Debug, Parser)]
+#[command(version, after_help = "Create the table first with `provision`.")]
+struct Cli {
+    #[command(flatten)]
+    target: Target,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open an account with a balance of 0
+    CreateAccount {
+        /// Account number
+        #[arg(allow_negative_numbers = true)]
+        id: u64,
+        /// Holder's name
+        name: String,
+        /// Holder's email address
+        email: String,
+    },
+    /// Print an account, or null
+    GetAccount {
+        /// Account number
+        #[arg(allow_negative_numbers = true)]
+        id: u64,
+    },
+    /// Credit or debit an account; a debit never takes the balance below 0
+    CreateOperation {
+        /// Account number
+        #[arg(allow_negative_numbers = true)]
+        id: u64,
+        /// credit or debit
+        #[arg(value_name = "TYPE")]
+        kind: OperationType,
+        /// Points, a whole number of at least 1
+        #[arg(allow_negative_numbers = true, value_parser = parse_amount)]
+        amount: u64,
+        /// When it happened, RFC 3339 (such as 2026-11-24T21:16:54Z) [default: now]
+        #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+        at: Option<Timestamp>,
+    },
+    /// Print an account's operations, oldest first
+    GetOperations {
+        /// Account number
+        #[arg(allow_negative_numbers = true)]
+        id: u64,
+    },
+    /// Delete an account and all its operations
+    DeleteAccount {
+        /// Account number
+        #[arg(allow_negative_numbers = true)]
+        id: u64,
+    },
+    /// Print every account, without operations
+    GetAccounts,
+    /// Print the account with this email, or null
+    GetAccountByEmail {
+        /// Email address
+        email: String,
+    },
+}
+
+fn parse_amount(text: &str) -> Result<u64, String> {
+    let amount: u64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of points of at least 1"))?;
+    input::check_amount(amount).map_err(|err| err.to_string())?;
+    Ok(amount)
+}
+
+fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(text).map_err(|err| err.to_string())
+}
+
+/// What `delete-account` prints.
+#[derive(Serialize)]
+struct Deleted {
+    id: u64,
+    deleted_operations: usize,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("ningipoints: {err}");
+            match err {
+                Error::InvalidInput(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+async fn run(cli: Cli) -> ningipoints::Result<String> {
+    let mut points = Ningipoints::new(cli.target.connect().await?);
+    if let Some(table) = &cli.target.table {
+        // The schema's checks on a table name, before any request.
+        ningipoints::schema().with_table_name(table)?;
+        points = points.with_table_name(table);
+    }
+    Ok(match cli.command {
+        Command::CreateAccount { id, name, email } => {
+            json(&points.create_account(id, &name, &email).await?)
+        }
+        Command::GetAccount { id } => json(&points.get_account(id).await?),
+        Command::CreateOperation {
+            id,
+            kind,
+            amount,
+            at,
+        } => {
+            let at = at.unwrap_or_else(Timestamp::now);
+            json(&points.create_operation_at(id, kind, amount, at).await?)
+        }
+        Command::GetOperations { id } => json(&points.get_operations(id).await?),
+        Command::DeleteAccount { id } => json(&Deleted {
+            id,
+            deleted_operations: points.delete_account(id).await?,
+        }),
+        Command::GetAccounts => json(&points.get_accounts().await?),
+        Command::GetAccountByEmail { email } => json(&points.get_account_by_email(&email).await?),
+    })
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("ningipoints values serialize")
+}

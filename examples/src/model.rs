@@ -1,0 +1,84 @@
+//! The items of the ningipoints table: accounts and their operations, in one partition
+//! per account.
+
+use dynaschema::{Entity, Timestamp};
+use serde::Serialize;
+
+/// A points account: `PK=ACCOUNT#<id>`, `SK=ACCOUNT`.
+///
+/// Its JSON form is `{"id","name","email","balance","created_at"}`.
+///
+/// ```
+/// use ningipoints::Account;
+///
+/// assert_eq!(Account::key(123).to_string(), "PK=ACCOUNT#123, SK=ACCOUNT");
+/// assert_eq!(Account::BALANCE.name(), "balance");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Entity)]
+#[dynamo(pk = "ACCOUNT#{id}", sk = "ACCOUNT")]
+pub struct Account {
+    /// The account number; it lives in the partition key only.
+    #[dynamo(key_only)]
+    pub id: u64,
+    /// The holder's name.
+    pub name: String,
+    /// The holder's email address, the key of `EmailIndex`.
+    pub email: String,
+    /// Points credited minus points debited; never below zero.
+    pub balance: i64,
+    /// When the account was opened.
+    pub created_at: Timestamp,
+}
+
+/// Whether an operation adds points or takes them away.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OperationType {
+    /// Adds points.
+    Credit,
+    /// Takes points away; never more than the balance.
+    Debit,
+}
+
+impl std::fmt::Display for OperationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OperationType::Credit => "credit",
+            OperationType::Debit => "debit",
+        })
+    }
+}
+
+/// A credit or debit of an account: `PK=ACCOUNT#<id>`, `SK=OPERATION#<created_at>`, so
+/// that an account's operations sort in time order.
+///
+/// Its JSON form is `{"account_id","type","amount","created_at"}`.
+///
+/// ```
+/// use dynaschema::Timestamp;
+/// use ningipoints::Operation;
+///
+/// let at = Timestamp::parse("2026-11-24T21:16:54Z")?;
+/// assert_eq!(
+///     Operation::key(123, at).to_string(),
+///     "PK=ACCOUNT#123, SK=OPERATION#2026-11-24T21:16:54.000000Z"
+/// );
+/// # Ok::<(), dynaschema::timestamp::ParseTimestampError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Entity)]
+#[dynamo(pk = "ACCOUNT#{account_id}", sk = "OPERATION#{created_at}")]
+pub struct Operation {
+    /// The account's number; it lives in the partition key only.
+    #[dynamo(key_only)]
+    pub account_id: u64,
+    /// Credit or debit, stored as the attribute `type`.
+    #[dynamo(rename = "type", serde)]
+    #[serde(rename = "type")]
+    pub kind: OperationType,
+    /// How many points, at least 1.
+    pub amount: u64,
+    /// When it happened; also the sort key.
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,206 @@
+//! The `ningipoints` binary as a user runs it: JSON out, exit codes, nothing written on
+//! bad input.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use dynaschema::provision;
+use dynaschema_tests::{connect, endpoint, ningipoints_schema};
+use serde_json::{json, Value};
+
+/// A provisioned table of the test's own, and a way to run the CLI on it.
+struct Cli {
+    table: String,
+}
+
+impl Cli {
+    async fn new(purpose: &str) -> Cli {
+        let schema = ningipoints_schema(purpose);
+        provision::provision(&connect().await, &schema, Duration::from_secs(60), |_| {})
+            .await
+            .unwrap();
+        Cli {
+            table: schema.table.name,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ningipoints"));
+        command
+            .args(["--endpoint", endpoint(), "--table", &self.table])
+            .args(args);
+        for var in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            "NINGIPOINTS_TABLE",
+        ] {
+            command.env_remove(var);
+        }
+        command.output().expect("ningipoints runs")
+    }
+
+    /// Runs a command that must succeed, and parses its JSON.
+    fn json(&self, args: &[&str]) -> Value {
+        let output = self.run(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e})"))
+    }
+
+    /// Runs a command that must fail with `code`, writing nothing; a refusal (1) is one
+    /// line, a usage error (2) may show the usage too.
+    async fn fails(&self, args: &[&str], code: i32) -> String {
+        let before = self.item_count().await;
+        let output = self.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        if code == 1 {
+            assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        }
+        assert!(
+            stderr.starts_with("ningipoints: ") || stderr.starts_with("error: "),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            self.item_count().await,
+            before,
+            "{args:?} changed the table"
+        );
+        stderr
+    }
+
+    async fn item_count(&self) -> usize {
+        let connection = connect().await;
+        let page = connection
+            .client()
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        page.items.unwrap_or_default().len()
+    }
+}
+
+#[tokio::test]
+async fn the_seed_walkthrough_prints_json() {
+    let cli = Cli::new("cli-walk").await;
+    let account = cli.json(&["create-account", "123", "clara", "clara@42sp.org.br"]);
+    assert_eq!(account["id"], 123);
+    assert_eq!(account["name"], "clara");
+    assert_eq!(account["email"], "clara@42sp.org.br");
+    assert_eq!(account["balance"], 0);
+    let mut keys: Vec<_> = account.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["balance", "created_at", "email", "id", "name"]);
+
+    assert_eq!(cli.json(&["get-account", "123"]), account);
+    let credit = cli.json(&[
+        "create-operation",
+        "123",
+        "credit",
+        "100",
+        "--at",
+        "2026-11-24T10:00:00-03:00",
+    ]);
+    assert_eq!(
+        credit,
+        json!({"account_id": 123, "type": "credit", "amount": 100, "created_at": "2026-11-24T13:00:00.000000Z"})
+    );
+    cli.json(&["create-operation", "123", "debit", "50"]);
+    let operations = cli.json(&["get-operations", "123"]);
+    assert_eq!(operations.as_array().unwrap().len(), 2);
+    assert_eq!(operations[0], credit);
+    assert_eq!(operations[1]["type"], "debit");
+
+    let accounts = cli.json(&["get-accounts"]);
+    assert_eq!(accounts.as_array().unwrap().len(), 1);
+    assert_eq!(accounts[0]["balance"], 50);
+    assert_eq!(
+        cli.json(&["get-account-by-email", "clara@42sp.org.br"])["id"],
+        123
+    );
+    assert_eq!(
+        cli.json(&["delete-account", "123"]),
+        json!({"id": 123, "deleted_operations": 2})
+    );
+    assert_eq!(cli.json(&["get-account", "123"]), Value::Null);
+    assert_eq!(
+        cli.json(&["get-account-by-email", "clara@42sp.org.br"]),
+        Value::Null
+    );
+    assert_eq!(cli.json(&["get-accounts"]), json!([]));
+}
+
+#[tokio::test]
+async fn refused_operations_exit_1_and_write_nothing() {
+    let cli = Cli::new("cli-refused").await;
+    cli.json(&["create-account", "1", "ana", "ana@x.org"]);
+    let stderr = cli
+        .fails(&["create-account", "1", "other", "other@x.org"], 1)
+        .await;
+    assert!(stderr.contains("account 1 already exists"), "{stderr}");
+    let stderr = cli
+        .fails(&["create-operation", "2", "credit", "5"], 1)
+        .await;
+    assert!(stderr.contains("account 2 does not exist"), "{stderr}");
+    let stderr = cli.fails(&["create-operation", "1", "debit", "5"], 1).await;
+    assert!(stderr.contains("balance of 0"), "{stderr}");
+    let stderr = cli.fails(&["delete-account", "2"], 1).await;
+    assert!(stderr.contains("account 2 does not exist"), "{stderr}");
+}
+
+#[tokio::test]
+async fn bad_input_exits_2_and_writes_nothing() {
+    let cli = Cli::new("cli-bad").await;
+    cli.json(&["create-account", "1", "ana", "ana@x.org"]);
+    let cases: &[&[&str]] = &[
+        &["create-account", "abc", "ana", "ana@x.org"],
+        &["create-account", "-1", "ana", "ana@x.org"],
+        &["create-account", "2", "", "ana@x.org"],
+        &["create-account", "2", "ana", "ana.x.org"],
+        &["create-account", "2", "ana", "ana@x@org"],
+        &["create-account", "2", "ana", "@x.org"],
+        &["create-account", "2", "ana", "ana@"],
+        &["get-account", "1.5"],
+        &["create-operation", "1", "credit", "0"],
+        &["create-operation", "1", "credit", "-5"],
+        &["create-operation", "1", "credit", "ten"],
+        &["create-operation", "1", "credit", "1.5"],
+        &["create-operation", "1", "refund", "5"],
+        &["create-operation", "1", "credit", "5", "--at", "yesterday"],
+        &["get-account-by-email", "nobody"],
+        &["no-such-command"],
+        &[],
+    ];
+    for args in cases {
+        cli.fails(args, 2).await;
+    }
+    assert_eq!(cli.json(&["get-account", "1"])["balance"], 0);
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let output = Command::new(env!("CARGO_BIN_EXE_ningipoints"))
+        .args(["--endpoint", &endpoint, "get-account", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("cannot reach DynamoDB at {endpoint}")),
+        "{stderr}"
+    );
+}
