@@ -11,9 +11,29 @@ use syn::{parse_macro_input, DeriveInput};
 mod entity;
 mod internals;
 
-/// Implements `dynaschema::Entity` and adds key builders and attribute handles.
+/// Implements `dynaschema::Entity` for a struct with named fields, and adds key
+/// builders and attribute handles.
 ///
-/// See the `dynaschema` crate documentation for the options and an example.
+/// Struct options, in `#[dynamo(...)]`:
+/// - `pk = "ACCOUNT#{id}"` (required) and `sk = "OPERATION#{created_at}"`: key templates
+///   of literal text and `{field}` placeholders.
+/// - `pk_attr = "PK"`, `sk_attr = "SK"`: the key attribute names (these are the defaults).
+/// - `index(name = "GSI1", pk = "EMAIL#{email}", pk_attr = "GSI1PK", sk = ..., sk_attr = ...)`:
+///   an index key written from a template into its own attribute; `pk = "{email}"`
+///   without `pk_attr` keys the index on the field's own attribute.
+///
+/// Field options:
+/// - `rename = "type"`: the attribute name.
+/// - `key_only`: the value lives only in the key and is parsed back from it on read.
+/// - `skip`, with `default = "path::to_fn"`: not stored; `Default::default()` (or the
+///   function) on read.
+/// - `serde`: stored through serde_dynamo, for any serde type.
+///
+/// Generated: `impl Entity`; `Type::key(fields..)` taking exactly the key's placeholder
+/// fields (`&str` for `String`); `Type::partition(fields..)` for queries of the
+/// entity's items in a partition; one `Attr` const per stored field (`Type::BALANCE`).
+/// A value that contains its template's delimiter is refused, never stored. Every
+/// mistake in the options is a compile error at its span.
 #[proc_macro_derive(Entity, attributes(dynamo))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

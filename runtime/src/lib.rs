@@ -2,19 +2,64 @@
 //!
 //! `dynaschema` keeps a DynamoDB table's physical shape in a `schema.toml` ([`Schema`]),
 //! builds clients that follow the standard AWS environment with a safe local default
-//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), and reads and
-//! writes entities through typed operations on a [`Table`] ([`ops`]).
+//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), turns
+//! annotated structs into entities with `#[derive(Entity)]`, and reads and writes them
+//! through typed operations on a [`Table`] ([`ops`]).
 //!
 //! ```no_run
-//! # async fn run() -> dynaschema::Result<()> {
-//! use dynaschema::{provision, ClientConfig, Schema};
+//! use dynaschema::{provision, ClientConfig, Entity, Schema, Table, Timestamp};
 //!
+//! /// An account: `PK=ACCOUNT#<id>`, `SK=ACCOUNT`.
+//! #[derive(Debug, Clone, PartialEq, Entity)]
+//! #[dynamo(pk = "ACCOUNT#{id}", sk = "ACCOUNT")]
+//! struct Account {
+//!     #[dynamo(key_only)] // lives in PK only, parsed back on read
+//!     id: u64,
+//!     name: String,
+//!     email: String,
+//!     balance: i64,
+//!     created_at: Timestamp,
+//! }
+//!
+//! /// An operation in its account's partition, in time order.
+//! #[derive(Debug, Clone, PartialEq, Entity)]
+//! #[dynamo(pk = "ACCOUNT#{account_id}", sk = "OPERATION#{created_at}")]
+//! struct Operation {
+//!     #[dynamo(key_only)]
+//!     account_id: u64,
+//!     #[dynamo(rename = "type")] // a reserved word: always sent as a placeholder
+//!     kind: String,
+//!     amount: u64,
+//!     created_at: Timestamp,
+//! }
+//!
+//! # async fn run() -> dynaschema::Result<()> {
 //! let schema = Schema::load("schema.toml")?;
 //! let connection = ClientConfig::local_default().connect().await?;
-//! let outcome =
-//!     provision::provision(&connection, &schema, provision::DEFAULT_WAIT, |event| println!("{event}"))
-//!         .await?;
-//! println!("{outcome:?}");
+//! provision::provision(&connection, &schema, provision::DEFAULT_WAIT, |event| println!("{event}"))
+//!     .await?;
+//! let table = Table::new(connection, schema);
+//!
+//! let account = Account {
+//!     id: 123,
+//!     name: "clara".into(),
+//!     email: "clara@42sp.org.br".into(),
+//!     balance: 0,
+//!     created_at: Timestamp::now(),
+//! };
+//! table.put(&account).if_not_exists().await?; // Error::AlreadyExists if it is there
+//!
+//! let operation = Operation { account_id: 123, kind: "credit".into(), amount: 100, created_at: Timestamp::now() };
+//! table
+//!     .transact()
+//!     .put_new(&operation)
+//!     .update(Account::key(123), |u| u.add(Account::BALANCE, 100_i64))
+//!     .await?;
+//!
+//! let read: Option<Account> = table.get(Account::key(123)).await?;
+//! let operations: Vec<Operation> = table.query(Operation::partition(123)).all().await?;
+//! let by_email = table.index::<Account>("EmailIndex").query("clara@42sp.org.br").first().await?;
+//! # let _ = (read, operations, by_email);
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
