@@ -3,6 +3,8 @@
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use dynaschema_tests::{endpoint, repository_root, unique_table_name};
 
 /// Runs `provision` with `args`, in the repository root, with the AWS settings of the
@@ -137,14 +139,332 @@ fn dummy_credentials_are_never_sent_to_a_remote_endpoint() {
     );
 }
 
+// A bad command line exits 1, not clap's usual 2: `plan` exits 2 for "changes pending",
+// and a mistyped flag in CI must not read as drift.
 #[test]
-fn bad_flags_exit_2_and_help_explains() {
-    let output = provision(&["--no-such-flag"]);
-    assert_eq!(output.status.code(), Some(2));
+fn bad_flags_exit_1_and_help_explains() {
+    for args in [
+        &["--no-such-flag"][..],
+        &["plan", "--no-such-flag"],
+        &["drop"],
+    ] {
+        let output = provision(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty());
+        assert!(text(&output.stderr).contains("error:"), "{args:?}");
+    }
     let help = provision(&["--help"]);
     assert!(help.status.success());
     let help = text(&help.stdout);
-    for flag in ["--schema", "--table", "--endpoint", "--wait"] {
+    for flag in [
+        "--schema",
+        "--table",
+        "--endpoint",
+        "--wait",
+        "--allow-destructive",
+        "plan",
+        "apply",
+        "status",
+    ] {
         assert!(help.contains(flag), "{help}");
     }
+}
+
+#[test]
+fn each_subcommand_says_what_it_does_and_its_exit_codes() {
+    for (subcommand, says) in [
+        (
+            "plan",
+            &[
+                "change nothing",
+                "`+` adds, `~` changes, `-` removes",
+                "0 when the table matches the schema, 2 when changes are pending, 1 on error",
+            ][..],
+        ),
+        (
+            "apply",
+            &[
+                "one index per request",
+                "--allow-destructive",
+                "safe to run again",
+                "Exit status: 0",
+            ],
+        ),
+        (
+            "status",
+            &[
+                "item counts",
+                "Changes nothing",
+                "Exit status: 0 when the table exists, 1 on error",
+            ],
+        ),
+    ] {
+        let output = provision(&[subcommand, "--help"]);
+        assert_eq!(output.status.code(), Some(0), "{subcommand}");
+        let help = text(&output.stdout).replace('\n', " ");
+        for phrase in says {
+            assert!(
+                help.contains(phrase),
+                "{subcommand} --help lacks {phrase:?}: {help}"
+            );
+        }
+    }
+}
+
+/// Runs `provision` against the test server with the table of the test's own.
+fn provision_at(table: &str, args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    all.extend(["--endpoint", endpoint(), "--table", table]);
+    provision(&all)
+}
+
+/// The repository's schema.toml without its EmailIndex, written to a file of its own.
+fn schema_without_email_index(dir: &tempfile::TempDir) -> String {
+    let full = std::fs::read_to_string(repository_root().join("schema.toml")).unwrap();
+    let bare = &full[..full.find("[[index]]").expect("schema.toml has an index")];
+    let path = dir.path().join("schema-without-index.toml");
+    std::fs::write(&path, bare).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn plan_exits_2_while_changes_are_pending_and_0_once_they_are_applied() {
+    let table = unique_table_name("cli-plan");
+    let pending = provision_at(&table, &["plan"]);
+    assert_eq!(pending.status.code(), Some(2), "{}", text(&pending.stderr));
+    assert_eq!(
+        text(&pending.stdout),
+        format!(
+            "+ table {table}: partition key PK (S), sort key SK (S), PAY_PER_REQUEST, with index \
+             EmailIndex\nPlan: 1 to add, 0 to change, 0 to remove.\n"
+        )
+    );
+
+    let applied = provision_at(&table, &["apply"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    assert_eq!(
+        text(&applied.stdout).lines().next(),
+        Some(
+            format!(
+                "created table {table}: partition key PK (S), sort key SK (S), PAY_PER_REQUEST"
+            )
+            .as_str()
+        )
+    );
+
+    let clean = provision_at(&table, &["plan"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stderr));
+    assert_eq!(
+        text(&clean.stdout),
+        format!("No changes: table {table} matches the schema.\n")
+    );
+    // The flags count as well before the subcommand.
+    let before = provision(&["--endpoint", endpoint(), "--table", &table, "plan"]);
+    assert_eq!(before.status.code(), Some(0), "{}", text(&before.stderr));
+    assert_eq!(before.stdout, clean.stdout);
+}
+
+#[test]
+fn plan_exits_1_on_error_with_the_cause() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let unreachable = provision(&["plan", "--endpoint", &format!("http://127.0.0.1:{port}")]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(text(&unreachable.stderr).contains("cannot reach DynamoDB"));
+    assert!(unreachable.stdout.is_empty());
+
+    // A sort key of another type: DynamoDB cannot change it in place.
+    let table = unique_table_name("cli-not-in-place");
+    assert!(provision_at(&table, &[]).status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema.toml");
+    let full = std::fs::read_to_string(repository_root().join("schema.toml")).unwrap();
+    std::fs::write(
+        &path,
+        full.replace(
+            "{ name = \"SK\", type = \"S\" }",
+            "{ name = \"SK\", type = \"N\" }",
+        ),
+    )
+    .unwrap();
+    let refused = provision_at(&table, &["plan", "--schema", path.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = text(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("its sort key is SK (S) and the schema's is SK (N)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("create a new table"), "{stderr}");
+}
+
+/// The seed's ex06 done in place: a table made without EmailIndex, holding accounts, is
+/// brought to the full schema by `provision apply`, and the index finds the accounts that
+/// were there before.
+#[tokio::test]
+async fn apply_adds_the_email_index_to_a_table_holding_accounts_and_the_index_finds_them() {
+    let table = unique_table_name("cli-email-index");
+    let dir = tempfile::tempdir().unwrap();
+    let bare = schema_without_email_index(&dir);
+    let created = provision_at(&table, &["--schema", &bare]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let stdout = text(&created.stdout);
+    assert!(stdout.contains("and its 0 indexes are ACTIVE"), "{stdout}");
+
+    let connection = dynaschema_tests::connect().await;
+    let accounts = [
+        (1, "Clara", "clara@42.fr", 120),
+        (2, "Ana", "ana@42.fr", 0),
+        (3, "Bruno", "bruno@42.fr", -15),
+    ];
+    for (id, name, email, balance) in accounts {
+        connection
+            .client()
+            .put_item()
+            .table_name(&table)
+            .item("PK", AttributeValue::S(format!("ACCOUNT#{id}")))
+            .item("SK", AttributeValue::S("ACCOUNT".into()))
+            .item("name", AttributeValue::S(name.into()))
+            .item("email", AttributeValue::S(email.into()))
+            .item("balance", AttributeValue::N(balance.to_string()))
+            .item(
+                "created_at",
+                AttributeValue::S("2024-05-01T10:00:00Z".into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let plan = provision_at(&table, &["plan"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan.stderr));
+    assert_eq!(
+        text(&plan.stdout),
+        "+ index EmailIndex: partition key email (S), projection ALL\n\
+         Plan: 1 to add, 0 to change, 0 to remove.\n"
+    );
+    let applied = provision_at(&table, &["apply"]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let stdout = text(&applied.stdout);
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(
+        lines[0],
+        "added index EmailIndex: partition key email (S), projection ALL"
+    );
+    assert!(
+        lines[1].starts_with(&format!("table {table} and its 1 index are ACTIVE")),
+        "{stdout}"
+    );
+
+    for (id, name, email, balance) in accounts {
+        let found = connection
+            .client()
+            .query()
+            .table_name(&table)
+            .index_name("EmailIndex")
+            .key_condition_expression("email = :email")
+            .expression_attribute_values(":email", AttributeValue::S(email.into()))
+            .send()
+            .await
+            .unwrap();
+        let [item] = found.items() else {
+            panic!("expected one account for {email}: {:?}", found.items());
+        };
+        assert_eq!(item["PK"], AttributeValue::S(format!("ACCOUNT#{id}")));
+        assert_eq!(item["name"], AttributeValue::S(name.into()));
+        assert_eq!(item["balance"], AttributeValue::N(balance.to_string()));
+    }
+
+    let again = provision_at(&table, &[]);
+    assert_eq!(
+        text(&again.stdout),
+        format!("table {table} exists and matches the schema: nothing changed\n")
+    );
+}
+
+#[test]
+fn apply_refuses_destructive_steps_without_the_flag_and_changes_nothing() {
+    let table = unique_table_name("cli-destructive");
+    assert!(provision_at(&table, &[]).status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let bare = schema_without_email_index(&dir);
+
+    for args in [&["apply", "--schema", &bare][..], &["--schema", &bare]] {
+        let refused = provision_at(&table, args);
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        assert!(refused.stdout.is_empty(), "{}", text(&refused.stdout));
+        let stderr = text(&refused.stderr);
+        assert!(
+            stderr.contains("- index EmailIndex: partition key email (S), projection ALL"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("nothing was changed"), "{stderr}");
+        assert!(stderr.contains("--allow-destructive"), "{stderr}");
+    }
+    let plan = provision_at(&table, &["plan", "--schema", &bare]);
+    assert_eq!(plan.status.code(), Some(2));
+    assert_eq!(
+        text(&plan.stdout),
+        "- index EmailIndex: partition key email (S), projection ALL  (destructive)\n\
+         Plan: 0 to add, 0 to change, 1 to remove.\n"
+    );
+
+    let applied = provision_at(&table, &["apply", "--allow-destructive", "--schema", &bare]);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    assert_eq!(
+        text(&applied.stdout).lines().next(),
+        Some("removed index EmailIndex: partition key email (S), projection ALL")
+    );
+    let clean = provision_at(&table, &["plan", "--schema", &bare]);
+    assert_eq!(clean.status.code(), Some(0));
+}
+
+#[test]
+fn status_shows_the_table_its_indexes_settings_and_schema_drift() {
+    let table = unique_table_name("cli-status");
+    let missing = provision_at(&table, &["status"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains(&format!("table `{table}` does not exist")),
+        "{}",
+        text(&missing.stderr)
+    );
+
+    assert!(provision_at(&table, &[]).status.success());
+    let status = provision_at(&table, &["status"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+    let stdout = text(&status.stdout);
+    let lines: Vec<_> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("table {table}: ACTIVE, 0 items, 0 bytes (as DynamoDB last counted them)")
+                .as_str(),
+            "  keys: partition key PK (S), sort key SK (S)",
+            "  billing: PAY_PER_REQUEST",
+            "  stream: none",
+            "  TTL: DISABLED",
+            "  deletion protection: off",
+            "  index EmailIndex: ACTIVE, item count not reported; partition key email (S), \
+             projection ALL",
+            "schema: the table matches it",
+            "data migrations: not supported yet, none recorded",
+        ],
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bare = schema_without_email_index(&dir);
+    let drift = provision_at(&table, &["status", "--schema", &bare]);
+    assert!(
+        text(&drift.stdout).contains(
+            "schema: changes pending, 0 to add, 0 to change, 1 to remove: `provision plan` lists them"
+        ),
+        "{}",
+        text(&drift.stdout)
+    );
 }

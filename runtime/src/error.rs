@@ -220,6 +220,38 @@ pub enum Error {
         message: String,
     },
 
+    /// The schema asks for a change DynamoDB cannot make to an existing table: its key
+    /// schema or its local secondary indexes. Nothing was changed.
+    #[error(
+        "table `{table}` cannot be brought to the schema in place: {}. DynamoDB fixes a \
+         table's keys and local secondary indexes when it creates the table: create a new \
+         table from the schema (for example `provision --table NEW_NAME`), copy the items \
+         into it and switch to it, or change the schema back",
+        reasons.join("; ")
+    )]
+    NotInPlace {
+        /// The table.
+        table: String,
+        /// Each difference that cannot be applied.
+        reasons: Vec<String>,
+    },
+
+    /// Applying the plan would remove something and destructive steps were not allowed.
+    /// Nothing was changed.
+    #[error(
+        "table `{table}`: the plan has {} destructive step(s), not allowed, so nothing was \
+         changed: {}. Review them with `provision plan`, then allow them with \
+         `provision apply --allow-destructive` (ApplyOptions::allow_destructive)",
+        steps.len(),
+        steps.join("; ")
+    )]
+    Destructive {
+        /// The table.
+        table: String,
+        /// The destructive steps, as the plan shows them.
+        steps: Vec<String>,
+    },
+
     /// DynamoDB answered with an error not covered by a more specific variant.
     #[error("DynamoDB refused {operation}: {}", service_message(.source))]
     Service {

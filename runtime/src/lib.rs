@@ -2,7 +2,8 @@
 //!
 //! `dynaschema` keeps a DynamoDB table's physical shape in a `schema.toml` ([`Schema`]),
 //! builds clients that follow the standard AWS environment with a safe local default
-//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), turns
+//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), brings an
+//! existing table to its schema with the plan shown first ([`migrate`]), turns
 //! annotated structs into entities with `#[derive(Entity)]`, and reads and writes them
 //! through typed operations on a [`Table`] ([`ops`]).
 //!
@@ -70,6 +71,7 @@ pub mod error;
 pub mod expr;
 pub mod item;
 pub mod key;
+pub mod migrate;
 pub mod ops;
 pub mod provision;
 pub mod schema;
@@ -85,7 +87,8 @@ pub use item::{Entity, Item};
 pub use key::{Key, KeyPart, Partition};
 pub use ops::{CancelReason, RetryPolicy};
 pub use schema::{
-    Billing, GlobalIndex, KeyAttribute, KeyType, Projection, Schema, TableSchema, Throughput,
+    Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
+    TableSchema, Throughput,
 };
 pub use table::Table;
 pub use timestamp::Timestamp;

@@ -1,19 +1,24 @@
 //! Creating a table from a [`Schema`], waiting until it is ACTIVE, and reading a live
-//! table back into a [`Schema`].
+//! table back into a [`Schema`]. Changing an existing table is [`migrate`](crate::migrate)'s.
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
+use aws_sdk_dynamodb::operation::describe_time_to_live::DescribeTimeToLiveError;
 use aws_sdk_dynamodb::types::{
     self as sdk, AttributeDefinition, BillingMode, GlobalSecondaryIndex, IndexStatus,
-    KeySchemaElement, KeyType as SdkKeyRole, ProjectionType, ProvisionedThroughput,
-    ScalarAttributeType, TableDescription, TableStatus,
+    KeySchemaElement, KeyType as SdkKeyRole, LocalSecondaryIndex, ProjectionType,
+    ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TableDescription, TableStatus, TimeToLiveDescription, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
+use crate::migrate::{apply, Plan, Step};
 use crate::schema::{
-    Billing, GlobalIndex, KeyAttribute, KeyType, Projection, Schema, TableSchema, Throughput,
+    Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
+    TableSchema, Throughput,
 };
 
 /// How long [`provision`] waits for a table and its indexes to become ACTIVE by default.
@@ -25,8 +30,13 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(600);
 pub enum Event {
     /// The table was created with these keys and billing.
     CreatedTable(TableSchema),
-    /// The index was created along with the table.
+    /// The global secondary index was created along with the table.
     CreatedIndex(GlobalIndex),
+    /// The local secondary index was created along with the table.
+    CreatedLocalIndex(LocalIndex),
+    /// A step of a [`Plan`] was applied to the table (a step that changes two things, such
+    /// as an index removed and added again, is reported as its two parts).
+    Applied(Step),
     /// The table already existed; nothing was changed.
     Exists {
         /// The table name.
@@ -66,7 +76,14 @@ impl std::fmt::Display for Event {
                 if let Some(sort_key) = &table.sort_key {
                     write!(f, ", sort key {sort_key}")?;
                 }
-                write!(f, ", {}", table.billing)
+                write!(f, ", {}", table.billing)?;
+                if let Some(stream) = table.stream {
+                    write!(f, ", stream {stream}")?;
+                }
+                if table.deletion_protection {
+                    f.write_str(", deletion protection")?;
+                }
+                Ok(())
             }
             Event::CreatedIndex(index) => {
                 write!(
@@ -79,6 +96,12 @@ impl std::fmt::Display for Event {
                 }
                 write!(f, ", projection {}", index.projection)
             }
+            Event::CreatedLocalIndex(index) => write!(
+                f,
+                "created local index {}: sort key {}, projection {}",
+                index.name, index.sort_key, index.projection
+            ),
+            Event::Applied(step) => write!(f, "{} {step}", step.verb()),
             Event::Exists {
                 table,
                 matches_schema: true,
@@ -92,7 +115,8 @@ impl std::fmt::Display for Event {
             } => write!(
                 f,
                 "table {table} exists but differs from the schema: nothing changed \
-                 (provisioning only creates missing tables)"
+                 (provisioning only creates missing tables; `provision plan` shows the \
+                 differences and `provision apply` makes them)"
             ),
             Event::Waiting {
                 what,
@@ -129,8 +153,11 @@ pub enum Outcome {
 }
 
 /// Creates the schema's table with its indexes unless a table of that name exists, then
-/// waits up to `wait` until the table and every index are ACTIVE. Reports each step to
-/// `on_event` as it happens.
+/// waits up to `wait` until the table and every index are ACTIVE, and enables TTL when the
+/// schema names a TTL attribute. Reports each step to `on_event` as it happens.
+///
+/// An existing table is left as it is, even when it differs from the schema:
+/// [`migrate::apply`](crate::migrate::apply()) is what changes a table.
 ///
 /// ```no_run
 /// # async fn run() -> dynaschema::Result<()> {
@@ -149,40 +176,33 @@ pub async fn provision(
     mut on_event: impl FnMut(&Event),
 ) -> Result<Outcome> {
     let name = &schema.table.name;
-    let outcome = match describe_table(connection, name).await? {
-        Some(existing) => {
-            on_event(&Event::Exists {
-                table: name.clone(),
-                matches_schema: schema_of(&existing)? == *schema,
-            });
-            if not_active(&existing).is_none() {
-                return Ok(Outcome::AlreadyExisted);
-            }
-            Outcome::AlreadyExisted
+    if let Some(existing) = describe_table(connection, name).await? {
+        on_event(&Event::Exists {
+            table: name.clone(),
+            matches_schema: live_schema(connection, &existing).await? == *schema,
+        });
+        if not_active(&existing).is_some() {
+            wait_until_active(connection, name, wait, &mut on_event).await?;
         }
-        None => match create_table(connection, schema).await {
-            Ok(()) => {
-                on_event(&Event::CreatedTable(schema.table.clone()));
-                for index in &schema.indexes {
-                    on_event(&Event::CreatedIndex(index.clone()));
-                }
-                Outcome::Created
-            }
+        return Ok(Outcome::AlreadyExisted);
+    }
+    let mut state = None;
+    for step in Plan::diff(None, schema)?.steps {
+        match apply::execute(connection, &mut state, &step, wait, &mut on_event).await {
+            Ok(()) => {}
             // Another runner created it between our describe and create.
-            Err(Error::Service { source, .. })
-                if matches!(*source, aws_sdk_dynamodb::Error::ResourceInUseException(_)) =>
-            {
+            Err(err) if apply::is_table_in_use(&err) && matches!(step, Step::CreateTable(_)) => {
                 on_event(&Event::Exists {
                     table: name.clone(),
                     matches_schema: describe(connection, name).await?.as_ref() == Some(schema),
                 });
-                Outcome::AlreadyExisted
+                wait_until_active(connection, name, wait, &mut on_event).await?;
+                return Ok(Outcome::AlreadyExisted);
             }
             Err(err) => return Err(err),
-        },
-    };
-    wait_until_active(connection, name, wait, &mut on_event).await?;
-    Ok(outcome)
+        }
+    }
+    Ok(Outcome::Created)
 }
 
 /// Reads the live table back into a [`Schema`], or `None` when there is no such table.
@@ -195,13 +215,25 @@ pub async fn provision(
 /// ```
 pub async fn describe(connection: &Connection, table: &str) -> Result<Option<Schema>> {
     match describe_table(connection, table).await? {
-        Some(description) => schema_of(&description).map(Some),
+        Some(description) => live_schema(connection, &description).await.map(Some),
         None => Ok(None),
     }
 }
 
+/// The [`Schema`] of a described table, with its TTL setting, which DescribeTable leaves
+/// out.
+pub(crate) async fn live_schema(
+    connection: &Connection,
+    description: &TableDescription,
+) -> Result<Schema> {
+    let table = description.table_name().unwrap_or_default();
+    let ttl = describe_time_to_live(connection, table).await?;
+    schema_of(description, ttl.as_ref())
+}
+
 /// Waits until the table and all its indexes are ACTIVE, reporting progress to
-/// `on_event` at most every few seconds. A missing table is [`Error::TableMissing`].
+/// `on_event` at most every few seconds. An index being deleted is waited for until it is
+/// gone; a table being deleted is an error, and a missing table is [`Error::TableMissing`].
 pub async fn wait_until_active(
     connection: &Connection,
     table: &str,
@@ -220,7 +252,12 @@ pub async fn wait_until_active(
                     endpoint: connection.endpoint().to_owned(),
                 })?;
         let waited = start.elapsed();
-        let Some((what, status)) = not_active(&description) else {
+        let Some(NotActive {
+            what,
+            status,
+            is_table,
+        }) = not_active(&description)
+        else {
             on_event(&Event::Active {
                 table: table.to_owned(),
                 indexes: description.global_secondary_indexes().len(),
@@ -228,7 +265,7 @@ pub async fn wait_until_active(
             });
             return Ok(());
         };
-        if status == "DELETING" {
+        if status == "DELETING" && is_table {
             return Err(Error::Config(format!(
                 "{what} is being deleted; run again once it is gone"
             )));
@@ -253,14 +290,28 @@ pub async fn wait_until_active(
     }
 }
 
+/// The table or index a wait is for: what it is, and its status.
+pub(crate) struct NotActive {
+    /// `table X` or `index Y of table X`.
+    pub(crate) what: String,
+    /// Its status now.
+    pub(crate) status: String,
+    /// Whether it is the table rather than one of its indexes.
+    pub(crate) is_table: bool,
+}
+
 /// The first of the table and its indexes that is not ACTIVE, and its status.
-fn not_active(description: &TableDescription) -> Option<(String, String)> {
+pub(crate) fn not_active(description: &TableDescription) -> Option<NotActive> {
     let table = description.table_name().unwrap_or_default();
     match description.table_status() {
         Some(TableStatus::Active) => {}
         status => {
             let status = status.map_or("UNKNOWN", |s| s.as_str());
-            return Some((format!("table {table}"), status.to_owned()));
+            return Some(NotActive {
+                what: format!("table {table}"),
+                status: status.to_owned(),
+                is_table: true,
+            });
         }
     }
     description
@@ -268,17 +319,28 @@ fn not_active(description: &TableDescription) -> Option<(String, String)> {
         .iter()
         .find_map(|index| match index.index_status() {
             Some(IndexStatus::Active) => None,
-            status => Some((
-                format!(
+            status => Some(NotActive {
+                what: format!(
                     "index {} of table {table}",
                     index.index_name().unwrap_or_default()
                 ),
-                status.map_or("UNKNOWN", |s| s.as_str()).to_owned(),
-            )),
+                status: match (
+                    status.map_or("UNKNOWN", |s| s.as_str()),
+                    index.backfilling(),
+                ) {
+                    (status, Some(true)) => format!("{status} (backfilling)"),
+                    (status, _) => status.to_owned(),
+                },
+                is_table: false,
+            }),
         })
 }
 
-async fn describe_table(connection: &Connection, table: &str) -> Result<Option<TableDescription>> {
+/// The table as DescribeTable tells it, or `None` when there is no such table.
+pub(crate) async fn describe_table(
+    connection: &Connection,
+    table: &str,
+) -> Result<Option<TableDescription>> {
     match connection
         .client()
         .describe_table()
@@ -294,7 +356,48 @@ async fn describe_table(connection: &Connection, table: &str) -> Result<Option<T
     }
 }
 
-async fn create_table(connection: &Connection, schema: &Schema) -> Result<()> {
+/// The table's TTL setting as DescribeTimeToLive tells it, or `None` when there is no
+/// such table.
+pub(crate) async fn describe_time_to_live(
+    connection: &Connection,
+    table: &str,
+) -> Result<Option<TimeToLiveDescription>> {
+    match connection
+        .client()
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+    {
+        Ok(output) => Ok(Some(output.time_to_live_description.unwrap_or_else(|| {
+            TimeToLiveDescription::builder()
+                .time_to_live_status(TimeToLiveStatus::Disabled)
+                .build()
+        }))),
+        Err(err) => match err.as_service_error() {
+            Some(DescribeTimeToLiveError::ResourceNotFoundException(_)) => Ok(None),
+            _ => Err(Error::from_sdk(
+                "DescribeTimeToLive",
+                connection.endpoint(),
+                err,
+            )),
+        },
+    }
+}
+
+/// The TTL attribute of a TTL description, when TTL is enabled or being enabled.
+pub(crate) fn ttl_attribute(ttl: &TimeToLiveDescription) -> Option<String> {
+    match ttl.time_to_live_status() {
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling) => {
+            ttl.attribute_name().map(str::to_owned)
+        }
+        _ => None,
+    }
+}
+
+/// Sends the CreateTable request of a schema: keys, billing, indexes, stream and deletion
+/// protection. TTL is not part of CreateTable; it is enabled once the table is ACTIVE.
+pub(crate) async fn create_table(connection: &Connection, schema: &Schema) -> Result<()> {
     let table = &schema.table;
     let mut request = connection
         .client()
@@ -304,45 +407,41 @@ async fn create_table(connection: &Connection, schema: &Schema) -> Result<()> {
             &table.partition_key,
             table.sort_key.as_ref(),
         )))
-        .set_attribute_definitions(Some(
-            schema
-                .key_attributes()
-                .into_iter()
-                .map(|key| {
-                    AttributeDefinition::builder()
-                        .attribute_name(&key.name)
-                        .attribute_type(scalar_type(key.kind))
-                        .build()
-                        .expect("name and type are set")
-                })
-                .collect(),
-        ));
+        .set_attribute_definitions(Some(attribute_definitions(schema)))
+        .deletion_protection_enabled(table.deletion_protection);
     request = match table.billing {
         Billing::PayPerRequest => request.billing_mode(BillingMode::PayPerRequest),
         Billing::Provisioned(throughput) => request
             .billing_mode(BillingMode::Provisioned)
             .provisioned_throughput(provisioned(throughput)),
     };
+    if let Some(view) = table.stream {
+        request = request.stream_specification(stream_specification(Some(view)));
+    }
     for index in &schema.indexes {
-        let mut projection = sdk::Projection::builder();
-        projection = match &index.projection {
-            Projection::All => projection.projection_type(ProjectionType::All),
-            Projection::KeysOnly => projection.projection_type(ProjectionType::KeysOnly),
-            Projection::Include(attributes) => projection
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(attributes.clone())),
-        };
         let gsi = GlobalSecondaryIndex::builder()
             .index_name(&index.name)
             .set_key_schema(Some(key_schema(
                 &index.partition_key,
                 index.sort_key.as_ref(),
             )))
-            .projection(projection.build())
+            .projection(projection(&index.projection))
             .set_provisioned_throughput(index.throughput.map(provisioned))
             .build()
             .expect("name, keys and projection are set");
         request = request.global_secondary_indexes(gsi);
+    }
+    for index in &schema.local_indexes {
+        let lsi = LocalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(key_schema(
+                &table.partition_key,
+                Some(&index.sort_key),
+            )))
+            .projection(projection(&index.projection))
+            .build()
+            .expect("name, keys and projection are set");
+        request = request.local_secondary_indexes(lsi);
     }
     request
         .send()
@@ -351,7 +450,55 @@ async fn create_table(connection: &Connection, schema: &Schema) -> Result<()> {
         .map_err(|err| Error::from_sdk("CreateTable", connection.endpoint(), err))
 }
 
-fn key_schema(
+/// The `AttributeDefinitions` of a table shaped as `schema`: each key attribute once.
+pub(crate) fn attribute_definitions(schema: &Schema) -> Vec<AttributeDefinition> {
+    schema
+        .key_attributes()
+        .into_iter()
+        .map(|key| {
+            AttributeDefinition::builder()
+                .attribute_name(&key.name)
+                .attribute_type(scalar_type(key.kind))
+                .build()
+                .expect("name and type are set")
+        })
+        .collect()
+}
+
+/// The SDK's projection of an index.
+pub(crate) fn projection(projection: &Projection) -> sdk::Projection {
+    let builder = sdk::Projection::builder();
+    match projection {
+        Projection::All => builder.projection_type(ProjectionType::All),
+        Projection::KeysOnly => builder.projection_type(ProjectionType::KeysOnly),
+        Projection::Include(attributes) => builder
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(attributes.clone())),
+    }
+    .build()
+}
+
+/// The stream setting that enables a stream of this view, or disables the stream.
+pub(crate) fn stream_specification(view: Option<StreamView>) -> StreamSpecification {
+    let builder = StreamSpecification::builder().stream_enabled(view.is_some());
+    match view {
+        Some(view) => builder.stream_view_type(StreamViewType::from(view.as_str())),
+        None => builder,
+    }
+    .build()
+    .expect("stream_enabled is set")
+}
+
+/// The TTL setting that enables or disables TTL on an attribute.
+pub(crate) fn ttl_specification(attribute: &str, enabled: bool) -> TimeToLiveSpecification {
+    TimeToLiveSpecification::builder()
+        .attribute_name(attribute)
+        .enabled(enabled)
+        .build()
+        .expect("attribute and enabled are set")
+}
+
+pub(crate) fn key_schema(
     partition_key: &KeyAttribute,
     sort_key: Option<&KeyAttribute>,
 ) -> Vec<KeySchemaElement> {
@@ -375,7 +522,7 @@ fn scalar_type(kind: KeyType) -> ScalarAttributeType {
     }
 }
 
-fn provisioned(throughput: Throughput) -> ProvisionedThroughput {
+pub(crate) fn provisioned(throughput: Throughput) -> ProvisionedThroughput {
     ProvisionedThroughput::builder()
         .read_capacity_units(throughput.read)
         .write_capacity_units(throughput.write)
@@ -383,8 +530,11 @@ fn provisioned(throughput: Throughput) -> ProvisionedThroughput {
         .expect("both capacities are set")
 }
 
-/// The [`Schema`] a live table has.
-fn schema_of(description: &TableDescription) -> Result<Schema> {
+/// The [`Schema`] a live table has, given its TTL description.
+fn schema_of(
+    description: &TableDescription,
+    ttl: Option<&TimeToLiveDescription>,
+) -> Result<Schema> {
     let table_name = description.table_name().unwrap_or_default();
     let unexpected = |what: String| {
         Error::Config(format!(
@@ -439,28 +589,28 @@ fn schema_of(description: &TableDescription) -> Result<Schema> {
     };
 
     let (partition_key, sort_key) = keys(description.key_schema())?;
+    let projection_of =
+        |projection: Option<&sdk::Projection>| match projection.and_then(|p| p.projection_type()) {
+            Some(ProjectionType::KeysOnly) => Projection::KeysOnly,
+            Some(ProjectionType::Include) => {
+                let mut attributes = projection
+                    .map(|p| p.non_key_attributes().to_vec())
+                    .unwrap_or_default();
+                attributes.sort();
+                Projection::Include(attributes)
+            }
+            _ => Projection::All,
+        };
     let mut indexes = description
         .global_secondary_indexes()
         .iter()
         .map(|index| {
             let (partition_key, sort_key) = keys(index.key_schema())?;
-            let projection = index.projection();
-            let projection = match projection.and_then(|p| p.projection_type()) {
-                Some(ProjectionType::KeysOnly) => Projection::KeysOnly,
-                Some(ProjectionType::Include) => {
-                    let mut attributes = projection
-                        .map(|p| p.non_key_attributes().to_vec())
-                        .unwrap_or_default();
-                    attributes.sort();
-                    Projection::Include(attributes)
-                }
-                _ => Projection::All,
-            };
             Ok(GlobalIndex {
                 name: index.index_name().unwrap_or_default().to_owned(),
                 partition_key,
                 sort_key,
-                projection,
+                projection: projection_of(index.projection()),
                 throughput: match billing {
                     Billing::PayPerRequest => None,
                     Billing::Provisioned(_) => throughput_of(index.provisioned_throughput()),
@@ -469,6 +619,34 @@ fn schema_of(description: &TableDescription) -> Result<Schema> {
         })
         .collect::<Result<Vec<_>>>()?;
     indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut local_indexes = description
+        .local_secondary_indexes()
+        .iter()
+        .map(|index| {
+            let name = index.index_name().unwrap_or_default();
+            let (_, sort_key) = keys(index.key_schema())?;
+            Ok(LocalIndex {
+                name: name.to_owned(),
+                sort_key: sort_key
+                    .ok_or_else(|| unexpected(format!("local index {name} has no sort key")))?,
+                projection: projection_of(index.projection()),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    local_indexes.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let stream = description
+        .stream_specification()
+        .filter(|spec| spec.stream_enabled())
+        .and_then(|spec| spec.stream_view_type())
+        .map(|view| match view {
+            StreamViewType::KeysOnly => Ok(StreamView::KeysOnly),
+            StreamViewType::NewImage => Ok(StreamView::NewImage),
+            StreamViewType::OldImage => Ok(StreamView::OldImage),
+            StreamViewType::NewAndOldImages => Ok(StreamView::NewAndOldImages),
+            other => Err(unexpected(format!("stream view type {other}"))),
+        })
+        .transpose()?;
 
     Ok(Schema {
         table: TableSchema {
@@ -476,7 +654,11 @@ fn schema_of(description: &TableDescription) -> Result<Schema> {
             billing,
             partition_key,
             sort_key,
+            ttl_attribute: ttl.and_then(ttl_attribute),
+            stream,
+            deletion_protection: description.deletion_protection_enabled().unwrap_or(false),
         },
         indexes,
+        local_indexes,
     })
 }

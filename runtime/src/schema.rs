@@ -1,5 +1,5 @@
-//! The physical table as `schema.toml` declares it: keys, billing and global secondary
-//! indexes. [`Schema::load`] parses and validates a file; provisioning's
+//! The physical table as `schema.toml` declares it: keys, billing, global and local
+//! secondary indexes, TTL, stream and deletion protection. [`Schema::load`] parses and validates a file; provisioning's
 //! [`describe`](crate::provision::describe) reads a live table back into the same type, so
 //! the two can be compared.
 
@@ -15,7 +15,10 @@ use crate::error::{Error, Result};
 /// DynamoDB's limit on global secondary indexes per table.
 pub const MAX_GLOBAL_INDEXES: usize = 20;
 
-/// A table and its global secondary indexes.
+/// DynamoDB's limit on local secondary indexes per table.
+pub const MAX_LOCAL_INDEXES: usize = 5;
+
+/// A table and its secondary indexes.
 ///
 /// ```
 /// use dynaschema::{Billing, KeyType, Schema};
@@ -38,6 +41,7 @@ pub const MAX_GLOBAL_INDEXES: usize = 20;
 /// assert_eq!(schema.table.name, "ningipoints");
 /// assert_eq!(schema.table.billing, Billing::PayPerRequest);
 /// assert_eq!(schema.index("EmailIndex").unwrap().partition_key.kind, KeyType::S);
+/// assert_eq!(schema.table.ttl_attribute, None);
 /// # Ok::<(), dynaschema::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +50,12 @@ pub struct Schema {
     pub table: TableSchema,
     /// Its global secondary indexes, ordered by name.
     pub indexes: Vec<GlobalIndex>,
+    /// Its local secondary indexes, ordered by name. DynamoDB creates them with the table
+    /// and cannot add, change or remove them later.
+    pub local_indexes: Vec<LocalIndex>,
 }
 
-/// The table's name, keys and billing.
+/// The table's name, keys, billing and table-wide settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSchema {
     /// The table name.
@@ -59,6 +66,30 @@ pub struct TableSchema {
     pub partition_key: KeyAttribute,
     /// The RANGE key, if the table has one.
     pub sort_key: Option<KeyAttribute>,
+    /// The attribute whose epoch-seconds value makes DynamoDB expire an item (`ttl_attribute`),
+    /// if TTL is enabled.
+    pub ttl_attribute: Option<String>,
+    /// What the table's stream records for each change (`stream`), if it has a stream.
+    pub stream: Option<StreamView>,
+    /// Whether DynamoDB refuses to delete the table (`deletion_protection`).
+    pub deletion_protection: bool,
+}
+
+/// What a DynamoDB stream record holds: the `StreamViewType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum StreamView {
+    /// `KEYS_ONLY`: the changed item's key attributes.
+    #[serde(rename = "KEYS_ONLY")]
+    KeysOnly,
+    /// `NEW_IMAGE`: the item as it is after the change.
+    #[serde(rename = "NEW_IMAGE")]
+    NewImage,
+    /// `OLD_IMAGE`: the item as it was before the change.
+    #[serde(rename = "OLD_IMAGE")]
+    OldImage,
+    /// `NEW_AND_OLD_IMAGES`: both.
+    #[serde(rename = "NEW_AND_OLD_IMAGES")]
+    NewAndOldImages,
 }
 
 /// How the table pays for reads and writes.
@@ -115,7 +146,18 @@ pub struct GlobalIndex {
     pub throughput: Option<Throughput>,
 }
 
-/// Which attributes a global secondary index copies from the table.
+/// A local secondary index: the table's partition key with another sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalIndex {
+    /// The index name.
+    pub name: String,
+    /// The index's RANGE key; its HASH key is the table's.
+    pub sort_key: KeyAttribute,
+    /// Which attributes the index copies.
+    pub projection: Projection,
+}
+
+/// Which attributes a secondary index copies from the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Projection {
     /// Every attribute.
@@ -134,6 +176,24 @@ impl KeyType {
             KeyType::N => "N",
             KeyType::B => "B",
         }
+    }
+}
+
+impl StreamView {
+    /// The view's DynamoDB code, such as `NEW_AND_OLD_IMAGES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamView::KeysOnly => "KEYS_ONLY",
+            StreamView::NewImage => "NEW_IMAGE",
+            StreamView::OldImage => "OLD_IMAGE",
+            StreamView::NewAndOldImages => "NEW_AND_OLD_IMAGES",
+        }
+    }
+}
+
+impl std::fmt::Display for StreamView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -229,8 +289,14 @@ impl Schema {
         self.indexes.iter().find(|index| index.name == name)
     }
 
+    /// The local secondary index of this name.
+    pub fn local_index(&self, name: &str) -> Option<&LocalIndex> {
+        self.local_indexes.iter().find(|index| index.name == name)
+    }
+
     /// Every key attribute of the table and its indexes, each once, in the order the
-    /// table's keys, then each index's, name them: the `AttributeDefinitions` of the table.
+    /// table's keys, then each global index's, then each local index's name them: the
+    /// `AttributeDefinitions` of the table.
     pub fn key_attributes(&self) -> Vec<&KeyAttribute> {
         let mut seen = Vec::<&KeyAttribute>::new();
         let table = [
@@ -241,7 +307,8 @@ impl Schema {
             .indexes
             .iter()
             .flat_map(|index| [Some(&index.partition_key), index.sort_key.as_ref()]);
-        for key in table.into_iter().chain(indexes).flatten() {
+        let local = self.local_indexes.iter().map(|index| Some(&index.sort_key));
+        for key in table.into_iter().chain(indexes).chain(local).flatten() {
             if !seen.iter().any(|s| s.name == key.name) {
                 seen.push(key);
             }
@@ -283,6 +350,8 @@ struct RawSchema {
     table: RawTable,
     #[serde(default)]
     index: Vec<RawIndex>,
+    #[serde(default)]
+    local_index: Vec<RawLocalIndex>,
 }
 
 #[derive(Deserialize)]
@@ -293,6 +362,9 @@ struct RawTable {
     throughput: Option<Spanned<Throughput>>,
     partition_key: RawKey,
     sort_key: Option<RawKey>,
+    ttl_attribute: Option<Spanned<String>>,
+    stream: Option<StreamView>,
+    deletion_protection: Option<bool>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -320,6 +392,15 @@ struct RawIndex {
     projection: Spanned<ProjectionType>,
     non_key_attributes: Option<Spanned<Vec<Spanned<String>>>>,
     throughput: Option<Spanned<Throughput>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocalIndex {
+    name: Spanned<String>,
+    sort_key: RawKey,
+    projection: Spanned<ProjectionType>,
+    non_key_attributes: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq)]
@@ -388,22 +469,61 @@ impl RawSchema {
                 format!("a table has at most {MAX_GLOBAL_INDEXES} global secondary indexes"),
             ));
         }
-        let mut names: HashMap<&str, &Spanned<String>> = HashMap::new();
+        let mut names = IndexNames {
+            text,
+            first: HashMap::new(),
+        };
         let mut indexes = Vec::with_capacity(self.index.len());
         for index in &self.index {
             indexes.push(index.validate(&mut types, &billing)?);
-            if let Some(first) = names.insert(index.name.get_ref(), &index.name) {
+            names.check(&index.name)?;
+        }
+        indexes.sort_by(|a, b| a.name.cmp(&b.name));
+
+        if let Some(first) = self.local_index.first() {
+            if table.sort_key.is_none() {
                 return Err((
-                    index.name.span(),
-                    format!(
-                        "duplicate index name `{}`: line {} already declares it",
-                        index.name.get_ref(),
-                        line_column(text, first.span().start).0
-                    ),
+                    first.name.span(),
+                    "a local secondary index needs a table with a sort key: add `sort_key` to \
+                     [table], or declare the index as a global one with [[index]]"
+                        .to_owned(),
                 ));
             }
         }
-        indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        if self.local_index.len() > MAX_LOCAL_INDEXES {
+            return Err((
+                self.local_index[MAX_LOCAL_INDEXES].name.span(),
+                format!("a table has at most {MAX_LOCAL_INDEXES} local secondary indexes"),
+            ));
+        }
+        let mut local_indexes = Vec::with_capacity(self.local_index.len());
+        for index in &self.local_index {
+            local_indexes.push(index.validate(&mut types, &table.partition_key)?);
+            names.check(&index.name)?;
+        }
+        local_indexes.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let ttl_attribute = match &table.ttl_attribute {
+            Some(attribute) => {
+                check_attribute_name(attribute)?;
+                if let Some((kind, first)) = types.first.get(attribute.get_ref()) {
+                    if *kind != KeyType::N {
+                        return Err((
+                            attribute.span(),
+                            format!(
+                                "the TTL attribute `{}` is declared as a key of type {kind} on \
+                                 line {}: DynamoDB expires items only by a Number attribute \
+                                 holding epoch seconds",
+                                attribute.get_ref(),
+                                line_column(text, first.start).0
+                            ),
+                        ));
+                    }
+                }
+                Some(attribute.get_ref().clone())
+            }
+            None => None,
+        };
 
         Ok(Schema {
             table: TableSchema {
@@ -411,9 +531,36 @@ impl RawSchema {
                 billing,
                 partition_key,
                 sort_key,
+                ttl_attribute,
+                stream: table.stream,
+                deletion_protection: table.deletion_protection.unwrap_or(false),
             },
             indexes,
+            local_indexes,
         })
+    }
+}
+
+/// The index names seen so far, global and local alike: one name, one index.
+struct IndexNames<'a> {
+    text: &'a str,
+    first: HashMap<String, Range<usize>>,
+}
+
+impl IndexNames<'_> {
+    fn check(&mut self, name: &Spanned<String>) -> std::result::Result<(), Invalid> {
+        if let Some(first) = self.first.get(name.get_ref()) {
+            return Err((
+                name.span(),
+                format!(
+                    "duplicate index name `{}`: line {} already declares it",
+                    name.get_ref(),
+                    line_column(self.text, first.start).0
+                ),
+            ));
+        }
+        self.first.insert(name.get_ref().clone(), name.span());
+        Ok(())
     }
 }
 
@@ -428,33 +575,7 @@ impl RawIndex {
         let partition_key = types.check(&self.partition_key)?;
         let sort_key = self.sort_key.as_ref().map(|k| types.check(k)).transpose()?;
 
-        let projection =
-            match (*self.projection.get_ref(), &self.non_key_attributes) {
-                (ProjectionType::All, None) => Projection::All,
-                (ProjectionType::KeysOnly, None) => Projection::KeysOnly,
-                (ProjectionType::Include, Some(attributes)) if !attributes.get_ref().is_empty() => {
-                    let mut names = Vec::new();
-                    for attribute in attributes.get_ref() {
-                        check_attribute_name(attribute)?;
-                        names.push(attribute.get_ref().clone());
-                    }
-                    names.sort();
-                    names.dedup();
-                    Projection::Include(names)
-                }
-                (ProjectionType::Include, _) => return Err((
-                    self.projection.span(),
-                    "projection INCLUDE needs `non_key_attributes = [\"...\"]` naming at least \
-                     one attribute"
-                        .to_owned(),
-                )),
-                (_, Some(attributes)) => {
-                    return Err((
-                        attributes.span(),
-                        "`non_key_attributes` goes only with projection = \"INCLUDE\"".to_owned(),
-                    ))
-                }
-            };
+        let projection = projection(&self.projection, &self.non_key_attributes)?;
 
         let throughput = match (billing, &self.throughput) {
             (Billing::PayPerRequest, None) => None,
@@ -479,6 +600,62 @@ impl RawIndex {
     }
 }
 
+impl RawLocalIndex {
+    fn validate(
+        &self,
+        types: &mut KeyTypes,
+        table_partition_key: &RawKey,
+    ) -> std::result::Result<LocalIndex, Invalid> {
+        check_name(self.name.get_ref())
+            .map_err(|reason| (self.name.span(), format!("invalid index name: {reason}")))?;
+        let sort_key = types.check(&self.sort_key)?;
+        if sort_key.name == *table_partition_key.name.get_ref() {
+            return Err((
+                self.sort_key.name.span(),
+                "a local index's sort key must be another attribute than the table's partition \
+                 key, which is the index's partition key"
+                    .to_owned(),
+            ));
+        }
+        Ok(LocalIndex {
+            name: self.name.get_ref().clone(),
+            sort_key,
+            projection: projection(&self.projection, &self.non_key_attributes)?,
+        })
+    }
+}
+
+/// The projection an index declares with `projection` and `non_key_attributes`.
+fn projection(
+    kind: &Spanned<ProjectionType>,
+    non_key_attributes: &Option<Spanned<Vec<Spanned<String>>>>,
+) -> std::result::Result<Projection, Invalid> {
+    match (*kind.get_ref(), non_key_attributes) {
+        (ProjectionType::All, None) => Ok(Projection::All),
+        (ProjectionType::KeysOnly, None) => Ok(Projection::KeysOnly),
+        (ProjectionType::Include, Some(attributes)) if !attributes.get_ref().is_empty() => {
+            let mut names = Vec::new();
+            for attribute in attributes.get_ref() {
+                check_attribute_name(attribute)?;
+                names.push(attribute.get_ref().clone());
+            }
+            names.sort();
+            names.dedup();
+            Ok(Projection::Include(names))
+        }
+        (ProjectionType::Include, _) => Err((
+            kind.span(),
+            "projection INCLUDE needs `non_key_attributes = [\"...\"]` naming at least one \
+             attribute"
+                .to_owned(),
+        )),
+        (_, Some(attributes)) => Err((
+            attributes.span(),
+            "`non_key_attributes` goes only with projection = \"INCLUDE\"".to_owned(),
+        )),
+    }
+}
+
 fn check_throughput(throughput: &Spanned<Throughput>) -> std::result::Result<Throughput, Invalid> {
     let t = *throughput.get_ref();
     if t.read < 1 || t.write < 1 {
@@ -498,7 +675,7 @@ fn check_attribute_name(name: &Spanned<String>) -> std::result::Result<(), Inval
     if !(1..=255).contains(&length) {
         return Err((
             name.span(),
-            format!("a key attribute name must be 1 to 255 bytes long, and is {length}"),
+            format!("an attribute name must be 1 to 255 bytes long, and is {length}"),
         ));
     }
     Ok(())

@@ -1,6 +1,8 @@
 //! Loading and validating schema.toml: every error names file, line and column.
 
-use dynaschema::{Billing, Error, KeyAttribute, KeyType, Projection, Schema, Throughput};
+use dynaschema::{
+    Billing, Error, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView, Throughput,
+};
 
 const FILE: &str = "dir/schema.toml";
 
@@ -330,4 +332,186 @@ fn errors_display_as_file_line_column() {
             .starts_with("dir/schema.toml:2:1: unknown field `nme`"),
         "{err}"
     );
+}
+
+#[test]
+fn ttl_stream_and_deletion_protection_are_optional_table_settings() {
+    let plain = Schema::parse(TABLE, FILE).unwrap();
+    assert_eq!(plain.table.ttl_attribute, None);
+    assert_eq!(plain.table.stream, None);
+    assert!(!plain.table.deletion_protection);
+
+    let text = TABLE.replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\nttl_attribute = \"expires_at\"\nstream = \"NEW_AND_OLD_IMAGES\"\ndeletion_protection = true",
+    );
+    let schema = Schema::parse(&text, FILE).unwrap();
+    assert_eq!(schema.table.ttl_attribute.as_deref(), Some("expires_at"));
+    assert_eq!(schema.table.stream, Some(StreamView::NewAndOldImages));
+    assert!(schema.table.deletion_protection);
+    for (code, view) in [
+        ("KEYS_ONLY", StreamView::KeysOnly),
+        ("NEW_IMAGE", StreamView::NewImage),
+        ("OLD_IMAGE", StreamView::OldImage),
+    ] {
+        let text = TABLE.replace(
+            "name = \"ningipoints\"",
+            &format!("name = \"ningipoints\"\nstream = \"{code}\""),
+        );
+        assert_eq!(Schema::parse(&text, FILE).unwrap().table.stream, Some(view));
+        assert_eq!(view.to_string(), code);
+    }
+}
+
+#[test]
+fn an_unknown_stream_view_lists_the_allowed_ones() {
+    let text = TABLE.replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\nstream = \"ALL\"",
+    );
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (3, 10));
+    assert!(
+        message.contains("`KEYS_ONLY`, `NEW_IMAGE`, `OLD_IMAGE`, `NEW_AND_OLD_IMAGES`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn deletion_protection_is_a_boolean() {
+    let text = TABLE.replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\ndeletion_protection = \"yes\"",
+    );
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (3, 23));
+    assert!(message.contains("expected a boolean"), "{message}");
+}
+
+#[test]
+fn the_ttl_attribute_needs_a_name() {
+    let text = TABLE.replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\nttl_attribute = \"\"",
+    );
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (3, 17));
+    assert!(message.contains("1 to 255 bytes"), "{message}");
+}
+
+#[test]
+fn a_ttl_attribute_that_is_a_key_must_be_a_number() {
+    let text = TABLE.replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\nttl_attribute = \"SK\"",
+    );
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (3, 17));
+    assert!(
+        message.contains("the TTL attribute `SK` is declared as a key of type S on line 5"),
+        "{message}"
+    );
+    assert!(message.contains("Number"), "{message}");
+
+    let number = format!(
+        "{TABLE}\n[[index]]\nname = \"ByExpiry\"\npartition_key = {{ name = \"expires_at\", type = \"N\" }}\nprojection = \"KEYS_ONLY\"\n"
+    )
+    .replace(
+        "name = \"ningipoints\"",
+        "name = \"ningipoints\"\nttl_attribute = \"expires_at\"",
+    );
+    Schema::parse(&number, FILE).unwrap();
+}
+
+const LOCAL_INDEX: &str = "\n[[local_index]]\nname = \"ByDate\"\nsort_key = { name = \"date\", type = \"S\" }\nprojection = \"INCLUDE\"\nnon_key_attributes = [\"amount\"]\n";
+
+#[test]
+fn local_indexes_share_the_partition_key_and_have_their_own_sort_key() {
+    let schema = Schema::parse(&format!("{TABLE}{LOCAL_INDEX}"), FILE).unwrap();
+    assert_eq!(
+        schema.local_indexes,
+        [LocalIndex {
+            name: "ByDate".into(),
+            sort_key: KeyAttribute {
+                name: "date".into(),
+                kind: KeyType::S
+            },
+            projection: Projection::Include(vec!["amount".into()]),
+        }]
+    );
+    assert_eq!(schema.local_index("ByDate"), Some(&schema.local_indexes[0]));
+    let attributes: Vec<_> = schema
+        .key_attributes()
+        .iter()
+        .map(|k| k.name.as_str())
+        .collect();
+    assert_eq!(attributes, ["PK", "SK", "date"]);
+}
+
+#[test]
+fn a_local_index_needs_a_table_sort_key() {
+    let text =
+        format!("{TABLE}{LOCAL_INDEX}").replace("sort_key = { name = \"SK\", type = \"S\" }\n", "");
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (6, 8));
+    assert!(
+        message.contains("needs a table with a sort key"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_local_index_sort_key_is_not_the_partition_key() {
+    let text = format!("{TABLE}{LOCAL_INDEX}").replace("name = \"date\"", "name = \"PK\"");
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (8, 21));
+    assert!(
+        message.contains("another attribute than the table's partition key"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_local_index_name_is_unique_among_all_indexes() {
+    let text = format!(
+        "{TABLE}\n[[index]]\nname = \"ByDate\"\npartition_key = {{ name = \"email\", type = \"S\" }}\nprojection = \"ALL\"\n{LOCAL_INDEX}"
+    );
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (12, 8));
+    assert!(
+        message.contains("duplicate index name `ByDate`: line 7 already declares it"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_local_index_takes_no_throughput_and_has_one_type_per_attribute() {
+    let text = format!("{TABLE}{LOCAL_INDEX}throughput = {{ read = 1, write = 1 }}\n");
+    let (line, column, message) = schema_error(&text);
+    assert_eq!((line, column), (11, 1));
+    assert!(message.contains("unknown field `throughput`"), "{message}");
+
+    let text = format!("{TABLE}{LOCAL_INDEX}").replace(
+        "name = \"date\", type = \"S\"",
+        "name = \"SK\", type = \"N\"",
+    );
+    let (line, _, message) = schema_error(&text);
+    assert_eq!(line, 8);
+    assert!(
+        message.contains("declared here as N but as S on line 4"),
+        "{message}"
+    );
+}
+
+#[test]
+fn at_most_five_local_indexes() {
+    let mut text = TABLE.to_owned();
+    for i in 0..6 {
+        text.push_str(&format!(
+            "\n[[local_index]]\nname = \"Local{i}\"\nsort_key = {{ name = \"s{i}\", type = \"S\" }}\nprojection = \"KEYS_ONLY\"\n"
+        ));
+    }
+    let (line, _, message) = schema_error(&text);
+    assert_eq!(line, 32);
+    assert!(message.contains("at most 5 local"), "{message}");
 }

@@ -173,6 +173,67 @@ throughput = {{ read = 1, write = 1 }}
 }
 
 #[tokio::test]
+async fn ttl_stream_deletion_protection_and_local_indexes_are_created_and_read_back() {
+    let connection = connect().await;
+    let schema = Schema::parse(
+        &format!(
+            r#"[table]
+name = "{}"
+partition_key = {{ name = "PK", type = "S" }}
+sort_key = {{ name = "SK", type = "S" }}
+ttl_attribute = "expires_at"
+stream = "KEYS_ONLY"
+deletion_protection = true
+
+[[local_index]]
+name = "ByAmount"
+sort_key = {{ name = "amount", type = "N" }}
+projection = "INCLUDE"
+non_key_attributes = ["type"]
+"#,
+            unique_table_name("describe-settings")
+        ),
+        "inline.toml",
+    )
+    .unwrap();
+    let (outcome, events) = provision_collecting(&schema).await;
+    assert_eq!(outcome, Outcome::Created);
+    assert_eq!(
+        events
+            .iter()
+            .map(ToString::to_string)
+            .take(2)
+            .collect::<Vec<_>>(),
+        [
+            format!(
+                "created table {}: partition key PK (S), sort key SK (S), PAY_PER_REQUEST, \
+                 stream KEYS_ONLY, deletion protection",
+                schema.table.name
+            ),
+            "created local index ByAmount: sort key amount (N), projection INCLUDE [type]"
+                .to_owned()
+        ]
+    );
+    assert_eq!(
+        events.last().map(ToString::to_string).as_deref(),
+        Some("enabled TTL on attribute expires_at")
+    );
+    assert_eq!(
+        provision::describe(&connection, &schema.table.name)
+            .await
+            .unwrap(),
+        Some(schema.clone())
+    );
+    let deleted = connection
+        .client()
+        .delete_table()
+        .table_name(&schema.table.name)
+        .send()
+        .await;
+    assert!(deleted.is_err(), "deletion protection is on");
+}
+
+#[tokio::test]
 async fn describe_of_a_missing_table_is_none() {
     let connection = connect().await;
     assert_eq!(
@@ -211,10 +272,13 @@ async fn an_existing_table_that_differs_is_reported_and_left_alone() {
 #[tokio::test]
 async fn concurrent_runs_create_the_table_once() {
     let schema = ningipoints_schema("race");
-    let runs = (0..4).map(|_| {
-        let schema = schema.clone();
-        tokio::spawn(async move { provision_collecting(&schema).await.0 })
-    });
+    // Collected, so that all of them are spawned before the first is awaited.
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let schema = schema.clone();
+            tokio::spawn(async move { provision_collecting(&schema).await.0 })
+        })
+        .collect();
     let mut outcomes = Vec::new();
     for run in runs {
         outcomes.push(run.await.unwrap());

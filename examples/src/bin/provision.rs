@@ -1,38 +1,169 @@
-//! Creates the ningipoints table and its indexes from schema.toml, unless it exists.
+//! Creates the ningipoints table from schema.toml, and brings it to the schema when the
+//! schema changes: `plan` shows the changes, `apply` makes them, `status` shows the table.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
-use dynaschema::provision;
+use clap::{Args, Parser, Subcommand};
+use dynaschema::migrate::{self, ApplyOptions, Change, Plan};
+use dynaschema::{provision, Error, Schema};
 use ningipoints::target::{default_schema_path, Target};
 
-/// Create the DynamoDB table and its global secondary indexes that schema.toml declares,
-/// and wait until they are ACTIVE. A table that exists already is left unchanged.
+/// Create the DynamoDB table and the indexes schema.toml declares, or bring an existing
+/// table to the schema.
 ///
-/// Prints one line per thing done or found. Exit status: 0 on success, 1 on error (with
-/// the cause on stderr), 2 on a bad command line.
+/// Without a subcommand, `provision` is `provision apply`: it creates a missing table, or
+/// applies what `provision plan` shows, and prints one line per thing done or found. Run
+/// twice, the second run reports that nothing changed.
+///
+/// Exit status: 0 on success, 1 on error (the cause on stderr) or a bad command line;
+/// `provision plan` exits 2 when changes are pending.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    common: Common,
+
+    #[command(flatten)]
+    apply: ApplyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what `apply` would change, and change nothing.
+    ///
+    /// Compares the live table (DescribeTable, DescribeTimeToLive) with the schema and
+    /// prints one line per step, in the order `apply` runs them: `+` adds, `~` changes,
+    /// `-` removes; steps marked (destructive) need `apply --allow-destructive`. The last
+    /// line counts them: "Plan: 1 to add, 0 to change, 1 to remove.". Changes DynamoDB
+    /// cannot make to an existing table (its keys, its local indexes) are an error that
+    /// says what to do instead.
+    ///
+    /// Exit status: 0 when the table matches the schema, 2 when changes are pending, 1 on
+    /// error (the cause on stderr) or a bad command line.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+    },
+
+    /// Create the table, or bring it to the schema, waiting until it is ACTIVE.
+    ///
+    /// Plans afresh from the live table, then runs the steps in order: one index per
+    /// request as DynamoDB requires, waiting after each change until the table and its
+    /// indexes are ACTIVE (an index's backfill included), printing one line per thing done.
+    /// Steps that remove something (an index, the stream, TTL, deletion protection) are
+    /// refused, before anything changes, unless --allow-destructive is given. Interrupted,
+    /// it is safe to run again: it continues from where the table is.
+    ///
+    /// Exit status: 0 when the table matches the schema at the end, 1 on error (the cause
+    /// on stderr; the steps done before it stay done) or a bad command line.
+    Apply {
+        #[command(flatten)]
+        common: Common,
+
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+
+    /// Show the live table: status, item counts, indexes, billing, stream, TTL, and how it
+    /// compares with the schema.
+    ///
+    /// Item counts are DynamoDB's, refreshed about every six hours. Changes nothing.
+    ///
+    /// Exit status: 0 when the table exists, 1 on error (such as a missing table; the
+    /// cause on stderr) or a bad command line.
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// The flags every subcommand takes; given before the subcommand, they count too.
+#[derive(Debug, Clone, Args)]
+struct Common {
     /// Schema file [default: ./schema.toml if present, else the repository's]
     #[arg(long, value_name = "PATH")]
     schema: Option<PathBuf>,
 
     #[command(flatten)]
     target: Target,
-
-    /// Seconds to wait for the table and its indexes to become ACTIVE
-    #[arg(long, value_name = "SECONDS", default_value_t = provision::DEFAULT_WAIT.as_secs())]
-    wait: u64,
 }
+
+#[derive(Debug, Clone, Args)]
+struct ApplyArgs {
+    /// Seconds each wait for the table and its indexes to become ACTIVE may last
+    /// [default: 600]
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
+
+    /// Also run the steps that remove something: an index, the stream, TTL, deletion
+    /// protection
+    #[arg(long)]
+    allow_destructive: bool,
+}
+
+impl Common {
+    /// These flags, completed by those given before the subcommand.
+    fn or(&self, outer: &Common) -> Common {
+        Common {
+            schema: self.schema.clone().or_else(|| outer.schema.clone()),
+            target: Target {
+                endpoint: self
+                    .target
+                    .endpoint
+                    .clone()
+                    .or_else(|| outer.target.endpoint.clone()),
+                table: self
+                    .target
+                    .table
+                    .clone()
+                    .or_else(|| outer.target.table.clone()),
+            },
+        }
+    }
+
+    fn schema(&self) -> dynaschema::Result<Schema> {
+        let path = self.schema.clone().unwrap_or_else(default_schema_path);
+        self.target.schema(&path)
+    }
+}
+
+impl ApplyArgs {
+    fn or(&self, outer: &ApplyArgs) -> ApplyOptions {
+        ApplyOptions {
+            allow_destructive: self.allow_destructive || outer.allow_destructive,
+            wait: self
+                .wait
+                .or(outer.wait)
+                .map_or(provision::DEFAULT_WAIT, Duration::from_secs),
+        }
+    }
+}
+
+/// Exit status of `plan` when changes are pending.
+const CHANGES_PENDING: u8 = 2;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version go to stdout with status 0. A bad command line is status 1, not
+        // clap's 2, which `plan` uses for "changes pending".
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(&cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("provision: {err}");
             ExitCode::FAILURE
@@ -40,16 +171,56 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: &Cli) -> dynaschema::Result<()> {
-    let path = cli.schema.clone().unwrap_or_else(default_schema_path);
-    let schema = cli.target.schema(&path)?;
-    let connection = cli.target.connect().await?;
-    provision::provision(
-        &connection,
-        &schema,
-        Duration::from_secs(cli.wait),
-        |event| println!("{event}"),
-    )
-    .await?;
-    Ok(())
+async fn run(cli: &Cli) -> dynaschema::Result<ExitCode> {
+    match &cli.command {
+        None => apply(&cli.common, cli.apply.or(&cli.apply)).await,
+        Some(Command::Apply {
+            common,
+            apply: args,
+        }) => apply(&common.or(&cli.common), args.or(&cli.apply)).await,
+        Some(Command::Plan { common }) => plan(&common.or(&cli.common)).await,
+        Some(Command::Status { common }) => status(&common.or(&cli.common)).await,
+    }
+}
+
+async fn apply(common: &Common, options: ApplyOptions) -> dynaschema::Result<ExitCode> {
+    let schema = common.schema()?;
+    let connection = common.target.connect().await?;
+    migrate::apply(&connection, &schema, &options, |event| println!("{event}")).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn plan(common: &Common) -> dynaschema::Result<ExitCode> {
+    let schema = common.schema()?;
+    let connection = common.target.connect().await?;
+    let plan = Plan::for_table(&connection, &schema).await?;
+    print!("{plan}");
+    Ok(if plan.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(CHANGES_PENDING)
+    })
+}
+
+async fn status(common: &Common) -> dynaschema::Result<ExitCode> {
+    let schema = common.schema()?;
+    let connection = common.target.connect().await?;
+    let status = migrate::status(&connection, &schema.table.name).await?;
+    print!("{status}");
+    match Plan::diff(Some(&status.schema), &schema) {
+        Ok(plan) if plan.is_empty() => println!("schema: the table matches it"),
+        Ok(plan) => println!(
+            "schema: changes pending, {} to add, {} to change, {} to remove: `provision plan` \
+             lists them",
+            plan.count(Change::Add),
+            plan.count(Change::Change),
+            plan.count(Change::Remove)
+        ),
+        Err(err @ Error::NotInPlace { .. }) => println!("schema: {err}"),
+        Err(err) => return Err(err),
+    }
+    // Versioned data migrations are not part of dynaschema yet; when they are, this is
+    // where the applied and pending ones are listed.
+    println!("data migrations: not supported yet, none recorded");
+    Ok(ExitCode::SUCCESS)
 }
