@@ -13,6 +13,7 @@
 
 pub mod error;
 pub mod input;
+pub mod migrations;
 pub mod model;
 pub mod points;
 pub mod target;

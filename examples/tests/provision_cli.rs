@@ -452,7 +452,8 @@ fn status_shows_the_table_its_indexes_settings_and_schema_drift() {
             "  index EmailIndex: ACTIVE, item count not reported; partition key email (S), \
              projection ALL",
             "schema: the table matches it",
-            "data migrations: not supported yet, none recorded",
+            "data migrations:",
+            "     1 recompute every account's balance from its operations: pending",
         ],
         "{stdout}"
     );
@@ -466,5 +467,80 @@ fn status_shows_the_table_its_indexes_settings_and_schema_drift() {
         ),
         "{}",
         text(&drift.stdout)
+    );
+}
+
+/// Writes an account whose balance disagrees with its (absent) operations.
+async fn account_with_wrong_balance(table: &str, id: u64) {
+    let connection = dynaschema_tests::connect().await;
+    connection
+        .client()
+        .put_item()
+        .table_name(table)
+        .item("PK", AttributeValue::S(format!("ACCOUNT#{id}")))
+        .item("SK", AttributeValue::S("ACCOUNT".into()))
+        .item("name", AttributeValue::S("ana".into()))
+        .item("email", AttributeValue::S(format!("ana{id}@x.org")))
+        .item("balance", AttributeValue::N("70".into()))
+        .item(
+            "created_at",
+            AttributeValue::S("2026-01-01T00:00:00.000000Z".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn migrate_runs_the_pending_data_migrations_once_and_dry_run_changes_nothing() {
+    let table = unique_table_name("cli-migrate");
+    assert!(provision_at(&table, &[]).status.success());
+    account_with_wrong_balance(&table, 1).await;
+    account_with_wrong_balance(&table, 2).await;
+
+    let dry = provision_at(&table, &["migrate", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    let stdout = text(&dry.stdout);
+    assert!(
+        stdout.contains("migration 1 (recompute every account's balance from its operations): pending, would touch 2 items"),
+        "{stdout}"
+    );
+    let status = text(&provision_at(&table, &["status"]).stdout);
+    assert!(
+        status.contains("balance from its operations: pending"),
+        "{status}"
+    );
+
+    let run = provision_at(&table, &["migrate"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let stdout = text(&run.stdout);
+    assert!(
+        stdout.contains(
+            "migration 1 (recompute every account's balance from its operations): running"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("): applied, 2 items touched in "),
+        "{stdout}"
+    );
+    // Progress goes to plain lines off a terminal: a few, not one per item.
+    assert!(stdout.contains("migration 1: 2/2"), "{stdout}");
+
+    let status = text(&provision_at(&table, &["status"]).stdout);
+    assert!(
+        status.contains("balance from its operations: applied "),
+        "{status}"
+    );
+    assert!(status.contains(", 2 items touched"), "{status}");
+    let again = provision_at(&table, &["migrate"]);
+    assert_eq!(text(&again.stdout), "no pending data migrations\n");
+
+    let missing = provision_at(&unique_table_name("cli-migrate-missing"), &["migrate"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("create it with `provision`"),
+        "{}",
+        text(&missing.stderr)
     );
 }

@@ -252,6 +252,75 @@ pub enum Error {
         steps: Vec<String>,
     },
 
+    /// Another runner holds the data migration lease.
+    #[error(
+        "data migrations of table {table} are being run by {holder} (its lease expires in \
+         {}s unless renewed); wait for it to finish, or run again with a wait",
+        expires_in.as_secs()
+    )]
+    MigrationLocked {
+        /// The table.
+        table: String,
+        /// Who holds the lease: host and process id.
+        holder: String,
+        /// How long until the lease expires, unless its holder renews it.
+        expires_in: Duration,
+    },
+
+    /// An applied migration's code has changed since it was applied.
+    #[error(
+        "data migration {id} ({description}) was applied with checksum {recorded}, but its \
+         code now has checksum {current}; restore the code as it was applied, and put the \
+         change in a new migration"
+    )]
+    MigrationModified {
+        /// The migration's id.
+        id: u32,
+        /// Its recorded description.
+        description: String,
+        /// The checksum recorded when it was applied.
+        recorded: String,
+        /// The checksum of its code now.
+        current: String,
+    },
+
+    /// A migration recorded as applied is not among the known migrations.
+    #[error(
+        "data migration {id} ({description}) is recorded as applied but is not among the \
+         known migrations; restore it in the code"
+    )]
+    MigrationMissing {
+        /// The migration's id.
+        id: u32,
+        /// Its recorded description.
+        description: String,
+    },
+
+    /// A migration's body failed: it was not recorded, and runs again next time.
+    #[error("data migration {id} ({description}) failed and was not recorded: {source}")]
+    MigrationFailed {
+        /// The migration's id.
+        id: u32,
+        /// Its description.
+        description: &'static str,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The lease was lost while a migration ran (a renewal failed or it expired), so the
+    /// migration was not recorded; another runner may be running it.
+    #[error(
+        "the data migration lease of {holder} was lost while migration {id} ran, so it was \
+         not recorded; run again (a longer lease helps if the runner was starved)"
+    )]
+    MigrationLeaseLost {
+        /// The migration's id.
+        id: u32,
+        /// This runner's name.
+        holder: String,
+    },
+
     /// DynamoDB answered with an error not covered by a more specific variant.
     #[error("DynamoDB refused {operation}: {}", service_message(.source))]
     Service {

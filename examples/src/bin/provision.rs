@@ -1,13 +1,21 @@
 //! Creates the ningipoints table from schema.toml, and brings it to the schema when the
-//! schema changes: `plan` shows the changes, `apply` makes them, `status` shows the table.
+//! schema changes: `plan` shows the changes, `apply` makes them, `status` shows the table,
+//! `migrate` runs the data migrations.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
 use clap::{Args, Parser, Subcommand};
-use dynaschema::migrate::{self, ApplyOptions, Change, Plan};
-use dynaschema::{provision, Error, Schema};
+use dynaschema::migrate::{
+    self, ApplyOptions, Change, MigrateEvent, MigrationState, Migrator, Plan,
+};
+use dynaschema::{provision, Error, Schema, Table};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ningipoints::migrations::MIGRATIONS;
 use ningipoints::target::{default_schema_path, Target};
 
 /// Create the DynamoDB table and the indexes schema.toml declares, or bring an existing
@@ -79,6 +87,30 @@ enum Command {
     Status {
         #[command(flatten)]
         common: Common,
+    },
+
+    /// Run the pending data migrations, in order, each recorded once.
+    ///
+    /// The migrations are ningipoints' own (its `migrations` module). Each is applied
+    /// under a lease, so that two runners never apply one at the same time, and recorded
+    /// in the table with its checksum, duration and items touched. A migration that fails
+    /// is not recorded, and runs again next time. A recorded migration whose code has
+    /// changed (its checksum differs) stops the run before anything runs. Shows a
+    /// progress bar on a terminal, plain lines otherwise.
+    ///
+    /// Exit status: 0 when no migration is pending at the end (or, with --dry-run, after
+    /// listing them), 1 on error (the cause on stderr) or a bad command line.
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+
+        /// List the pending migrations and how many items each would touch; change nothing
+        #[arg(long)]
+        dry_run: bool,
+
+        /// Seconds to wait for another runner's lease before giving up [default: 0]
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        wait_for_lease: u64,
     },
 }
 
@@ -180,6 +212,18 @@ async fn run(cli: &Cli) -> dynaschema::Result<ExitCode> {
         }) => apply(&common.or(&cli.common), args.or(&cli.apply)).await,
         Some(Command::Plan { common }) => plan(&common.or(&cli.common)).await,
         Some(Command::Status { common }) => status(&common.or(&cli.common)).await,
+        Some(Command::Migrate {
+            common,
+            dry_run,
+            wait_for_lease,
+        }) => {
+            migrate_data(
+                &common.or(&cli.common),
+                *dry_run,
+                Duration::from_secs(*wait_for_lease),
+            )
+            .await
+        }
     }
 }
 
@@ -219,8 +263,101 @@ async fn status(common: &Common) -> dynaschema::Result<ExitCode> {
         Err(err @ Error::NotInPlace { .. }) => println!("schema: {err}"),
         Err(err) => return Err(err),
     }
-    // Versioned data migrations are not part of dynaschema yet; when they are, this is
-    // where the applied and pending ones are listed.
-    println!("data migrations: not supported yet, none recorded");
+    let table = Table::new(connection, schema);
+    let statuses = Migrator::new(&table, MIGRATIONS)?.status().await?;
+    println!("data migrations:");
+    for status in statuses {
+        let state = match &status.state {
+            MigrationState::Applied(record) => format!(
+                "applied {} in {} ms, {} items touched",
+                record.applied_at, record.duration_ms, record.items_touched
+            ),
+            MigrationState::Pending => "pending".to_owned(),
+            MigrationState::Modified { .. } => {
+                "MODIFIED since it was applied: its checksum differs".to_owned()
+            }
+            MigrationState::Missing(_) => "applied, but MISSING from the code".to_owned(),
+        };
+        println!("  {:>4} {}: {state}", status.id, status.description);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate_data(
+    common: &Common,
+    dry_run: bool,
+    wait: Duration,
+) -> dynaschema::Result<ExitCode> {
+    let schema = common.schema()?;
+    let table = Table::new(common.target.connect().await?, schema);
+    let migrator = Migrator::new(&table, MIGRATIONS)?.wait_for_lease(wait);
+    let report = Report::new();
+    let result = migrator.run(dry_run, |event| report.event(event)).await;
+    report.finish();
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a migration run: a progress bar on a terminal, plain lines otherwise.
+struct Report {
+    terminal: bool,
+    /// The running migration's bar, on a terminal.
+    bar: Mutex<Option<ProgressBar>>,
+    /// The last tenth of the work reported in plain lines, per migration.
+    last_tenth: Mutex<Option<(u32, u64)>>,
+}
+
+impl Report {
+    fn new() -> Report {
+        Report {
+            terminal: std::io::stdout().is_terminal(),
+            bar: Mutex::new(None),
+            last_tenth: Mutex::new(None),
+        }
+    }
+
+    fn event(&self, event: &MigrateEvent) {
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            MigrateEvent::Progress { id, done, total } if self.terminal => {
+                let bar = bar.get_or_insert_with(|| new_bar(*id));
+                if let Some(total) = total {
+                    bar.set_length(*total);
+                }
+                bar.set_position(*done);
+            }
+            MigrateEvent::Progress { id, done, total } => {
+                // A line per tenth of the work, not one per item.
+                let tenth = total.map_or(done / 1000, |total| done * 10 / total.max(1));
+                let mut last = self.last_tenth.lock().unwrap_or_else(|e| e.into_inner());
+                if *last != Some((*id, tenth)) {
+                    *last = Some((*id, tenth));
+                    println!("{event}");
+                }
+            }
+            _ => {
+                if let Some(bar) = bar.take() {
+                    bar.finish_and_clear();
+                }
+                println!("{event}");
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn new_bar(id: u32) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta} left)")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("migration {id}"));
+    bar
 }

@@ -25,9 +25,15 @@
 //! ```
 
 pub mod apply;
+pub mod data;
+mod lease;
 pub mod plan;
+mod records;
 pub mod status;
 
 pub use apply::{apply, ApplyOptions};
+pub use data::{
+    MigrateEvent, Migration, MigrationContext, MigrationState, MigrationStatus, Migrator, Record,
+};
 pub use plan::{Change, IndexCapacity, Plan, Step};
 pub use status::{status, IndexState, Status, TtlState};

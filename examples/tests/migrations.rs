@@ -1,0 +1,111 @@
+//! The ningipoints data migration: every balance recomputed from its operations.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dynaschema::migrate::{MigrationState, Migrator};
+use dynaschema::provision;
+use dynaschema_tests::{connect, ningipoints_schema};
+use ningipoints::migrations::MIGRATIONS;
+use ningipoints::{Account, Ningipoints, OperationType};
+
+async fn points(purpose: &str) -> Ningipoints {
+    let schema = ningipoints_schema(purpose);
+    let connection = connect().await;
+    provision::provision(&connection, &schema, Duration::from_secs(60), |_| {})
+        .await
+        .unwrap();
+    Ningipoints::new(connection).with_table_name(&schema.table.name)
+}
+
+/// Sets a balance behind the API's back, as a bug or a hand edit would.
+async fn corrupt(points: &Ningipoints, id: u64, balance: i64) {
+    let table = points.table();
+    table
+        .client()
+        .update_item()
+        .table_name(table.name())
+        .set_key(Some(Account::key(id).to_item().unwrap()))
+        .update_expression("SET balance = :b")
+        .expression_attribute_values(":b", AttributeValue::N(balance.to_string()))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn balances(points: &Ningipoints) -> Vec<(u64, i64)> {
+    points
+        .get_accounts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| (a.id, a.balance))
+        .collect()
+}
+
+#[tokio::test]
+async fn recompute_balances_fixes_exactly_the_wrong_ones() {
+    let points = points("recompute").await;
+    for id in 1..=30_u64 {
+        points
+            .create_account(id, "x", &format!("x{id}@x.org"))
+            .await
+            .unwrap();
+        points
+            .create_operation(id, OperationType::Credit, 10 * id)
+            .await
+            .unwrap();
+        if id % 2 == 0 {
+            points
+                .create_operation(id, OperationType::Debit, id)
+                .await
+                .unwrap();
+        }
+    }
+    let right = balances(&points).await;
+    for id in [3, 8, 21] {
+        corrupt(&points, id, -999).await;
+    }
+    points
+        .create_account(31, "no operations", "x31@x.org")
+        .await
+        .unwrap();
+    corrupt(&points, 31, 5).await;
+
+    let migrator = Migrator::new(points.table(), MIGRATIONS).unwrap();
+    let would = std::sync::Mutex::new(Vec::new());
+    migrator
+        .run(true, |e| would.lock().unwrap().push(e.to_string()))
+        .await
+        .unwrap();
+    assert!(
+        would
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.ends_with("pending, would touch 4 items")),
+        "{would:?}"
+    );
+    assert_eq!(
+        points.get_account(3).await.unwrap().unwrap().balance,
+        -999,
+        "a dry run changes nothing"
+    );
+
+    assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [1]);
+    let mut expected = right;
+    expected.push((31, 0));
+    assert_eq!(balances(&points).await, expected);
+    let statuses = migrator.status().await.unwrap();
+    let MigrationState::Applied(record) = &statuses[0].state else {
+        panic!("{statuses:?}")
+    };
+    assert_eq!(record.items_touched, 4);
+
+    // Recorded once: a second run does nothing, and the records are not accounts.
+    assert_eq!(
+        migrator.run(false, |_| {}).await.unwrap(),
+        Vec::<u32>::new()
+    );
+    assert_eq!(points.get_accounts().await.unwrap().len(), 31);
+}

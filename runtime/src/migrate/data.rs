@@ -1,0 +1,529 @@
+//! Versioned data migrations: Rust functions over a [`Table`], applied in order, each
+//! recorded once with its checksum, under a lease so that two runners never apply one
+//! at the same time.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use futures::future::BoxFuture;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::table::Table;
+use crate::timestamp::Timestamp;
+
+use super::lease::Lease;
+pub use super::records::Record;
+use super::records::Records;
+
+/// The body of a migration: an async function of its [`MigrationContext`].
+pub type Up = for<'a> fn(&'a MigrationContext<'a>) -> BoxFuture<'a, Result<()>>;
+
+/// One data migration: an id that orders it, a description, the source text its
+/// checksum is taken from, and its body.
+///
+/// The checksum tells a changed migration from the one that was applied: give as
+/// `source` the text of the code that does the work, typically
+/// `include_str!("m0001_recompute_balances.rs")` for a migration in a file of its own.
+///
+/// A migration that fails is not recorded and runs again next time, so it should be
+/// safe to run twice (a backfill that skips what is done already).
+///
+/// ```
+/// use dynaschema::migrate::{Migration, MigrationContext};
+///
+/// fn up<'a>(ctx: &'a MigrationContext<'a>) -> futures::future::BoxFuture<'a, dynaschema::Result<()>> {
+///     Box::pin(async move {
+///         if !ctx.is_dry_run() {
+///             // ... read and write through ctx.table() ...
+///         }
+///         ctx.touched(0);
+///         Ok(())
+///     })
+/// }
+///
+/// const MIGRATIONS: &[Migration] = &[Migration::new(1, "backfill nothing", "fn up() {}", up)];
+/// assert_eq!(MIGRATIONS[0].checksum().len(), 64);
+/// ```
+#[derive(Clone, Copy)]
+pub struct Migration {
+    id: u32,
+    description: &'static str,
+    source: &'static str,
+    up: Up,
+}
+
+impl Migration {
+    /// A migration; ids order them and must be unique.
+    pub const fn new(id: u32, description: &'static str, source: &'static str, up: Up) -> Self {
+        Migration {
+            id,
+            description,
+            source,
+            up,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Its description.
+    pub fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// The SHA-256 of its source, in hex.
+    pub fn checksum(&self) -> String {
+        Sha256::digest(self.source.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+}
+
+impl fmt::Debug for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("id", &self.id)
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a migration's body works with: the table, whether this is a dry run, and
+/// where it reports progress and how many items it touched.
+pub struct MigrationContext<'a> {
+    table: &'a Table,
+    dry_run: bool,
+    touched: AtomicU64,
+    on_progress: &'a (dyn Fn(u64, Option<u64>) + Send + Sync),
+}
+
+impl MigrationContext<'_> {
+    /// The table to migrate.
+    pub fn table(&self) -> &Table {
+        self.table
+    }
+
+    /// Whether to only count what would change, writing nothing.
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// Adds `n` to the items touched (or, in a dry run, that would be).
+    pub fn touched(&self, n: u64) {
+        self.touched.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Reports progress: `done` units of work of `total`, when known.
+    pub fn progress(&self, done: u64, total: Option<u64>) {
+        (self.on_progress)(done, total);
+    }
+}
+
+/// Where a known or recorded migration stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationState {
+    /// Applied, as recorded, with an unchanged checksum.
+    Applied(Record),
+    /// Not applied yet.
+    Pending,
+    /// Applied, but its code has changed since: its checksum differs.
+    Modified {
+        /// What was recorded.
+        record: Record,
+        /// The checksum of the code now.
+        checksum: String,
+    },
+    /// Recorded as applied, but not among the known migrations.
+    Missing(Record),
+}
+
+/// A migration's id and description, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The migration's id.
+    pub id: u32,
+    /// Its description (as recorded, for a missing one).
+    pub description: String,
+    /// Where it stands.
+    pub state: MigrationState,
+}
+
+/// Something a run did or found, in order: one line each.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MigrateEvent {
+    /// Waiting for another runner's lease.
+    Waiting {
+        /// Who holds it.
+        holder: String,
+        /// When it expires unless renewed.
+        expires_in: Duration,
+    },
+    /// A migration starts.
+    Started {
+        /// Its id.
+        id: u32,
+        /// Its description.
+        description: &'static str,
+    },
+    /// A migration's progress.
+    Progress {
+        /// Its id.
+        id: u32,
+        /// Work done.
+        done: u64,
+        /// Work in all, when known.
+        total: Option<u64>,
+    },
+    /// A migration was applied and recorded (or, in a dry run, would be).
+    Applied {
+        /// Its id.
+        id: u32,
+        /// Its description.
+        description: &'static str,
+        /// Items it touched (or would).
+        items_touched: u64,
+        /// How long it took.
+        duration: Duration,
+        /// Whether this was a dry run, which writes nothing.
+        dry_run: bool,
+    },
+    /// Nothing to run.
+    UpToDate,
+}
+
+impl fmt::Display for MigrateEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MigrateEvent::Waiting { holder, expires_in } => write!(
+                f,
+                "waiting for the migration lease held by {holder} (expires in {}s unless renewed)",
+                expires_in.as_secs()
+            ),
+            MigrateEvent::Started { id, description } => {
+                write!(f, "migration {id} ({description}): running")
+            }
+            MigrateEvent::Progress { id, done, total } => match total {
+                Some(total) => write!(f, "migration {id}: {done}/{total}"),
+                None => write!(f, "migration {id}: {done}"),
+            },
+            MigrateEvent::Applied {
+                id,
+                description,
+                items_touched,
+                duration,
+                dry_run: false,
+            } => write!(
+                f,
+                "migration {id} ({description}): applied, {items_touched} items touched in {:.1}s",
+                duration.as_secs_f64()
+            ),
+            MigrateEvent::Applied {
+                id,
+                description,
+                items_touched,
+                dry_run: true,
+                ..
+            } => write!(
+                f,
+                "migration {id} ({description}): pending, would touch {items_touched} items"
+            ),
+            MigrateEvent::UpToDate => f.write_str("no pending data migrations"),
+        }
+    }
+}
+
+/// Runs a table's data migrations.
+///
+/// ```no_run
+/// # async fn run(table: dynaschema::Table, migrations: &[dynaschema::migrate::Migration]) -> dynaschema::Result<()> {
+/// use dynaschema::migrate::Migrator;
+///
+/// let migrator = Migrator::new(&table, migrations)?;
+/// for status in migrator.status().await? {
+///     println!("{} {:?}", status.id, status.state);
+/// }
+/// migrator.run(false, |event| println!("{event}")).await?;
+/// # Ok(()) }
+/// ```
+pub struct Migrator<'a> {
+    table: &'a Table,
+    migrations: Vec<Migration>,
+    records: Records,
+    holder: String,
+    lease_duration: Duration,
+    lease_wait: Duration,
+}
+
+impl<'a> Migrator<'a> {
+    /// A runner of `migrations` on `table`. Ids must be unique; they are run in id order.
+    pub fn new(table: &'a Table, migrations: &[Migration]) -> Result<Self> {
+        let mut migrations = migrations.to_vec();
+        migrations.sort_by_key(Migration::id);
+        if let Some(pair) = migrations.windows(2).find(|pair| pair[0].id == pair[1].id) {
+            return Err(Error::Config(format!(
+                "two data migrations have id {}: `{}` and `{}`; give each its own",
+                pair[0].id, pair[0].description, pair[1].description
+            )));
+        }
+        Ok(Migrator {
+            table,
+            records: Records::for_table(table)?,
+            migrations,
+            holder: default_holder(),
+            lease_duration: Duration::from_secs(30),
+            lease_wait: Duration::ZERO,
+        })
+    }
+
+    /// How long the lease lasts unless renewed (renewed every third of it while a
+    /// migration runs): how long a crashed runner blocks the others. Default 30 s.
+    pub fn lease_duration(mut self, duration: Duration) -> Self {
+        self.lease_duration = duration.max(Duration::from_millis(300));
+        self
+    }
+
+    /// How long to wait for another runner's lease before failing. Default: no wait.
+    pub fn wait_for_lease(mut self, wait: Duration) -> Self {
+        self.lease_wait = wait;
+        self
+    }
+
+    /// The name this runner holds the lease under (default: host and process id).
+    pub fn holder(mut self, holder: impl Into<String>) -> Self {
+        self.holder = holder.into();
+        self
+    }
+
+    /// Every known and every recorded migration, in id order, with where it stands.
+    pub async fn status(&self) -> Result<Vec<MigrationStatus>> {
+        let records = self.records.read(self.table).await?;
+        Ok(self.states(&records))
+    }
+
+    fn states(&self, records: &[Record]) -> Vec<MigrationStatus> {
+        let mut statuses: Vec<MigrationStatus> = self
+            .migrations
+            .iter()
+            .map(|migration| {
+                let state = match records.iter().find(|r| r.id == migration.id) {
+                    None => MigrationState::Pending,
+                    Some(record) if record.checksum == migration.checksum() => {
+                        MigrationState::Applied(record.clone())
+                    }
+                    Some(record) => MigrationState::Modified {
+                        record: record.clone(),
+                        checksum: migration.checksum(),
+                    },
+                };
+                MigrationStatus {
+                    id: migration.id,
+                    description: migration.description.to_owned(),
+                    state,
+                }
+            })
+            .collect();
+        for record in records {
+            if !self.migrations.iter().any(|m| m.id == record.id) {
+                statuses.push(MigrationStatus {
+                    id: record.id,
+                    description: record.description.clone(),
+                    state: MigrationState::Missing(record.clone()),
+                });
+            }
+        }
+        statuses.sort_by_key(|s| s.id);
+        statuses
+    }
+
+    /// The pending migrations, or the error that blocks running them: a modified or
+    /// missing migration.
+    fn pending(&self, records: &[Record]) -> Result<Vec<Migration>> {
+        let mut pending = Vec::new();
+        for status in self.states(records) {
+            match status.state {
+                MigrationState::Modified { record, checksum } => {
+                    return Err(Error::MigrationModified {
+                        id: record.id,
+                        description: record.description,
+                        recorded: record.checksum,
+                        current: checksum,
+                    })
+                }
+                MigrationState::Missing(record) => {
+                    return Err(Error::MigrationMissing {
+                        id: record.id,
+                        description: record.description,
+                    })
+                }
+                MigrationState::Pending => {
+                    pending.extend(self.migrations.iter().find(|m| m.id == status.id))
+                }
+                MigrationState::Applied(_) => {}
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Applies the pending migrations in order, each recorded as it succeeds. A dry run
+    /// runs each pending migration's body in dry-run mode, to count what it would touch,
+    /// and records nothing. Returns the migrations applied (or that would be).
+    ///
+    /// A modified or missing migration stops the run before anything runs. A migration
+    /// that fails stops the run unrecorded: the next run starts with it.
+    pub async fn run(
+        &self,
+        dry_run: bool,
+        on_event: impl Fn(&MigrateEvent) + Send + Sync,
+    ) -> Result<Vec<u32>> {
+        let pending = self.pending(&self.records.read(self.table).await?)?;
+        if pending.is_empty() {
+            on_event(&MigrateEvent::UpToDate);
+            return Ok(Vec::new());
+        }
+        if dry_run {
+            let mut ids = Vec::new();
+            for migration in pending {
+                self.apply_one(&migration, None, &on_event).await?;
+                ids.push(migration.id);
+            }
+            return Ok(ids);
+        }
+
+        let lease = Lease::acquire(
+            self.table,
+            &self.records,
+            &self.holder,
+            self.lease_duration,
+            self.lease_wait,
+            |holder, expires_in| {
+                on_event(&MigrateEvent::Waiting {
+                    holder: holder.to_owned(),
+                    expires_in,
+                })
+            },
+        )
+        .await?;
+        // Another runner may have applied some while this one waited.
+        let result = async {
+            let pending = self.pending(&self.records.read(self.table).await?)?;
+            if pending.is_empty() {
+                on_event(&MigrateEvent::UpToDate);
+            }
+            let mut ids = Vec::new();
+            for migration in pending {
+                self.apply_one(&migration, Some(&lease), &on_event).await?;
+                ids.push(migration.id);
+            }
+            Ok::<_, Error>(ids)
+        }
+        .await;
+        let released = lease.release().await;
+        let ids = result?;
+        released?;
+        Ok(ids)
+    }
+
+    /// Runs one migration's body and, unless this is a dry run (no lease), records it
+    /// together with a check that the lease is still held.
+    async fn apply_one(
+        &self,
+        migration: &Migration,
+        lease: Option<&Lease>,
+        on_event: &(impl Fn(&MigrateEvent) + Send + Sync),
+    ) -> Result<()> {
+        on_event(&MigrateEvent::Started {
+            id: migration.id,
+            description: migration.description,
+        });
+        let id = migration.id;
+        let on_progress = move |done, total| on_event(&MigrateEvent::Progress { id, done, total });
+        let context = MigrationContext {
+            table: self.table,
+            dry_run: lease.is_none(),
+            touched: AtomicU64::new(0),
+            on_progress: &on_progress,
+        };
+        let start = Instant::now();
+        (migration.up)(&context)
+            .await
+            .map_err(|source| Error::MigrationFailed {
+                id,
+                description: migration.description,
+                source: Box::new(source),
+            })?;
+        let duration = start.elapsed();
+        let items_touched = context.touched.load(Ordering::Relaxed);
+
+        if let Some(lease) = lease {
+            if lease.is_lost() {
+                return Err(Error::MigrationLeaseLost {
+                    id,
+                    holder: lease.holder.clone(),
+                });
+            }
+            let record = Record {
+                id,
+                description: migration.description.to_owned(),
+                checksum: migration.checksum(),
+                applied_at: Timestamp::now(),
+                duration_ms: duration.as_millis() as u64,
+                items_touched,
+            };
+            let result = self
+                .table
+                .client()
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(self.records.put(self.table, &record))
+                        .build(),
+                )
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(lease.check_held())
+                        .build(),
+                )
+                .send()
+                .await;
+            if let Err(err) = result {
+                let canceled = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception());
+                return Err(if canceled {
+                    Error::MigrationLeaseLost {
+                        id,
+                        holder: lease.holder.clone(),
+                    }
+                } else {
+                    self.table.sdk_error("TransactWriteItems", err)
+                });
+            }
+        }
+        on_event(&MigrateEvent::Applied {
+            id,
+            description: migration.description,
+            items_touched,
+            duration,
+            dry_run: lease.is_none(),
+        });
+        Ok(())
+    }
+}
+
+/// `host:pid`, so that a runner waiting for the lease can say who holds it.
+fn default_holder() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    format!("{host}:{}", std::process::id())
+}

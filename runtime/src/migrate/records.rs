@@ -1,0 +1,176 @@
+//! Where a table keeps the record of its applied data migrations: items of the table
+//! itself, in a partition of their own that no entity's keys can reach.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+
+use crate::error::{Error, Result};
+use crate::schema::KeyType;
+use crate::table::Table;
+use crate::timestamp::Timestamp;
+
+/// The partition key value of the migration records and the lease.
+pub const PARTITION: &str = "_dynaschema#migrations";
+/// The sort key prefix of the records; the lease's sort key.
+pub(crate) const RECORD_PREFIX: &str = "MIGRATION#";
+pub(crate) const LEASE_SORT_KEY: &str = "LEASE";
+pub(crate) const HOLDER: &str = "lease_holder";
+
+const ID: &str = "migration_id";
+const DESCRIPTION: &str = "description";
+const CHECKSUM: &str = "checksum";
+const APPLIED_AT: &str = "applied_at";
+const DURATION_MS: &str = "duration_ms";
+const ITEMS: &str = "items_touched";
+
+/// A migration as it was recorded when it was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The migration's id.
+    pub id: u32,
+    /// Its description then.
+    pub description: String,
+    /// The checksum of its source then.
+    pub checksum: String,
+    /// When it finished.
+    pub applied_at: Timestamp,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: u64,
+    /// How many items it reported touching.
+    pub items_touched: u64,
+}
+
+/// The key attributes the records are written under.
+#[derive(Debug, Clone)]
+pub(crate) struct Records {
+    partition_key: String,
+    sort_key: String,
+}
+
+impl Records {
+    /// The records of `table`, which needs string partition and sort keys to hold them.
+    pub(crate) fn for_table(table: &Table) -> Result<Records> {
+        let schema = &table.schema().table;
+        match (&schema.partition_key.kind, &schema.sort_key) {
+            (KeyType::S, Some(sort_key)) if sort_key.kind == KeyType::S => Ok(Records {
+                partition_key: schema.partition_key.name.clone(),
+                sort_key: sort_key.name.clone(),
+            }),
+            _ => Err(Error::Config(format!(
+                "data migrations keep their records in the table, under string partition and \
+                 sort keys; table {} does not have both",
+                table.name()
+            ))),
+        }
+    }
+
+    pub(crate) fn partition_key_name(&self) -> &str {
+        &self.partition_key
+    }
+
+    /// The key of the item with this sort key in the records' partition.
+    pub(crate) fn key(&self, sort_key: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (
+                self.partition_key.clone(),
+                AttributeValue::S(PARTITION.to_owned()),
+            ),
+            (
+                self.sort_key.clone(),
+                AttributeValue::S(sort_key.to_owned()),
+            ),
+        ])
+    }
+
+    fn record_sort_key(id: u32) -> String {
+        // Zero-padded, so that the records sort by id.
+        format!("{RECORD_PREFIX}{id:010}")
+    }
+
+    /// Every record, in id order, read consistently.
+    pub(crate) async fn read(&self, table: &Table) -> Result<Vec<Record>> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let page = table
+                .client()
+                .query()
+                .table_name(table.name())
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", &self.partition_key)
+                .expression_attribute_names("#sk", &self.sort_key)
+                .expression_attribute_values(":pk", AttributeValue::S(PARTITION.to_owned()))
+                .expression_attribute_values(":prefix", AttributeValue::S(RECORD_PREFIX.to_owned()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|err| table.sdk_error("Query", err))?;
+            for item in page.items() {
+                records.push(self.decode(table, item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(records);
+            }
+        }
+    }
+
+    /// A write of `record` that fails if the migration is recorded already.
+    pub(crate) fn put(&self, table: &Table, record: &Record) -> Put {
+        let mut item = self.key(&Self::record_sort_key(record.id));
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        item.insert(ID.to_owned(), n(u64::from(record.id)));
+        item.insert(
+            DESCRIPTION.to_owned(),
+            AttributeValue::S(record.description.clone()),
+        );
+        item.insert(
+            CHECKSUM.to_owned(),
+            AttributeValue::S(record.checksum.clone()),
+        );
+        item.insert(
+            APPLIED_AT.to_owned(),
+            AttributeValue::S(record.applied_at.to_string()),
+        );
+        item.insert(DURATION_MS.to_owned(), n(record.duration_ms));
+        item.insert(ITEMS.to_owned(), n(record.items_touched));
+        Put::builder()
+            .table_name(table.name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", &self.partition_key)
+            .build()
+            .expect("the table name and item are set")
+    }
+}
+
+impl Records {
+    fn decode(&self, table: &Table, item: &HashMap<String, AttributeValue>) -> Result<Record> {
+        let invalid = |attribute: &str| {
+            Error::Config(format!(
+                "the data migration record {:?} in table {} has no valid `{attribute}`; \
+             it was not written by dynaschema, or was edited",
+                item.get(&self.sort_key),
+                table.name()
+            ))
+        };
+        let text = |attribute: &'static str| match item.get(attribute) {
+            Some(AttributeValue::S(s)) => Ok(s.clone()),
+            _ => Err(invalid(attribute)),
+        };
+        let number = |attribute: &'static str| match item.get(attribute) {
+            Some(AttributeValue::N(n)) => n.parse::<u64>().map_err(|_| invalid(attribute)),
+            _ => Err(invalid(attribute)),
+        };
+        Ok(Record {
+            id: u32::try_from(number(ID)?).map_err(|_| invalid(ID))?,
+            description: text(DESCRIPTION)?,
+            checksum: text(CHECKSUM)?,
+            applied_at: Timestamp::parse(&text(APPLIED_AT)?).map_err(|_| invalid(APPLIED_AT))?,
+            duration_ms: number(DURATION_MS)?,
+            items_touched: number(ITEMS)?,
+        })
+    }
+}

@@ -1,0 +1,385 @@
+//! Versioned data migrations against a live server: order, records, the lease, failures,
+//! modified and missing migrations.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, MigrationState, Migrator};
+use dynaschema::{Error, Schema, Table, Timestamp};
+use dynaschema_tests::entities::Account;
+use dynaschema_tests::{connect, provisioned_table, unique_table_name};
+use futures::future::BoxFuture;
+
+fn account(id: u64, name: &str) -> Account {
+    Account {
+        id,
+        name: name.to_owned(),
+        email: format!("a{id}@x.org"),
+        balance: 0,
+        created_at: Timestamp::from_unix_micros(0),
+    }
+}
+
+async fn balance(table: &Table, id: u64) -> i64 {
+    table
+        .get(Account::key(id))
+        .consistent()
+        .await
+        .unwrap()
+        .unwrap()
+        .balance
+}
+
+/// Adds 10 to account 1's balance.
+fn add_ten<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        ctx.touched(1);
+        if !ctx.is_dry_run() {
+            ctx.table()
+                .update(Account::key(1), |u| u.add(Account::BALANCE, 10_i64))
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Adds 5 to account 1's balance, and requires add_ten to have run first.
+fn add_five_after_ten<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        ctx.touched(1);
+        if !ctx.is_dry_run() {
+            ctx.table()
+                .update(Account::key(1), |u| {
+                    u.add(Account::BALANCE, 5_i64)
+                        .require(Account::BALANCE.eq(10_i64))
+                })
+                .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Like add_ten, slowly, so that a second runner meets the lease.
+fn add_ten_slowly<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        for step in 1..=4 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            ctx.progress(step, Some(4));
+        }
+        add_ten(ctx).await
+    })
+}
+
+/// Fails while account 1 is named "fail", else adds 10.
+fn fails_on_name<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        let account = ctx
+            .table()
+            .get(Account::key(1))
+            .consistent()
+            .await?
+            .expect("account 1");
+        if account.name == "fail" {
+            return Err(Error::Config("account 1 is named fail".to_owned()));
+        }
+        add_ten(ctx).await
+    })
+}
+
+const TEN: Migration = Migration::new(1, "add ten", "add ten, v1", add_ten);
+const FIVE: Migration = Migration::new(2, "add five after ten", "add five, v1", add_five_after_ten);
+
+async fn table_with_account(purpose: &str) -> Table {
+    let table = provisioned_table(purpose).await;
+    table.put(&account(1, "ana")).await.unwrap();
+    table
+}
+
+#[tokio::test]
+async fn migrations_run_in_order_once_and_stay_out_of_entity_reads() {
+    let table = table_with_account("dm-order").await;
+    // Given out of order: ids order them.
+    let migrator = Migrator::new(&table, &[FIVE, TEN]).unwrap();
+    let statuses = migrator.status().await.unwrap();
+    assert!(
+        statuses.iter().all(|s| s.state == MigrationState::Pending),
+        "{statuses:?}"
+    );
+
+    let events = std::sync::Mutex::new(Vec::new());
+    let applied = migrator
+        .run(false, |e| events.lock().unwrap().push(e.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(applied, [1, 2]);
+    assert_eq!(balance(&table, 1).await, 15);
+    let events = events.into_inner().unwrap();
+    assert_eq!(events[0], "migration 1 (add ten): running");
+    assert!(
+        events[1].starts_with("migration 1 (add ten): applied, 1 items touched in "),
+        "{events:?}"
+    );
+
+    assert_eq!(
+        migrator.run(false, |_| {}).await.unwrap(),
+        Vec::<u32>::new()
+    );
+    assert_eq!(balance(&table, 1).await, 15, "nothing ran twice");
+
+    let statuses = migrator.status().await.unwrap();
+    for (status, id) in statuses.iter().zip([1, 2]) {
+        let MigrationState::Applied(record) = &status.state else {
+            panic!("{status:?}")
+        };
+        assert_eq!((record.id, record.items_touched), (id, 1));
+    }
+
+    // The records are items of the table, but no entity read sees them.
+    assert_eq!(table.scan::<Account>().all().await.unwrap().len(), 1);
+    assert_eq!(
+        table
+            .index::<Account>("EmailIndex")
+            .scan()
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let raw = table
+        .client()
+        .scan()
+        .table_name(table.name())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        raw.count(),
+        3,
+        "the account and two records; the lease is released"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_counts_and_writes_nothing() {
+    let table = table_with_account("dm-dry").await;
+    let migrator = Migrator::new(&table, &[TEN, FIVE]).unwrap();
+    let events = std::sync::Mutex::new(Vec::new());
+    let would = migrator
+        .run(true, |e| events.lock().unwrap().push(e.clone()))
+        .await
+        .unwrap();
+    assert_eq!(would, [1, 2]);
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.to_string() == "migration 1 (add ten): pending, would touch 1 items"));
+    assert_eq!(balance(&table, 1).await, 0);
+    assert!(migrator
+        .status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.state == MigrationState::Pending));
+}
+
+#[tokio::test]
+async fn two_concurrent_runners_apply_a_migration_once() {
+    let table = table_with_account("dm-concurrent").await;
+    let slow = [Migration::new(
+        1,
+        "add ten slowly",
+        "slow v1",
+        add_ten_slowly,
+    )];
+    let run = |holder: &'static str| {
+        let table = table.clone();
+        tokio::spawn(async move {
+            let migrator = Migrator::new(&table, &slow)
+                .unwrap()
+                .holder(holder)
+                .wait_for_lease(Duration::from_secs(30));
+            migrator.run(false, |_| {}).await
+        })
+    };
+    let (a, b) = (run("runner-a"), run("runner-b"));
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    let mut applied = [a, b].concat();
+    applied.sort();
+    assert_eq!(applied, [1], "exactly one runner applied it");
+    assert_eq!(balance(&table, 1).await, 10);
+}
+
+#[tokio::test]
+async fn a_runner_that_does_not_wait_names_the_holder() {
+    let table = table_with_account("dm-locked").await;
+    let slow = [Migration::new(
+        1,
+        "add ten slowly",
+        "slow v1",
+        add_ten_slowly,
+    )];
+    let first = {
+        let table = table.clone();
+        tokio::spawn(async move {
+            Migrator::new(&table, &slow)
+                .unwrap()
+                .holder("runner-a")
+                .run(false, |_| {})
+                .await
+        })
+    };
+    // The first runner holds the lease once its migration reports progress.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let err = Migrator::new(&table, &slow)
+        .unwrap()
+        .holder("runner-b")
+        .run(false, |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationLocked { holder, .. } if holder == "runner-a"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("runner-a"), "{err}");
+    assert_eq!(first.await.unwrap().unwrap(), [1]);
+    assert_eq!(balance(&table, 1).await, 10);
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over() {
+    let table = table_with_account("dm-expired").await;
+    // A runner that died holding the lease, long expired.
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .item("PK", AttributeValue::S("_dynaschema#migrations".into()))
+        .item("SK", AttributeValue::S("LEASE".into()))
+        .item("lease_holder", AttributeValue::S("ghost:1".into()))
+        .item("lease_expires_at", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let applied = Migrator::new(&table, &[TEN])
+        .unwrap()
+        .run(false, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(applied, [1]);
+}
+
+#[tokio::test]
+async fn a_failed_migration_is_not_recorded_and_runs_again_next_time() {
+    let table = provisioned_table("dm-failed").await;
+    table.put(&account(1, "fail")).await.unwrap();
+    let migrations = [
+        Migration::new(1, "fails on a name", "fails v1", fails_on_name),
+        FIVE,
+    ];
+    let migrator = Migrator::new(&table, &migrations).unwrap();
+
+    let err = migrator.run(false, |_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::MigrationFailed { id: 1, .. }), "{err}");
+    assert!(err.to_string().contains("account 1 is named fail"), "{err}");
+    assert!(migrator
+        .status()
+        .await
+        .unwrap()
+        .iter()
+        .all(|s| s.state == MigrationState::Pending));
+    assert_eq!(balance(&table, 1).await, 0);
+
+    table
+        .update(Account::key(1), |u| u.set(Account::NAME, "ana"))
+        .await
+        .unwrap();
+    assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [1, 2]);
+    assert_eq!(balance(&table, 1).await, 15);
+}
+
+#[tokio::test]
+async fn a_modified_migration_blocks_the_run() {
+    let table = table_with_account("dm-modified").await;
+    Migrator::new(&table, &[TEN])
+        .unwrap()
+        .run(false, |_| {})
+        .await
+        .unwrap();
+
+    let changed = Migration::new(1, "add ten", "add ten, v2", add_ten);
+    let migrator = Migrator::new(&table, &[changed, FIVE]).unwrap();
+    let err = migrator.run(false, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::MigrationModified { id: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&TEN.checksum()), "{err}");
+    assert_eq!(balance(&table, 1).await, 10, "nothing ran");
+    let statuses = migrator.status().await.unwrap();
+    assert!(
+        matches!(statuses[0].state, MigrationState::Modified { .. }),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[1].state, MigrationState::Pending);
+}
+
+#[tokio::test]
+async fn a_recorded_migration_missing_from_the_code_blocks_the_run() {
+    let table = table_with_account("dm-missing").await;
+    Migrator::new(&table, &[TEN, FIVE])
+        .unwrap()
+        .run(false, |_| {})
+        .await
+        .unwrap();
+    let migrator = Migrator::new(&table, &[TEN]).unwrap();
+    let err = migrator.run(false, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, Error::MigrationMissing { id: 2, .. }),
+        "{err}"
+    );
+    let statuses = migrator.status().await.unwrap();
+    assert!(
+        matches!(statuses[1].state, MigrationState::Missing(_)),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn ids_are_unique_and_the_table_needs_string_keys() {
+    let table = table_with_account("dm-config").await;
+    let err = Migrator::new(&table, &[TEN, Migration::new(1, "again", "x", add_ten)])
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("two data migrations have id 1"),
+        "{err}"
+    );
+
+    let schema = Schema::parse(
+        &format!(
+            "[table]\nname = \"{}\"\npartition_key = {{ name = \"PK\", type = \"S\" }}\n",
+            unique_table_name("dm-nosk")
+        ),
+        "inline.toml",
+    )
+    .unwrap();
+    let table = Table::new(connect().await, schema);
+    let err = Migrator::new(&table, &[TEN]).err().unwrap();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+}
+
+#[test]
+fn events_read_as_lines() {
+    let event = MigrateEvent::Progress {
+        id: 3,
+        done: 5,
+        total: Some(10),
+    };
+    assert_eq!(event.to_string(), "migration 3: 5/10");
+    assert_eq!(
+        MigrateEvent::UpToDate.to_string(),
+        "no pending data migrations"
+    );
+}
