@@ -194,6 +194,14 @@ impl<E> Condition<E> {
         Condition::new(Node::Not(Box::new(self.node)))
     }
 
+    /// `condition`, and `existing` too when there is one: how repeated requirements add up.
+    pub(crate) fn conjoin(existing: Option<Condition<E>>, condition: Condition<E>) -> Condition<E> {
+        match existing {
+            Some(existing) => existing.and(condition),
+            None => condition,
+        }
+    }
+
     /// The item exists: its partition key attribute is there. For conditions such as
     /// "the account exists" on an update, which would otherwise create the item.
     pub fn item_exists(partition_key: &'static str) -> Condition<E> {
@@ -356,10 +364,7 @@ impl<E> Update<E> {
 
     /// Makes the update conditional; several requirements must all hold.
     pub fn require(mut self, condition: Condition<E>) -> Self {
-        self.condition = Some(match self.condition.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+        self.condition = Some(Condition::conjoin(self.condition.take(), condition));
         self
     }
 

@@ -67,24 +67,7 @@ pub enum Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::CreatedTable(table) => {
-                write!(
-                    f,
-                    "created table {}: partition key {}",
-                    table.name, table.partition_key
-                )?;
-                if let Some(sort_key) = &table.sort_key {
-                    write!(f, ", sort key {sort_key}")?;
-                }
-                write!(f, ", {}", table.billing)?;
-                if let Some(stream) = table.stream {
-                    write!(f, ", stream {stream}")?;
-                }
-                if table.deletion_protection {
-                    f.write_str(", deletion protection")?;
-                }
-                Ok(())
-            }
+            Event::CreatedTable(table) => write!(f, "created table {}: {table}", table.name),
             Event::CreatedIndex(index) => {
                 write!(
                     f,

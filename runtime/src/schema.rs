@@ -203,6 +203,25 @@ impl std::fmt::Display for KeyType {
     }
 }
 
+/// `partition key PK (S), sort key SK (S), PAY_PER_REQUEST`, then the stream and
+/// deletion protection when set: how plans and provisioning describe a table.
+impl std::fmt::Display for TableSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "partition key {}", self.partition_key)?;
+        if let Some(sort_key) = &self.sort_key {
+            write!(f, ", sort key {sort_key}")?;
+        }
+        write!(f, ", {}", self.billing)?;
+        if let Some(stream) = self.stream {
+            write!(f, ", stream {stream}")?;
+        }
+        if self.deletion_protection {
+            f.write_str(", deletion protection")?;
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Display for KeyAttribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.name, self.kind)

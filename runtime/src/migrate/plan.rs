@@ -271,21 +271,7 @@ impl fmt::Display for Step {
         match self {
             Step::CreateTable(schema) => {
                 let table = &schema.table;
-                write!(
-                    f,
-                    "table {}: partition key {}",
-                    table.name, table.partition_key
-                )?;
-                if let Some(sort_key) = &table.sort_key {
-                    write!(f, ", sort key {sort_key}")?;
-                }
-                write!(f, ", {}", table.billing)?;
-                if let Some(stream) = table.stream {
-                    write!(f, ", stream {stream}")?;
-                }
-                if table.deletion_protection {
-                    f.write_str(", deletion protection")?;
-                }
+                write!(f, "table {}: {table}", table.name)?;
                 let names = |names: Vec<&str>| names.join(", ");
                 match schema.indexes.len() {
                     0 => {}

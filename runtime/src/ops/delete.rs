@@ -33,10 +33,7 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
     /// Deletes only when `condition` holds on the stored item: else
     /// [`Error::ConditionFailed`]. Several conditions must all hold.
     pub fn when(mut self, condition: Condition<E>) -> Self {
-        self.condition = Some(match self.condition.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+        self.condition = Some(Condition::conjoin(self.condition.take(), condition));
         self
     }
 

@@ -56,10 +56,7 @@ impl<E: Entity + Send> PutItem<'_, E> {
     /// Writes only when `condition` holds on the item now stored under the key: else
     /// [`Error::ConditionFailed`]. Several conditions must all hold.
     pub fn when(mut self, condition: Condition<E>) -> Self {
-        self.condition = Some(match self.condition.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+        self.condition = Some(Condition::conjoin(self.condition.take(), condition));
         self
     }
 

@@ -261,10 +261,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// Keeps only the items for which `condition` holds, on attributes other than the
     /// keys. DynamoDB applies it after reading, so it saves transfer, not capacity.
     pub fn filter(mut self, condition: Condition<E>) -> Self {
-        self.filter = Some(match self.filter.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+        self.filter = Some(Condition::conjoin(self.filter.take(), condition));
         self
     }
 

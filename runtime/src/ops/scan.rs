@@ -87,10 +87,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
 
     /// Keeps only the items for which `condition` holds.
     pub fn filter(mut self, condition: Condition<E>) -> Self {
-        self.filter = Some(match self.filter.take() {
-            Some(existing) => existing.and(condition),
-            None => condition,
-        });
+        self.filter = Some(Condition::conjoin(self.filter.take(), condition));
         self
     }
 
