@@ -285,11 +285,32 @@ fn to_item(c: &Container) -> TokenStream {
             }
         }
     });
-    let capacity = stored.len() + computed.len();
+    // The key attributes, the stored fields and the computed index keys: the map is
+    // made once at its final size, and the keys are rendered straight into it.
+    let capacity = 1 + usize::from(c.sk.is_some()) + stored.len() + computed.len();
+    let key_writes = std::iter::once((&c.pk, quote!(__PK)))
+        .chain(c.sk.iter().map(|sk| (sk, quote!(__SK))))
+        .map(|(template, name)| {
+            let attribute = &template.attribute;
+            let value = match template.pieces.as_slice() {
+                [] => quote!(::std::string::String::new()),
+                [Piece::Literal(text)] => quote!(::std::string::String::from(#text)),
+                _ => {
+                    let values = values_from_self(c, template);
+                    quote!(#name.render(&[#(#values),*]).map_err(::dynaschema::Error::InvalidKey)?)
+                }
+            };
+            quote! {
+                item.insert(
+                    ::std::string::String::from(#attribute),
+                    ::dynaschema::item::AttributeValue::S(#value),
+                );
+            }
+        });
     quote! {
         fn to_item(&self) -> ::dynaschema::Result<::dynaschema::Item> {
-            let mut item = <Self as ::dynaschema::Entity>::key(self).into_item()?;
-            item.reserve(#capacity);
+            let mut item = ::dynaschema::Item::with_capacity(#capacity);
+            #(#key_writes)*
             #(#fields)*
             #(#computed_writes)*
             ::core::result::Result::Ok(item)
@@ -304,16 +325,17 @@ fn from_item(c: &Container) -> TokenStream {
             .any(|name| matches!(field(c, name).storage, Storage::KeyOnly))
     };
     let mut parses = Vec::new();
-    let pk_parsed = key_only_in(&c.pk);
-    if pk_parsed {
+    let placeholders = |template: &Template| template::fields(&template.pieces).count();
+    if key_only_in(&c.pk) {
+        let n = placeholders(&c.pk);
         parses.push(quote! {
-            let __pk_values = ::dynaschema::item::key_values(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__PK, item)?;
+            let __pk_values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__PK, item)?;
         });
     }
-    let sk_parsed = c.sk.as_ref().is_some_and(key_only_in);
-    if sk_parsed {
+    if let Some(sk) = c.sk.as_ref().filter(|sk| key_only_in(sk)) {
+        let n = placeholders(sk);
         parses.push(quote! {
-            let __sk_values = ::dynaschema::item::key_values(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__SK, item)?;
+            let __sk_values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__SK, item)?;
         });
     }
 

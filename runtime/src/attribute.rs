@@ -79,6 +79,7 @@ pub trait Attribute: Sized {
 
     /// The value of an attribute that is absent from the item: an error unless the type
     /// has an empty value (`None`, an empty set).
+    #[inline]
     fn from_absent() -> Result<Self, ValueError> {
         Err(ValueError("the attribute is missing".to_owned()))
     }
@@ -103,10 +104,13 @@ impl AsRef<[u8]> for Bytes {
 macro_rules! number {
     ($($t:ty),*) => {$(
         impl Attribute for $t {
+            #[inline]
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 Ok(Some(AttributeValue::N(self.to_string())))
             }
 
+
+            #[inline]
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
                 match value {
                     AttributeValue::N(n) => n.parse().map_err(|_| {
@@ -118,13 +122,18 @@ macro_rules! number {
         }
 
         impl SetElement for $t {
-            fn to_set(elements: Vec<&Self>) -> AttributeValue {
-                AttributeValue::Ns(elements.into_iter().map(ToString::to_string).collect())
+            #[inline]
+            fn to_set<'a>(elements: impl Iterator<Item = &'a Self>) -> AttributeValue {
+                AttributeValue::Ns(elements.map(ToString::to_string).collect())
             }
 
-            fn from_set(value: &AttributeValue) -> Result<Vec<Self>, ValueError> {
+
+            #[inline]
+            fn from_set<C: FromIterator<Self>>(value: &AttributeValue) -> Result<C, ValueError> {
                 match value {
-                    AttributeValue::Ns(set) => set.iter().map(|n| <$t as Attribute>::from_value(&AttributeValue::N(n.clone()))).collect(),
+                    AttributeValue::Ns(set) => set.iter().map(|n| n.parse().map_err(|_| {
+                        ValueError(format!("expected {}, found number {n}", stringify!($t)))
+                    })).collect(),
                     other => Err(ValueError::unexpected("a number set", other)),
                 }
             }
@@ -137,6 +146,7 @@ number!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 macro_rules! float {
     ($($t:ty),*) => {$(
         impl Attribute for $t {
+            #[inline]
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 if !self.is_finite() {
                     return Err(ValueError(format!("{self} cannot be stored: DynamoDB numbers are finite")));
@@ -144,6 +154,8 @@ macro_rules! float {
                 Ok(Some(AttributeValue::N(self.to_string())))
             }
 
+
+            #[inline]
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
                 match value {
                     AttributeValue::N(n) => n.parse().map_err(|_| {
@@ -159,10 +171,12 @@ macro_rules! float {
 float!(f32, f64);
 
 impl Attribute for bool {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::Bool(*self)))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::Bool(b) => Ok(*b),
@@ -172,10 +186,12 @@ impl Attribute for bool {
 }
 
 impl Attribute for String {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::S(self.clone())))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::S(s) => Ok(s.clone()),
@@ -185,23 +201,27 @@ impl Attribute for String {
 }
 
 impl SetElement for String {
-    fn to_set(elements: Vec<&Self>) -> AttributeValue {
-        AttributeValue::Ss(elements.into_iter().cloned().collect())
+    #[inline]
+    fn to_set<'a>(elements: impl Iterator<Item = &'a Self>) -> AttributeValue {
+        AttributeValue::Ss(elements.cloned().collect())
     }
 
-    fn from_set(value: &AttributeValue) -> Result<Vec<Self>, ValueError> {
+    #[inline]
+    fn from_set<C: FromIterator<Self>>(value: &AttributeValue) -> Result<C, ValueError> {
         match value {
-            AttributeValue::Ss(set) => Ok(set.clone()),
+            AttributeValue::Ss(set) => Ok(set.iter().cloned().collect()),
             other => Err(ValueError::unexpected("a string set", other)),
         }
     }
 }
 
 impl Attribute for Timestamp {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::S(self.to_string())))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::S(s) => Timestamp::parse(s).map_err(|e| ValueError(e.to_string())),
@@ -214,10 +234,12 @@ impl Attribute for Timestamp {
 }
 
 impl Attribute for Bytes {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::B(Blob::new(self.0.clone()))))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::B(b) => Ok(Bytes(b.as_ref().to_vec())),
@@ -227,16 +249,13 @@ impl Attribute for Bytes {
 }
 
 impl SetElement for Bytes {
-    fn to_set(elements: Vec<&Self>) -> AttributeValue {
-        AttributeValue::Bs(
-            elements
-                .into_iter()
-                .map(|b| Blob::new(b.0.clone()))
-                .collect(),
-        )
+    #[inline]
+    fn to_set<'a>(elements: impl Iterator<Item = &'a Self>) -> AttributeValue {
+        AttributeValue::Bs(elements.map(|b| Blob::new(b.0.clone())).collect())
     }
 
-    fn from_set(value: &AttributeValue) -> Result<Vec<Self>, ValueError> {
+    #[inline]
+    fn from_set<C: FromIterator<Self>>(value: &AttributeValue) -> Result<C, ValueError> {
         match value {
             AttributeValue::Bs(set) => Ok(set.iter().map(|b| Bytes(b.as_ref().to_vec())).collect()),
             other => Err(ValueError::unexpected("a binary set", other)),
@@ -245,10 +264,12 @@ impl SetElement for Bytes {
 }
 
 impl Attribute for Blob {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::B(self.clone())))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::B(b) => Ok(b.clone()),
@@ -259,6 +280,7 @@ impl Attribute for Blob {
 
 /// `None` is an absent attribute; an absent or NULL attribute reads as `None`.
 impl<T: Attribute> Attribute for Option<T> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         match self {
             Some(value) => value.to_value(),
@@ -266,6 +288,7 @@ impl<T: Attribute> Attribute for Option<T> {
         }
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
             AttributeValue::Null(_) => Ok(None),
@@ -273,16 +296,19 @@ impl<T: Attribute> Attribute for Option<T> {
         }
     }
 
+    #[inline]
     fn from_absent() -> Result<Self, ValueError> {
         Ok(None)
     }
 }
 
 /// A list element that would be absent (`None`) is stored as NULL, to keep positions.
+#[inline]
 fn element_value<T: Attribute>(value: &T) -> Result<AttributeValue, ValueError> {
     Ok(value.to_value()?.unwrap_or(AttributeValue::Null(true)))
 }
 
+#[inline]
 fn element_from<T: Attribute>(value: &AttributeValue) -> Result<T, ValueError> {
     match value {
         AttributeValue::Null(_) => T::from_absent().or_else(|_| T::from_value(value)),
@@ -290,66 +316,86 @@ fn element_from<T: Attribute>(value: &AttributeValue) -> Result<T, ValueError> {
     }
 }
 
+// Collections are built at their final size: collecting through `Result` would lose
+// the size hint and grow them step by step.
 impl<T: Attribute> Attribute for Vec<T> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        let list = self.iter().map(element_value).collect::<Result<_, _>>()?;
+        let mut list = Vec::with_capacity(self.len());
+        for element in self {
+            list.push(element_value(element)?);
+        }
         Ok(Some(AttributeValue::L(list)))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
-            AttributeValue::L(list) => list
-                .iter()
-                .enumerate()
-                .map(|(i, v)| element_from(v).map_err(|e| ValueError(format!("element {i}: {e}"))))
-                .collect(),
+            AttributeValue::L(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                for (i, v) in list.iter().enumerate() {
+                    out.push(element_from(v).map_err(|e| ValueError(format!("element {i}: {e}")))?);
+                }
+                Ok(out)
+            }
             other => Err(ValueError::unexpected("a list", other)),
         }
     }
 }
 
+#[inline]
 fn map_value<'a, T: Attribute + 'a>(
-    entries: impl Iterator<Item = (&'a String, &'a T)>,
+    entries: impl ExactSizeIterator<Item = (&'a String, &'a T)>,
 ) -> Result<Option<AttributeValue>, ValueError> {
-    let map = entries
-        .map(|(k, v)| Ok((k.clone(), element_value(v)?)))
-        .collect::<Result<HashMap<_, _>, ValueError>>()?;
+    let mut map = HashMap::with_capacity(entries.len());
+    for (k, v) in entries {
+        map.insert(k.clone(), element_value(v)?);
+    }
     Ok(Some(AttributeValue::M(map)))
 }
 
-fn map_from<T: Attribute, C: FromIterator<(String, T)>>(
-    value: &AttributeValue,
-) -> Result<C, ValueError> {
+/// The entries of a map attribute, each read as a `T`.
+#[inline]
+fn map_entries<'v, T: Attribute>(
+    value: &'v AttributeValue,
+) -> Result<impl ExactSizeIterator<Item = Result<(String, T), ValueError>> + 'v, ValueError> {
     match value {
-        AttributeValue::M(map) => map
-            .iter()
-            .map(|(k, v)| {
-                element_from(v)
-                    .map(|v| (k.clone(), v))
-                    .map_err(|e| ValueError(format!("key {k:?}: {e}")))
-            })
-            .collect(),
+        AttributeValue::M(map) => Ok(map.iter().map(|(k, v)| {
+            element_from(v)
+                .map(|v| (k.clone(), v))
+                .map_err(|e| ValueError(format!("key {k:?}: {e}")))
+        })),
         other => Err(ValueError::unexpected("a map", other)),
     }
 }
 
 impl<T: Attribute, S: BuildHasher + Default> Attribute for HashMap<String, T, S> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         map_value(self.iter())
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        map_from(value)
+        let entries = map_entries(value)?;
+        let mut out = HashMap::with_capacity_and_hasher(entries.len(), S::default());
+        for entry in entries {
+            let (k, v) = entry?;
+            out.insert(k, v);
+        }
+        Ok(out)
     }
 }
 
 impl<T: Attribute> Attribute for BTreeMap<String, T> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         map_value(self.iter())
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        map_from(value)
+        map_entries(value)?.collect()
     }
 }
 
@@ -359,40 +405,49 @@ impl<T: Attribute> Attribute for BTreeMap<String, T> {
 /// attribute reads as an empty set.
 pub trait SetElement: Sized {
     /// The set attribute of these elements; never called with no elements.
-    fn to_set(elements: Vec<&Self>) -> AttributeValue;
-    /// The elements of a set attribute.
-    fn from_set(value: &AttributeValue) -> Result<Vec<Self>, ValueError>;
+    fn to_set<'a>(elements: impl Iterator<Item = &'a Self>) -> AttributeValue
+    where
+        Self: 'a;
+    /// The elements of a set attribute, collected as `C`.
+    fn from_set<C: FromIterator<Self>>(value: &AttributeValue) -> Result<C, ValueError>;
 }
 
+#[inline]
 fn set_value<'a, T: SetElement + 'a>(
     elements: impl ExactSizeIterator<Item = &'a T>,
 ) -> Option<AttributeValue> {
-    (elements.len() > 0).then(|| T::to_set(elements.collect()))
+    (elements.len() > 0).then(|| T::to_set(elements))
 }
 
 impl<T: SetElement + Eq + Hash, S: BuildHasher + Default> Attribute for HashSet<T, S> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(set_value(self.iter()))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        Ok(T::from_set(value)?.into_iter().collect())
+        T::from_set(value)
     }
 
+    #[inline]
     fn from_absent() -> Result<Self, ValueError> {
         Ok(Self::default())
     }
 }
 
 impl<T: SetElement + Ord> Attribute for BTreeSet<T> {
+    #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(set_value(self.iter()))
     }
 
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        Ok(T::from_set(value)?.into_iter().collect())
+        T::from_set(value)
     }
 
+    #[inline]
     fn from_absent() -> Result<Self, ValueError> {
         Ok(Self::default())
     }
@@ -412,7 +467,10 @@ impl<T: SetElement + Ord> Attribute for BTreeSet<T> {
 pub fn to_serde_value<T: serde::Serialize>(
     value: &T,
 ) -> Result<Option<AttributeValue>, ValueError> {
-    match serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value) {
+    let made = value
+        .serialize(direct::Direct::VALUE)
+        .or_else(|_| serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value));
+    match made {
         Ok(AttributeValue::Null(_)) => Ok(None),
         Ok(value) => Ok(Some(value)),
         Err(err) => Err(ValueError(err.to_string())),
@@ -423,6 +481,9 @@ pub fn to_serde_value<T: serde::Serialize>(
 pub fn from_serde_value<T: serde::de::DeserializeOwned>(
     value: &AttributeValue,
 ) -> Result<T, ValueError> {
+    if let Ok(read) = T::deserialize(direct::Borrowed(value)) {
+        return Ok(read);
+    }
     serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(value.clone())
         .map_err(|err| ValueError(format!("{err} (found {})", describe(value))))
 }
@@ -432,6 +493,564 @@ pub fn from_serde_value<T: serde::de::DeserializeOwned>(
 pub fn from_absent_serde<T: serde::de::DeserializeOwned>() -> Result<T, ValueError> {
     serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value(AttributeValue::Null(true))
         .map_err(|_| ValueError("the attribute is missing".to_owned()))
+}
+
+/// The common serde values (unit enum variants, strings, numbers, booleans, and
+/// structs, maps and sequences of them) made, and strings read, without serde_dynamo's
+/// intermediate copy of the value. Each does exactly what serde_dynamo does for what it
+/// handles, and fails for anything else, which then goes through serde_dynamo (errors
+/// included).
+mod direct {
+    use std::collections::HashMap;
+    use std::fmt;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde::de::{IntoDeserializer, Visitor};
+    use serde::ser::Impossible;
+
+    /// Not handled here: serde_dynamo takes over.
+    #[derive(Debug)]
+    pub struct Unsupported;
+
+    impl fmt::Display for Unsupported {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("not a scalar value")
+        }
+    }
+
+    impl std::error::Error for Unsupported {}
+
+    impl serde::ser::Error for Unsupported {
+        fn custom<T: fmt::Display>(_: T) -> Self {
+            Unsupported
+        }
+    }
+
+    impl serde::de::Error for Unsupported {
+        fn custom<T: fmt::Display>(_: T) -> Self {
+            Unsupported
+        }
+    }
+
+    /// Serializes as serde_dynamo's serializer does, into the SDK's attribute values
+    /// directly: scalars, sequences, string-keyed maps and structs. Enum variants with
+    /// data, bytes, newtypes (serde_dynamo gives some of their names a meaning) and
+    /// other map keys are unsupported.
+    #[derive(Clone, Copy)]
+    pub struct Direct {
+        /// Serializing a map key: only a string, a char or a unit variant.
+        key: bool,
+    }
+
+    impl Direct {
+        pub const VALUE: Direct = Direct { key: false };
+        const KEY: Direct = Direct { key: true };
+
+        fn scalar(self, value: AttributeValue) -> Result<AttributeValue, Unsupported> {
+            if self.key {
+                Err(Unsupported)
+            } else {
+                Ok(value)
+            }
+        }
+    }
+
+    macro_rules! numbers {
+        ($($method:ident: $t:ty),*) => {$(
+            fn $method(self, v: $t) -> Result<AttributeValue, Unsupported> {
+                self.scalar(AttributeValue::N(v.to_string()))
+            }
+        )*};
+    }
+
+    /// A list (L) under construction.
+    pub struct DirectSeq(Vec<AttributeValue>);
+
+    /// A map (M) under construction, with the key of the value to come.
+    pub struct DirectMap {
+        map: HashMap<String, AttributeValue>,
+        key: Option<String>,
+    }
+
+    impl serde::Serializer for Direct {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+        type SerializeSeq = DirectSeq;
+        type SerializeTuple = DirectSeq;
+        type SerializeTupleStruct = DirectSeq;
+        type SerializeTupleVariant = Impossible<AttributeValue, Unsupported>;
+        type SerializeMap = DirectMap;
+        type SerializeStruct = DirectMap;
+        type SerializeStructVariant = Impossible<AttributeValue, Unsupported>;
+
+        numbers!(
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
+            serialize_f32: f32, serialize_f64: f64
+        );
+
+        fn serialize_bool(self, v: bool) -> Result<AttributeValue, Unsupported> {
+            self.scalar(AttributeValue::Bool(v))
+        }
+
+        fn serialize_char(self, v: char) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::S(v.to_string()))
+        }
+
+        fn serialize_str(self, v: &str) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::S(v.to_owned()))
+        }
+
+        fn serialize_bytes(self, _: &[u8]) -> Result<AttributeValue, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn serialize_none(self) -> Result<AttributeValue, Unsupported> {
+            self.scalar(AttributeValue::Null(true))
+        }
+
+        fn serialize_some<T: ?Sized + serde::Serialize>(
+            self,
+            value: &T,
+        ) -> Result<AttributeValue, Unsupported> {
+            if self.key {
+                return Err(Unsupported);
+            }
+            value.serialize(self)
+        }
+
+        fn serialize_unit(self) -> Result<AttributeValue, Unsupported> {
+            self.scalar(AttributeValue::Null(true))
+        }
+
+        fn serialize_unit_struct(self, _: &'static str) -> Result<AttributeValue, Unsupported> {
+            self.scalar(AttributeValue::Null(true))
+        }
+
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            variant: &'static str,
+        ) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::S(variant.to_owned()))
+        }
+
+        fn serialize_newtype_struct<T: ?Sized + serde::Serialize>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<AttributeValue, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn serialize_newtype_variant<T: ?Sized + serde::Serialize>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<AttributeValue, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn serialize_seq(self, len: Option<usize>) -> Result<DirectSeq, Unsupported> {
+            if self.key {
+                return Err(Unsupported);
+            }
+            Ok(DirectSeq(Vec::with_capacity(len.unwrap_or(0))))
+        }
+
+        fn serialize_tuple(self, len: usize) -> Result<DirectSeq, Unsupported> {
+            self.serialize_seq(Some(len))
+        }
+
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            len: usize,
+        ) -> Result<DirectSeq, Unsupported> {
+            self.serialize_seq(Some(len))
+        }
+
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn serialize_map(self, len: Option<usize>) -> Result<DirectMap, Unsupported> {
+            if self.key {
+                return Err(Unsupported);
+            }
+            Ok(DirectMap {
+                map: HashMap::with_capacity(len.unwrap_or(0)),
+                key: None,
+            })
+        }
+
+        fn serialize_struct(self, _: &'static str, len: usize) -> Result<DirectMap, Unsupported> {
+            self.serialize_map(Some(len))
+        }
+
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, Unsupported> {
+            Err(Unsupported)
+        }
+    }
+
+    impl DirectSeq {
+        fn push<T: ?Sized + serde::Serialize>(&mut self, value: &T) -> Result<(), Unsupported> {
+            self.0.push(value.serialize(Direct::VALUE)?);
+            Ok(())
+        }
+    }
+
+    impl serde::ser::SerializeSeq for DirectSeq {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+
+        fn serialize_element<T: ?Sized + serde::Serialize>(
+            &mut self,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            self.push(value)
+        }
+
+        fn end(self) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::L(self.0))
+        }
+    }
+
+    impl serde::ser::SerializeTuple for DirectSeq {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+
+        fn serialize_element<T: ?Sized + serde::Serialize>(
+            &mut self,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            self.push(value)
+        }
+
+        fn end(self) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::L(self.0))
+        }
+    }
+
+    impl serde::ser::SerializeTupleStruct for DirectSeq {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+
+        fn serialize_field<T: ?Sized + serde::Serialize>(
+            &mut self,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            self.push(value)
+        }
+
+        fn end(self) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::L(self.0))
+        }
+    }
+
+    impl serde::ser::SerializeMap for DirectMap {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+
+        fn serialize_key<T: ?Sized + serde::Serialize>(
+            &mut self,
+            key: &T,
+        ) -> Result<(), Unsupported> {
+            match key.serialize(Direct::KEY)? {
+                AttributeValue::S(key) if self.key.is_none() => {
+                    self.key = Some(key);
+                    Ok(())
+                }
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn serialize_value<T: ?Sized + serde::Serialize>(
+            &mut self,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            let key = self.key.take().ok_or(Unsupported)?;
+            self.map.insert(key, value.serialize(Direct::VALUE)?);
+            Ok(())
+        }
+
+        fn end(self) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::M(self.map))
+        }
+    }
+
+    impl serde::ser::SerializeStruct for DirectMap {
+        type Ok = AttributeValue;
+        type Error = Unsupported;
+
+        fn serialize_field<T: ?Sized + serde::Serialize>(
+            &mut self,
+            key: &'static str,
+            value: &T,
+        ) -> Result<(), Unsupported> {
+            self.map
+                .insert(key.to_owned(), value.serialize(Direct::VALUE)?);
+            Ok(())
+        }
+
+        fn end(self) -> Result<AttributeValue, Unsupported> {
+            Ok(AttributeValue::M(self.map))
+        }
+    }
+
+    /// Reads an attribute value in place, as serde_dynamo's deserializer reads its own
+    /// copy of it: strings, numbers, booleans, NULL, lists and maps, into the serde data
+    /// model. Sets, binary values, enum variants with data and map keys other than
+    /// strings are unsupported.
+    pub struct Borrowed<'a>(pub &'a AttributeValue);
+
+    macro_rules! numbers_in {
+        ($($method:ident: $t:ty => $visit:ident),*) => {$(
+            fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+                match self.0 {
+                    AttributeValue::N(n) => visitor.$visit(n.parse::<$t>().map_err(|_| Unsupported)?),
+                    _ => Err(Unsupported),
+                }
+            }
+        )*};
+    }
+
+    impl<'de, 'a> serde::Deserializer<'de> for Borrowed<'a> {
+        type Error = Unsupported;
+
+        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::N(n) => {
+                    if let Ok(i) = n.parse::<i64>() {
+                        visitor.visit_i64(i)
+                    } else if let Ok(u) = n.parse::<u64>() {
+                        visitor.visit_u64(u)
+                    } else {
+                        visitor.visit_f64(n.parse::<f64>().map_err(|_| Unsupported)?)
+                    }
+                }
+                AttributeValue::S(s) => visitor.visit_str(s),
+                AttributeValue::Bool(b) => visitor.visit_bool(*b),
+                AttributeValue::Null(true) => visitor.visit_unit(),
+                AttributeValue::M(_) => self.deserialize_map(visitor),
+                AttributeValue::L(_) => self.deserialize_seq(visitor),
+                _ => Err(Unsupported),
+            }
+        }
+
+        numbers_in!(
+            deserialize_i8: i8 => visit_i8, deserialize_i16: i16 => visit_i16,
+            deserialize_i32: i32 => visit_i32, deserialize_i64: i64 => visit_i64,
+            deserialize_u8: u8 => visit_u8, deserialize_u16: u16 => visit_u16,
+            deserialize_u32: u32 => visit_u32, deserialize_u64: u64 => visit_u64,
+            deserialize_f32: f32 => visit_f32, deserialize_f64: f64 => visit_f64
+        );
+
+        fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::Bool(b) => visitor.visit_bool(*b),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::S(s) => visitor.visit_str(s),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            self.deserialize_str(visitor)
+        }
+
+        fn deserialize_identifier<V: Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            self.deserialize_str(visitor)
+        }
+
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::Null(true) => visitor.visit_none(),
+                _ => visitor.visit_some(self),
+            }
+        }
+
+        fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::Null(true) => visitor.visit_unit(),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_unit_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            self.deserialize_unit(visitor)
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::L(list) => visitor.visit_seq(BorrowedSeq(list.iter())),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_tuple<V: Visitor<'de>>(
+            self,
+            _: usize,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_tuple_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: usize,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            self.deserialize_seq(visitor)
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::M(map) => visitor.visit_map(BorrowedMap {
+                    entries: map.iter(),
+                    value: None,
+                }),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::L(_) => self.deserialize_seq(visitor),
+                _ => self.deserialize_map(visitor),
+            }
+        }
+
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            match self.0 {
+                AttributeValue::S(s) => visitor.visit_enum(s.as_str().into_deserializer()),
+                _ => Err(Unsupported),
+            }
+        }
+
+        fn deserialize_ignored_any<V: Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, Unsupported> {
+            self.deserialize_any(visitor)
+        }
+
+        fn deserialize_char<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn deserialize_bytes<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Unsupported> {
+            Err(Unsupported)
+        }
+
+        fn deserialize_byte_buf<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Unsupported> {
+            Err(Unsupported)
+        }
+    }
+
+    /// The elements of a list, read in place.
+    struct BorrowedSeq<'a>(std::slice::Iter<'a, AttributeValue>);
+
+    impl<'de, 'a> serde::de::SeqAccess<'de> for BorrowedSeq<'a> {
+        type Error = Unsupported;
+
+        fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: T,
+        ) -> Result<Option<T::Value>, Unsupported> {
+            self.0
+                .next()
+                .map(|value| seed.deserialize(Borrowed(value)))
+                .transpose()
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.0.len())
+        }
+    }
+
+    /// The entries of a map, read in place; keys are strings.
+    struct BorrowedMap<'a> {
+        entries: std::collections::hash_map::Iter<'a, String, AttributeValue>,
+        value: Option<&'a AttributeValue>,
+    }
+
+    impl<'de, 'a> serde::de::MapAccess<'de> for BorrowedMap<'a> {
+        type Error = Unsupported;
+
+        fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, Unsupported> {
+            match self.entries.next() {
+                Some((key, value)) => {
+                    self.value = Some(value);
+                    let key: serde::de::value::StrDeserializer<'_, Unsupported> =
+                        key.as_str().into_deserializer();
+                    seed.deserialize(key).map(Some)
+                }
+                None => Ok(None),
+            }
+        }
+
+        fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, Unsupported> {
+            let value = self.value.take().ok_or(Unsupported)?;
+            seed.deserialize(Borrowed(value))
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            Some(self.entries.len())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -526,6 +1145,79 @@ mod tests {
             err.to_string(),
             "element 1: expected a number (u8), found string \"x\""
         );
+    }
+
+    #[test]
+    fn scalars_made_directly_are_what_serde_dynamo_makes() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        #[serde(rename_all = "lowercase")]
+        enum Kind {
+            Credit,
+            Debit(u8),
+        }
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Name(String);
+
+        fn agree<T>(value: T)
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            let theirs = serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(&value).unwrap();
+            let ours = to_serde_value(&value).unwrap();
+            match &theirs {
+                AttributeValue::Null(_) => assert_eq!(ours, None, "{value:?}"),
+                _ => assert_eq!(ours.as_ref(), Some(&theirs), "{value:?}"),
+            }
+            let read: T = from_serde_value(&theirs).unwrap();
+            assert_eq!(read, value);
+        }
+        agree(Kind::Credit);
+        agree(Kind::Debit(7));
+        agree(Name("clara".into()));
+        agree("text".to_owned());
+        agree(Some("text".to_owned()));
+        agree(None::<String>);
+        agree('x');
+        agree(-12_i64);
+        agree(u64::MAX);
+        agree(1.5_f64);
+        agree(true);
+        agree(vec![Kind::Credit]);
+
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Address {
+            street: String,
+            number: Option<u32>,
+            note: Option<String>,
+            kinds: Vec<Kind>,
+            labels: BTreeMap<String, (bool, f64)>,
+            codes: HashMap<u8, String>,
+        }
+        agree(Address {
+            street: "Rua Aspicuelta".into(),
+            number: Some(422),
+            note: None,
+            kinds: vec![Kind::Credit, Kind::Debit(1)],
+            labels: BTreeMap::from([("a".to_owned(), (true, 0.25))]),
+            codes: HashMap::from([(1, "one".to_owned())]),
+        });
+        agree(Address {
+            street: String::new(),
+            number: None,
+            note: Some("x".into()),
+            kinds: vec![],
+            labels: BTreeMap::new(),
+            codes: HashMap::new(),
+        });
+
+        // Errors are serde_dynamo's.
+        let unknown = AttributeValue::S("refund".into());
+        let err = from_serde_value::<Kind>(&unknown).unwrap_err().to_string();
+        let theirs =
+            serde_dynamo::aws_sdk_dynamodb_1::from_attribute_value::<Kind>(unknown.clone())
+                .unwrap_err()
+                .to_string();
+        assert!(err.starts_with(&theirs), "{err} / {theirs}");
     }
 
     #[test]

@@ -564,6 +564,21 @@ impl Expression {
     pub fn values_if_any(&self) -> Option<HashMap<String, AttributeValue>> {
         (!self.values.is_empty()).then(|| self.values.clone())
     }
+
+    /// The name and the value placeholders, each `None` when there are none, taken out
+    /// of a finished expression without copying them: what a request is given.
+    #[allow(clippy::type_complexity)]
+    pub fn into_placeholders(
+        self,
+    ) -> (
+        Option<HashMap<String, String>>,
+        Option<HashMap<String, AttributeValue>>,
+    ) {
+        (
+            (!self.names.is_empty()).then_some(self.names),
+            (!self.values.is_empty()).then_some(self.values),
+        )
+    }
 }
 
 #[cfg(test)]

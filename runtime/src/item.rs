@@ -46,6 +46,7 @@ pub trait Entity: Sized {
 
 /// Reads field `attribute` of entity `entity` from an item: what the derive's
 /// `from_item` calls for each stored field.
+#[inline]
 pub fn decode_field<T>(
     entity: &'static str,
     attribute: &'static str,
@@ -64,20 +65,21 @@ pub fn decode_field<T>(
     })
 }
 
-/// Reads the placeholder values of a key attribute back: what the derive's
+/// Reads the `N` placeholder values of a key attribute back: what the derive's
 /// `from_item` calls for `key_only` fields.
-pub fn key_values<'i>(
+#[inline]
+pub fn key_values<'i, const N: usize>(
     entity: &'static str,
     template: &KeyTemplate,
     item: &'i Item,
-) -> Result<Vec<&'i str>> {
+) -> Result<[&'i str; N]> {
     let decode_error = |message: String| Error::Decode {
         entity,
         attribute: template.attribute(),
         message,
     };
     match item.get(template.attribute()) {
-        Some(AttributeValue::S(key)) => template.parse(key).ok_or_else(|| {
+        Some(AttributeValue::S(key)) => template.parse_exact(key).ok_or_else(|| {
             decode_error(format!(
                 "the key {key:?} does not fit the template {template}"
             ))
@@ -106,6 +108,7 @@ pub fn key_field_error(
 
 /// Adds a field's value to an item under construction, unless the value is to be
 /// absent: what the derive's `to_item` calls for each stored field.
+#[inline]
 pub fn encode_field(
     entity: &'static str,
     attribute: &'static str,

@@ -109,7 +109,7 @@ impl KeyTemplate {
     /// Writes the key: `values` holds one value per placeholder, in order. A value that
     /// contains its delimiter is a [`KeyError`].
     pub fn render(&self, values: &[&dyn KeyPart]) -> std::result::Result<String, KeyError> {
-        let mut out = String::with_capacity(32);
+        let mut out = String::with_capacity(self.typical_len());
         let mut values = values.iter();
         for (index, segment) in self.segments.iter().enumerate() {
             match segment {
@@ -143,31 +143,85 @@ impl KeyTemplate {
         }
     }
 
+    /// A key's length when its values are short (numbers, timestamps): the room
+    /// reserved for rendering it, so that most keys are written without growing.
+    fn typical_len(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => text.len(),
+                Segment::Field(_) => 27,
+            })
+            .sum()
+    }
+
     /// The placeholder values of a key made by this template, or `None` when the key
     /// does not fit the template.
     pub fn parse<'k>(&self, key: &'k str) -> Option<Vec<&'k str>> {
         let mut values = Vec::new();
+        self.split(key, |value| values.push(value))
+            .then_some(values)
+    }
+
+    /// The values of a template with exactly `N` placeholders, without allocating: what
+    /// the derive's `from_item` reads key fields with. `None` when the key does not fit
+    /// the template, or the template has another number of placeholders.
+    ///
+    /// ```
+    /// use dynaschema::key::{KeyTemplate, Segment};
+    ///
+    /// const PK: KeyTemplate = KeyTemplate::new("PK", &[Segment::Literal("ACCOUNT#"), Segment::Field("id")]);
+    /// assert_eq!(PK.parse_exact::<1>("ACCOUNT#123"), Some(["123"]));
+    /// assert_eq!(PK.parse_exact::<2>("ACCOUNT#123"), None);
+    /// assert_eq!(PK.parse_exact::<1>("OPERATION#1"), None);
+    /// ```
+    pub fn parse_exact<'k, const N: usize>(&self, key: &'k str) -> Option<[&'k str; N]> {
+        // The common shape, `PREFIX#{field}`, without walking the template.
+        if let ([Segment::Literal(prefix), Segment::Field(_)], 1) = (self.segments, N) {
+            return key.strip_prefix(prefix).map(|value| [value; N]);
+        }
+        let mut values = [""; N];
+        let mut count = 0;
+        let fits = self.split(key, |value| {
+            if let Some(slot) = values.get_mut(count) {
+                *slot = value;
+            }
+            count += 1;
+        });
+        (fits && count == N).then_some(values)
+    }
+
+    /// Whether `key` fits the template. Allocates nothing: queries call it for every
+    /// item they read.
+    pub fn matches(&self, key: &str) -> bool {
+        self.split(key, |_| {})
+    }
+
+    /// Walks `key` along the template, handing each placeholder's value to `value`:
+    /// whether the whole key fits.
+    fn split<'k>(&self, key: &'k str, mut value: impl FnMut(&'k str)) -> bool {
         let mut rest = key;
         let mut segments = self.segments.iter().peekable();
         while let Some(segment) = segments.next() {
             match segment {
-                Segment::Literal(text) => rest = rest.strip_prefix(text)?,
+                Segment::Literal(text) => match rest.strip_prefix(text) {
+                    Some(after) => rest = after,
+                    None => return false,
+                },
                 Segment::Field(_) => {
                     let end = match segments.peek() {
-                        Some(Segment::Literal(next)) => rest.find(next)?,
+                        Some(Segment::Literal(next)) => match rest.find(next) {
+                            Some(end) => end,
+                            None => return false,
+                        },
                         _ => rest.len(),
                     };
-                    values.push(&rest[..end]);
+                    value(&rest[..end]);
                     rest = &rest[end..];
                 }
             }
         }
-        rest.is_empty().then_some(values)
-    }
-
-    /// Whether `key` fits the template.
-    pub fn matches(&self, key: &str) -> bool {
-        self.parse(key).is_some()
+        rest.is_empty()
     }
 }
 
@@ -210,9 +264,67 @@ pub trait KeyPart {
         Self: Sized;
 }
 
+/// Writes an integer's decimal digits, after a `-` when `negative`. Integers are written
+/// digit by digit because keys are made for every item written and every key built, and
+/// this is faster than formatting through `write!`.
+#[inline]
+fn write_integer(mut rest: u128, negative: bool, out: &mut String) {
+    let mut digits = [0_u8; 40];
+    let mut at = digits.len();
+    // Most keys hold 64-bit numbers, whose division is much cheaper than 128-bit.
+    let mut small = u64::try_from(rest).unwrap_or(0);
+    loop {
+        at -= 1;
+        if small > 0 || rest <= u128::from(u64::MAX) {
+            digits[at] = b'0' + (small % 10) as u8;
+            small /= 10;
+            rest = u128::from(small);
+        } else {
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            small = u64::try_from(rest).unwrap_or(0);
+        }
+        if rest == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        digits[at] = b'-';
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+macro_rules! integer_key_part {
+    ($($t:ty => |$v:ident| $abs:expr),*) => {$(
+        impl KeyPart for $t {
+            #[inline]
+            fn write_key(&self, out: &mut String) {
+                let $v = *self;
+                #[allow(unused_comparisons)]
+                let negative = $v < 0;
+                write_integer($abs as u128, negative, out);
+            }
+
+            fn parse_key(text: &str) -> std::result::Result<Self, ValueError> {
+                text.parse().map_err(|_| {
+                    ValueError(format!("expected {} in the key, found {text:?}", stringify!($t)))
+                })
+            }
+        }
+    )*};
+}
+
+integer_key_part!(
+    u8 => |v| v, u16 => |v| v, u32 => |v| v, u64 => |v| v, u128 => |v| v, usize => |v| v,
+    i8 => |v| v.unsigned_abs(), i16 => |v| v.unsigned_abs(), i32 => |v| v.unsigned_abs(),
+    i64 => |v| v.unsigned_abs(), i128 => |v| v.unsigned_abs(), isize => |v| v.unsigned_abs()
+);
+
 macro_rules! display_key_part {
     ($($t:ty),*) => {$(
         impl KeyPart for $t {
+            #[inline]
             fn write_key(&self, out: &mut String) {
                 use std::fmt::Write;
                 write!(out, "{self}").expect("writing to a String cannot fail");
@@ -227,7 +339,7 @@ macro_rules! display_key_part {
     )*};
 }
 
-display_key_part!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, char, Timestamp);
+display_key_part!(char, Timestamp);
 
 impl KeyPart for String {
     fn write_key(&self, out: &mut String) {
@@ -303,8 +415,18 @@ impl<E> Key<E> {
 
     /// The key's attributes as a DynamoDB key map, or the error its making met.
     pub fn into_item(self) -> Result<HashMap<String, AttributeValue>> {
+        self.into_item_with_capacity(2)
+    }
+
+    /// The key's attributes in a map with room for `capacity` attributes in all: the
+    /// start of a whole item, which then grows without reallocating (what the derive's
+    /// `to_item` uses).
+    pub fn into_item_with_capacity(
+        self,
+        capacity: usize,
+    ) -> Result<HashMap<String, AttributeValue>> {
         let parts = self.parts.map_err(Error::InvalidKey)?;
-        let mut item = HashMap::with_capacity(2);
+        let mut item = HashMap::with_capacity(capacity.max(2));
         item.insert(parts.pk.0.to_owned(), AttributeValue::S(parts.pk.1));
         if let Some((name, value)) = parts.sk {
             item.insert(name.to_owned(), AttributeValue::S(value));
@@ -509,6 +631,39 @@ mod tests {
             "the last placeholder's delimiter is the one before it"
         );
         assert!(PK.render(&[&"12#3"]).is_err());
+    }
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        fn written(part: &dyn KeyPart) -> String {
+            let mut out = String::new();
+            part.write_key(&mut out);
+            out
+        }
+        for n in [
+            0_i128,
+            7,
+            -7,
+            10,
+            123_456,
+            i128::from(i64::MIN),
+            i128::MAX,
+            i128::MIN,
+        ] {
+            assert_eq!(written(&n), n.to_string());
+        }
+        for n in [
+            0_u128,
+            9,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ] {
+            assert_eq!(written(&n), n.to_string());
+        }
+        assert_eq!(written(&u64::MAX), u64::MAX.to_string());
+        assert_eq!(written(&i8::MIN), "-128");
+        assert_eq!(written(&0_u8), "0");
     }
 
     #[test]

@@ -165,13 +165,23 @@ impl fmt::Display for Timestamp {
         let days = seconds.div_euclid(SECONDS_PER_DAY);
         let in_day = seconds.rem_euclid(SECONDS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            in_day / 3600,
-            in_day / 60 % 60,
-            in_day % 60
-        )
+        // Written digit by digit into a fixed buffer: timestamps are in sort keys and
+        // attributes of every item, and this is several times faster than `write!`.
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                text[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, in_day / 3600);
+        put(14, 2, in_day / 60 % 60);
+        put(17, 2, in_day % 60);
+        put(20, 6, micros);
+        f.write_str(std::str::from_utf8(&text).expect("ASCII digits"))
     }
 }
 

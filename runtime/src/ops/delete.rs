@@ -45,6 +45,7 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
             .as_ref()
             .map(|c| expression.condition(c))
             .transpose()?;
+        let (names, values) = expression.into_placeholders();
         let result = self
             .table
             .client()
@@ -52,8 +53,8 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
             .table_name(self.table.name())
             .set_key(Some(self.key.to_item()?))
             .set_condition_expression(condition)
-            .set_expression_attribute_names(expression.names_if_any())
-            .set_expression_attribute_values(expression.values_if_any())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await;
         match result {

@@ -74,6 +74,7 @@ impl<E: Entity + Send> PutItem<'_, E> {
         }
         let mut expression = Expression::default();
         let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+        let (names, values) = expression.into_placeholders();
         let result = self
             .table
             .client()
@@ -81,8 +82,8 @@ impl<E: Entity + Send> PutItem<'_, E> {
             .table_name(self.table.name())
             .set_item(Some(item))
             .set_condition_expression(condition)
-            .set_expression_attribute_names(expression.names_if_any())
-            .set_expression_attribute_values(expression.values_if_any())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

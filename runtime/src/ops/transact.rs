@@ -24,13 +24,16 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 /// A TransactWriteItems, made by [`Table::transact`]: every action happens, or none.
 /// `.await` sends it.
 ///
+/// Entities given to [`put`](Self::put) and the like stay borrowed until the transaction
+/// is sent: each attempt makes its request from them, so no copy is kept for a retry.
+///
 /// When DynamoDB cancels it, [`Error::TransactionCanceled`] lists each failing item with
 /// its index, key and reason. A cancellation only for conflicts with other
 /// transactions is retried as the table's [retry policy](Table::with_retry) says.
 ///
 /// ```no_run
 /// # use dynaschema::{Attr, Entity, Key, Table};
-/// # async fn run<Account: Entity + Send, Op: Entity + Send>(
+/// # async fn run<Account: Entity + Send, Op: Entity + Send + Sync>(
 /// #     table: &Table, operation: &Op, account: Key<Account>, balance: Attr<Account, i64>,
 /// # ) -> dynaschema::Result<()> {
 /// table
@@ -43,13 +46,17 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 #[must_use = "a transaction does nothing until it is awaited"]
 pub struct Transaction<'a> {
     table: &'a Table,
-    items: Vec<Result<Action>>,
+    items: Vec<Action<'a>>,
 }
 
+/// Makes an action's request item, for the table of this name. Each attempt makes its
+/// items afresh from what the action holds (the entity borrowed, the key, the update),
+/// so that no copy of a request is kept for a retry.
+type MakeItem<'a> = Box<dyn Fn(&str) -> Result<TransactWriteItem> + Send + Sync + 'a>;
+
 /// One action of a transaction, and what names it in a cancellation reason.
-#[derive(Debug, Clone)]
-struct Action {
-    item: TransactWriteItem,
+struct Action<'a> {
+    make: MakeItem<'a>,
     entity: &'static str,
     key: String,
 }
@@ -97,26 +104,29 @@ impl Table {
 }
 
 impl<'a> Transaction<'a> {
-    fn push<E: Entity>(mut self, key: String, item: Result<TransactWriteItem>) -> Self {
-        self.items.push(item.map(|item| Action {
-            item,
+    fn push<E: Entity>(mut self, key: String, make: MakeItem<'a>) -> Self {
+        self.items.push(Action {
+            make,
             entity: E::ENTITY_NAME,
             key,
-        }));
+        });
         self
     }
 
-    fn put_item<E: Entity>(self, entity: &E, condition: Option<Condition<E>>) -> Self {
-        let table = self.table.name().to_owned();
-        let item = (|| {
+    fn put_item<E: Entity + Sync>(self, entity: &'a E, condition: Option<Condition<E>>) -> Self {
+        let make = move |table: &str| {
             let mut expression = Expression::default();
-            let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+            let condition = condition
+                .as_ref()
+                .map(|c| expression.condition(c))
+                .transpose()?;
+            let (names, values) = expression.into_placeholders();
             let put = Put::builder()
                 .table_name(table)
                 .set_item(Some(entity.to_item()?))
                 .set_condition_expression(condition)
-                .set_expression_attribute_names(expression.names_if_any())
-                .set_expression_attribute_values(expression.values_if_any())
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -124,45 +134,46 @@ impl<'a> Transaction<'a> {
                 .build()
                 .expect("the table name and item are set");
             Ok(TransactWriteItem::builder().put(put).build())
-        })();
-        self.push::<E>(entity.key().to_string(), item)
+        };
+        self.push::<E>(entity.key().to_string(), Box::new(make))
     }
 
     /// Writes `entity`, replacing any item with its key.
-    pub fn put<E: Entity>(self, entity: &E) -> Self {
+    pub fn put<E: Entity + Sync>(self, entity: &'a E) -> Self {
         self.put_item(entity, None)
     }
 
     /// Writes `entity` only if no item has its key; else the transaction is canceled
     /// with reason `ConditionalCheckFailed` for this item.
-    pub fn put_new<E: Entity>(self, entity: &E) -> Self {
+    pub fn put_new<E: Entity + Sync>(self, entity: &'a E) -> Self {
         let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
         self.put_item(entity, Some(absent))
     }
 
     /// Writes `entity` only if `condition` holds on the item stored under its key.
-    pub fn put_when<E: Entity>(self, entity: &E, condition: Condition<E>) -> Self {
+    pub fn put_when<E: Entity + Sync>(self, entity: &'a E, condition: Condition<E>) -> Self {
         self.put_item(entity, Some(condition))
     }
 
     /// Changes the existing item of `key` as `build` says; the item must exist and the
     /// update's required conditions hold.
-    pub fn update<E: Entity>(
+    pub fn update<E: Entity + 'a>(
         self,
         key: Key<E>,
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> Self {
-        let table = self.table.name().to_owned();
         let update = build(Update::new());
-        let item = (|| {
+        let text = key.to_string();
+        let make = move |table: &str| {
             let (update, condition, expression) = update_expressions(&key, &update)?;
+            let (names, values) = expression.into_placeholders();
             let update = SdkUpdate::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
                 .update_expression(update)
                 .condition_expression(condition)
-                .set_expression_attribute_names(expression.names_if_any())
-                .set_expression_attribute_values(expression.values_if_any())
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -170,21 +181,25 @@ impl<'a> Transaction<'a> {
                 .build()
                 .expect("the table name, key and expression are set");
             Ok(TransactWriteItem::builder().update(update).build())
-        })();
-        self.push::<E>(key.to_string(), item)
+        };
+        self.push::<E>(text, Box::new(make))
     }
 
-    fn delete_item<E: Entity>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
-        let table = self.table.name().to_owned();
-        let item = (|| {
+    fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
+        let text = key.to_string();
+        let make = move |table: &str| {
             let mut expression = Expression::default();
-            let condition = condition.map(|c| expression.condition(&c)).transpose()?;
+            let condition = condition
+                .as_ref()
+                .map(|c| expression.condition(c))
+                .transpose()?;
+            let (names, values) = expression.into_placeholders();
             let delete = Delete::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
                 .set_condition_expression(condition)
-                .set_expression_attribute_names(expression.names_if_any())
-                .set_expression_attribute_values(expression.values_if_any())
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -192,32 +207,33 @@ impl<'a> Transaction<'a> {
                 .build()
                 .expect("the table name and key are set");
             Ok(TransactWriteItem::builder().delete(delete).build())
-        })();
-        self.push::<E>(key.to_string(), item)
+        };
+        self.push::<E>(text, Box::new(make))
     }
 
     /// Deletes the item of `key`, if there is one.
-    pub fn delete<E: Entity>(self, key: Key<E>) -> Self {
+    pub fn delete<E: Entity + 'a>(self, key: Key<E>) -> Self {
         self.delete_item(key, None)
     }
 
     /// Deletes the item of `key` only if `condition` holds on it.
-    pub fn delete_when<E: Entity>(self, key: Key<E>, condition: Condition<E>) -> Self {
+    pub fn delete_when<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
         self.delete_item(key, Some(condition))
     }
 
     /// Requires `condition` to hold on the item of `key`, without changing it.
-    pub fn check<E: Entity>(self, key: Key<E>, condition: Condition<E>) -> Self {
-        let table = self.table.name().to_owned();
-        let item = (|| {
+    pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
+        let text = key.to_string();
+        let make = move |table: &str| {
             let mut expression = Expression::default();
             let condition = expression.condition(&condition)?;
+            let (names, values) = expression.into_placeholders();
             let check = ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
                 .condition_expression(condition)
-                .set_expression_attribute_names(expression.names_if_any())
-                .set_expression_attribute_values(expression.values_if_any())
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -225,8 +241,8 @@ impl<'a> Transaction<'a> {
                 .build()
                 .expect("the table name, key and condition are set");
             Ok(TransactWriteItem::builder().condition_check(check).build())
-        })();
-        self.push::<E>(key.to_string(), item)
+        };
+        self.push::<E>(text, Box::new(make))
     }
 
     /// How many actions the transaction holds.
@@ -242,19 +258,30 @@ impl<'a> Transaction<'a> {
     /// Sends the transaction; the same as `.await`. An empty one sends nothing.
     pub async fn send(self) -> Result<()> {
         let table = self.table;
-        let actions = self.items.into_iter().collect::<Result<Vec<_>>>()?;
+        let actions = self.items;
         check_actions(&actions)?;
         if actions.is_empty() {
             return Ok(());
         }
-        let items: Vec<TransactWriteItem> = actions.iter().map(|a| a.item.clone()).collect();
+        let make_items = || {
+            actions
+                .iter()
+                .map(|a| (a.make)(table.name()))
+                .collect::<Result<Vec<_>>>()
+        };
+        // Made before anything is sent: an invalid key or value is an error at once.
+        let mut next = Some(make_items()?);
         let policy = *table.retry_policy();
         let mut attempt = 1;
         loop {
+            let sent = match next.take() {
+                Some(items) => items,
+                None => make_items()?,
+            };
             let result = table
                 .client()
                 .transact_write_items()
-                .set_transact_items(Some(items.clone()))
+                .set_transact_items(Some(sent))
                 .send()
                 .await;
             let err = match result {
@@ -355,9 +382,9 @@ pub(crate) fn describe_reasons(reasons: &[CancelReason]) -> String {
 mod tests {
     use super::*;
 
-    fn action(entity: &'static str, key: &str) -> Action {
+    fn action(entity: &'static str, key: &str) -> Action<'static> {
         Action {
-            item: TransactWriteItem::builder().build(),
+            make: Box::new(|_| Ok(TransactWriteItem::builder().build())),
             entity,
             key: key.to_owned(),
         }

@@ -52,6 +52,7 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
     pub async fn send(self) -> Result<E> {
         let key = self.key.to_item()?;
         let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
+        let (names, values) = expression.into_placeholders();
         let result = self
             .table
             .client()
@@ -60,8 +61,8 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .set_key(Some(key))
             .update_expression(update)
             .condition_expression(condition)
-            .set_expression_attribute_names(expression.names_if_any())
-            .set_expression_attribute_values(expression.values_if_any())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
