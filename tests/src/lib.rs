@@ -16,7 +16,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use dynaschema::{ClientConfig, Connection, Schema, Table};
 
+pub mod counting;
 pub mod entities;
+
+pub use counting::{Counts, RequestCounter};
 
 /// The environment variable naming an endpoint to test against instead of a server of
 /// the test binary's own.
@@ -46,6 +49,24 @@ sys.stdin.read()
 server.shutdown()
 "#;
 
+/// The same server, serving requests on a thread each: for the bulk benchmarks, whose
+/// point is how many requests are in flight at once, and which run no transactions,
+/// so that moto's missing transaction isolation does not matter to them. Tests keep to
+/// [`SERVER_SCRIPT`].
+const THREADED_SERVER_SCRIPT: &str = r#"
+import logging, sys, threading
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+app = DomainDispatcherApplication(create_backend_app)
+server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(server.server_port, flush=True)
+sys.stdin.read()
+server.shutdown()
+"#;
+
 /// The server the tests use: its endpoint and, when this process started it, the
 /// process and the pipe whose closing stops it.
 struct Server {
@@ -69,7 +90,7 @@ pub fn endpoint() -> &'static str {
             endpoint,
             _process: None,
         }),
-        Err(_) => start_server(&repository_root().join(".venv")),
+        Err(_) => start_server(&repository_root().join(".venv"), SERVER_SCRIPT),
     });
     match server {
         Ok(server) => &server.endpoint,
@@ -77,8 +98,27 @@ pub fn endpoint() -> &'static str {
     }
 }
 
-/// Starts moto from the virtual environment `venv`, on a port the OS picks.
-fn start_server(venv: &Path) -> Result<Server, String> {
+/// The endpoint of a moto server of this process's own that serves requests
+/// concurrently, started on first use: for benchmarks of bounded concurrency only (see
+/// [`THREADED_SERVER_SCRIPT`]). `DYNASCHEMA_TEST_ENDPOINT` replaces it as it does
+/// [`endpoint`].
+pub fn endpoint_threaded() -> &'static str {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    let server = SERVER.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
+        Ok(endpoint) => Ok(Server {
+            endpoint,
+            _process: None,
+        }),
+        Err(_) => start_server(&repository_root().join(".venv"), THREADED_SERVER_SCRIPT),
+    });
+    match server {
+        Ok(server) => &server.endpoint,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// Starts moto from the virtual environment `venv` with `script`, on a port the OS picks.
+fn start_server(venv: &Path, script: &str) -> Result<Server, String> {
     let python = venv.join("bin").join("python");
     if !venv.join("bin").join("moto_server").is_file() {
         return Err(format!(
@@ -88,7 +128,7 @@ fn start_server(venv: &Path) -> Result<Server, String> {
         ));
     }
     let mut child = Command::new(&python)
-        .args(["-c", SERVER_SCRIPT])
+        .args(["-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -118,6 +158,19 @@ pub async fn connect() -> Connection {
         .connect()
         .await
         .expect("a client for a loopback endpoint always builds")
+}
+
+/// A connection to the test server whose requests are counted, and the counter.
+///
+/// ```no_run
+/// # async fn run() {
+/// let (connection, counter) = dynaschema_tests::counting_connection().await;
+/// // ... requests through `connection` ...
+/// assert_eq!(counter.take().requests("GetItem"), 1);
+/// # }
+/// ```
+pub async fn counting_connection() -> (Connection, RequestCounter) {
+    counting::counting(&connect().await)
 }
 
 /// A table name no other test uses, in this run or another against the same server.
@@ -163,7 +216,7 @@ mod tests {
 
     #[test]
     fn a_missing_venv_fails_at_once_naming_the_setup_command() {
-        let message = match start_server(Path::new("/nonexistent/.venv")) {
+        let message = match start_server(Path::new("/nonexistent/.venv"), SERVER_SCRIPT) {
             Err(message) => message,
             Ok(_) => panic!("a server started from a missing .venv"),
         };

@@ -304,19 +304,27 @@ impl<E: Entity + Send> DeletePartition<'_, E> {
         let table = self.table;
         let mut pages = std::pin::pin!(table.query(self.partition).keys_only().pages());
         let mut deleted = 0;
+        let mut pending: Vec<WriteRequest> = Vec::new();
         while let Some(page) = pages.try_next().await? {
-            let requests: Vec<WriteRequest> = page
-                .iter()
-                .map(|item| {
-                    let key = DeleteRequest::builder()
-                        .set_key(Some(table.key_of(item)))
-                        .build()
-                        .expect("the key is set");
-                    WriteRequest::builder().delete_request(key).build()
-                })
-                .collect();
-            deleted += requests.len();
-            write_all(table, requests, self.concurrency).await?;
+            pending.extend(page.iter().map(|item| {
+                let key = DeleteRequest::builder()
+                    .set_key(Some(table.key_of(item)))
+                    .build()
+                    .expect("the key is set");
+                WriteRequest::builder().delete_request(key).build()
+            }));
+            deleted += page.len();
+            // Full batches go now; a partial one waits for the next page's keys, so that
+            // n items take ceil(n / 25) requests however the pages fall.
+            let full = pending.len() - pending.len() % MAX_WRITE_REQUESTS;
+            if full > 0 {
+                let rest = pending.split_off(full);
+                let batch = std::mem::replace(&mut pending, rest);
+                write_all(table, batch, self.concurrency).await?;
+            }
+        }
+        if !pending.is_empty() {
+            write_all(table, pending, self.concurrency).await?;
         }
         Ok(deleted)
     }

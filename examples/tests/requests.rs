@@ -1,0 +1,219 @@
+//! Request economy: how many DynamoDB requests each ningipoints function makes, counted
+//! by an SDK interceptor on the client (see `dynaschema_tests::counting`), against the
+//! test server.
+
+use std::time::Duration;
+
+use dynaschema::{provision, Timestamp};
+use dynaschema_tests::{counting_connection, ningipoints_schema, RequestCounter};
+use ningipoints::{Error, Ningipoints, Operation, OperationType};
+
+/// The API over a table of the test's own, with its requests counted. The counter
+/// starts at zero after provisioning.
+async fn points(purpose: &str) -> (Ningipoints, RequestCounter) {
+    let schema = ningipoints_schema(purpose);
+    let (connection, counter) = counting_connection().await;
+    provision::provision(&connection, &schema, Duration::from_secs(60), |_| {})
+        .await
+        .expect("the table is provisioned");
+    counter.reset();
+    (
+        Ningipoints::new(connection).with_table_name(&schema.table.name),
+        counter,
+    )
+}
+
+/// `n` operations of account `id`, one microsecond apart, alternately credits and debits
+/// of 1.
+fn operations(id: u64, n: usize) -> Vec<Operation> {
+    let start = Timestamp::parse("2026-11-24T21:16:54Z")
+        .unwrap()
+        .as_unix_micros();
+    (0..n)
+        .map(|i| Operation {
+            account_id: id,
+            kind: if i % 2 == 0 {
+                OperationType::Credit
+            } else {
+                OperationType::Debit
+            },
+            amount: 1,
+            created_at: Timestamp::from_unix_micros(start + i as i64),
+        })
+        .collect()
+}
+
+/// Writes operations straight into the table, in batches, as a fixture: not what is
+/// counted.
+async fn store(points: &Ningipoints, counter: &RequestCounter, operations: &[Operation]) {
+    points
+        .table()
+        .batch_write()
+        .put_all(operations)
+        .await
+        .expect("the operations are written");
+    counter.reset();
+}
+
+#[tokio::test]
+async fn single_item_functions_make_one_request_each() {
+    let (points, counter) = points("requests-single").await;
+
+    points
+        .create_account(1, "clara", "clara@42sp.org.br")
+        .await
+        .unwrap();
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("PutItem")),
+        (1, 1),
+        "{counts:?}"
+    );
+
+    assert!(points.get_account(1).await.unwrap().is_some());
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("GetItem")),
+        (1, 1),
+        "{counts:?}"
+    );
+
+    for kind in [OperationType::Credit, OperationType::Debit] {
+        points.create_operation(1, kind, 10).await.unwrap();
+        let counts = counter.take();
+        assert_eq!(
+            (counts.total(), counts.requests("TransactWriteItems")),
+            (1, 1),
+            "{kind}: {counts:?}"
+        );
+    }
+
+    let found = points
+        .get_account_by_email("clara@42sp.org.br")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|a| a.id), Some(1));
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("Query")),
+        (1, 1),
+        "{counts:?}"
+    );
+
+    // Refusals cost no more than the attempt, except a refused operation, which reads
+    // the account once to say why.
+    assert!(matches!(
+        points.create_account(1, "clara", "clara@42sp.org.br").await,
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert_eq!(counter.take().total(), 1);
+    assert!(points.get_account(2).await.unwrap().is_none());
+    assert_eq!(counter.take().total(), 1);
+    assert!(matches!(
+        points
+            .create_operation(1, OperationType::Debit, 1_000)
+            .await,
+        Err(Error::InsufficientBalance { .. })
+    ));
+    let counts = counter.take();
+    assert_eq!(
+        (
+            counts.requests("TransactWriteItems"),
+            counts.requests("GetItem"),
+            counts.total()
+        ),
+        (1, 1, 2),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn get_accounts_reads_only_account_items() {
+    let (points, counter) = points("requests-accounts").await;
+    for id in 1..=5_u64 {
+        points
+            .create_account(id, "x", &format!("x{id}@x.org"))
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            points
+                .create_operation(id, OperationType::Credit, 1)
+                .await
+                .unwrap();
+        }
+    }
+    counter.reset();
+
+    let accounts = points.get_accounts().await.unwrap();
+    assert_eq!(accounts.len(), 5);
+    let counts = counter.take();
+    // One page, and of the 20 items in the table, only the 5 accounts were read.
+    assert_eq!(
+        (counts.total(), counts.requests("Scan")),
+        (1, 1),
+        "{counts:?}"
+    );
+    assert_eq!(counts.scanned("Scan"), 5, "{counts:?}");
+    assert_eq!(counts.returned("Scan"), 5, "{counts:?}");
+}
+
+#[tokio::test]
+async fn small_accounts_are_read_and_deleted_in_few_requests() {
+    let (points, counter) = points("requests-small").await;
+    points.create_account(7, "x", "x@x.org").await.unwrap();
+    let n = 60;
+    store(&points, &counter, &operations(7, n)).await;
+
+    assert_eq!(points.get_operations(7).await.unwrap().len(), n);
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("Query")),
+        (1, 1),
+        "{counts:?}"
+    );
+    assert_eq!(counts.pages_with_more("Query"), 0);
+
+    assert_eq!(points.delete_account(7).await.unwrap(), n);
+    let counts = counter.take();
+    assert_eq!(counts.requests("DeleteItem"), 1, "{counts:?}");
+    assert_eq!(counts.requests("Query"), 1, "{counts:?}");
+    assert_eq!(
+        counts.requests("BatchWriteItem"),
+        n.div_ceil(25),
+        "{counts:?}"
+    );
+    assert!(counts.total() <= 2 + n.div_ceil(25) + counts.requests("Query"));
+}
+
+/// More operations than one 1 MB page holds: reading takes one request per page, and
+/// deleting one per page plus one per 25 operations, never more.
+#[tokio::test]
+async fn a_large_account_is_read_page_by_page_and_deleted_in_full_batches() {
+    let (points, counter) = points("requests-large").await;
+    points.create_account(9, "x", "x@x.org").await.unwrap();
+    let n = 10_000;
+    store(&points, &counter, &operations(9, n)).await;
+
+    assert_eq!(points.get_operations(9).await.unwrap().len(), n);
+    let counts = counter.take();
+    let pages = counts.requests("Query");
+    assert!(pages >= 2, "{n} operations fit in one page: {counts:?}");
+    assert_eq!(pages, counts.pages_with_more("Query") + 1, "{counts:?}");
+    assert_eq!(counts.total(), pages, "{counts:?}");
+    assert_eq!(counts.returned("Query"), n as i64);
+
+    assert_eq!(points.delete_account(9).await.unwrap(), n);
+    let counts = counter.take();
+    let query_pages = counts.requests("Query");
+    assert_eq!(counts.requests("DeleteItem"), 1, "{counts:?}");
+    assert_eq!(
+        counts.requests("BatchWriteItem"),
+        n.div_ceil(25),
+        "{counts:?}"
+    );
+    assert!(
+        counts.total() <= 2 + n.div_ceil(25) + query_pages,
+        "{counts:?}"
+    );
+    assert!(points.get_operations(9).await.unwrap().is_empty());
+}
