@@ -1,32 +1,50 @@
 //! Sets every account's balance to the sum of its operations: credits minus debits.
 
+use std::collections::HashMap;
+
 use dynaschema::migrate::MigrationContext;
 use dynaschema::{Error, Table};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
 use crate::model::{Account, Operation, OperationType};
-use crate::points::EMAIL_INDEX;
 
-/// Accounts recomputed at once.
+/// Accounts written at once.
 const CONCURRENCY: usize = 16;
+
+/// Parallel segments of each scan of the table.
+const SEGMENTS: u32 = 4;
 
 pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
     Box::pin(async move {
-        // The email index holds every account and nothing else.
-        let accounts: Vec<Account> = ctx
-            .table()
-            .index::<Account>(EMAIL_INDEX)
-            .scan()
+        // The whole table in two reads, page by page, instead of a read and a query per
+        // account: accounts first, then operations. An operation added in between shows
+        // in its account's sum but not in the balance read, and then the conditional
+        // write below refuses and that account is recomputed on its own.
+        let table = ctx.table();
+        let accounts: Vec<Account> = table
+            .scan::<Account>()
+            .consistent()
+            .segments(SEGMENTS)
             .all()
             .await?;
+        let mut sums: HashMap<u64, i64> = HashMap::with_capacity(accounts.len());
+        let mut operations = table
+            .scan::<Operation>()
+            .consistent()
+            .segments(SEGMENTS)
+            .stream();
+        while let Some(operation) = operations.try_next().await? {
+            *sums.entry(operation.account_id).or_default() += signed(&operation);
+        }
         let total = accounts.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
         futures::stream::iter(accounts)
             .map(|account| {
-                let done = &done;
+                let (sums, done) = (&sums, &done);
                 async move {
-                    if recompute(ctx, account.id).await? {
+                    let sum = sums.get(&account.id).copied().unwrap_or(0);
+                    if sum != account.balance && settle(ctx, &account, sum).await? {
                         ctx.touched(1);
                     }
                     let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -38,6 +56,39 @@ pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result
             .try_collect::<()>()
             .await
     })
+}
+
+fn signed(operation: &Operation) -> i64 {
+    match operation.kind {
+        OperationType::Credit => operation.amount as i64,
+        OperationType::Debit => -(operation.amount as i64),
+    }
+}
+
+/// Writes `sum` as the account's balance if the balance is still the one read; if it
+/// changed since, recomputes the account on its own. `true` if it was (or, in a dry
+/// run, would be) changed.
+async fn settle(
+    ctx: &MigrationContext<'_>,
+    account: &Account,
+    sum: i64,
+) -> dynaschema::Result<bool> {
+    if ctx.is_dry_run() {
+        return Ok(true);
+    }
+    let updated = ctx
+        .table()
+        .update(Account::key(account.id), |u| {
+            u.set(Account::BALANCE, sum)
+                .require(Account::BALANCE.eq(account.balance))
+        })
+        .await;
+    match updated {
+        Ok(_) => Ok(true),
+        Err(Error::ConditionFailed { .. }) => recompute(ctx, account.id).await,
+        Err(Error::NotFound { .. }) => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 /// Brings one account's balance to the sum of its operations; `true` if it was (or, in
@@ -77,11 +128,5 @@ async fn operations_sum(table: &Table, id: u64) -> dynaschema::Result<i64> {
         .consistent()
         .all()
         .await?;
-    Ok(operations
-        .iter()
-        .map(|o| match o.kind {
-            OperationType::Credit => o.amount as i64,
-            OperationType::Debit => -(o.amount as i64),
-        })
-        .sum())
+    Ok(operations.iter().map(signed).sum())
 }
