@@ -1,0 +1,103 @@
+//! Keys: building a primary key and a partition from their templates, reading key
+//! values back, and recognising an item's entity, against the same work by hand.
+//! See BENCHMARKS.md.
+
+mod common;
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use criterion::{criterion_group, criterion_main, Criterion};
+use dynaschema::{Entity, Item, KeyPart, Timestamp};
+
+use common::{Account, ByHand, Operation};
+
+/// The key map of an operation, written by hand.
+fn operation_key_by_hand(account_id: u64, at: Timestamp) -> Item {
+    let mut key = HashMap::with_capacity(2);
+    key.insert(
+        "PK".to_owned(),
+        AttributeValue::S(format!("ACCOUNT#{account_id}")),
+    );
+    key.insert(
+        "SK".to_owned(),
+        AttributeValue::S(format!("OPERATION#{at}")),
+    );
+    key
+}
+
+fn keys(c: &mut Criterion) {
+    let operation = Operation::sample();
+    let at = operation.created_at;
+    let item = operation.to_item().expect("the sample converts");
+    let account_item = Account::sample().to_item().expect("the sample converts");
+    assert_eq!(
+        Operation::key(123_456, at).to_item().unwrap(),
+        operation_key_by_hand(123_456, at)
+    );
+
+    let mut group = c.benchmark_group("key/primary key map");
+    group.bench_function("derive", |b| {
+        b.iter(|| Operation::key(black_box(123_456), black_box(at)).into_item())
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| operation_key_by_hand(black_box(123_456), black_box(at)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("key/partition");
+    group.bench_function("derive", |b| {
+        b.iter(|| Operation::partition(black_box(123_456)))
+    });
+    // A partition holds its key and the entity's sort-key prefix.
+    group.bench_function("hand-written", |b| {
+        b.iter(|| {
+            (
+                format!("ACCOUNT#{}", black_box(123_456_u64)),
+                "OPERATION#".to_owned(),
+            )
+        })
+    });
+    group.finish();
+
+    let pk = match &item["PK"] {
+        AttributeValue::S(pk) => pk.clone(),
+        _ => unreachable!("the derive writes string keys"),
+    };
+    let mut group = c.benchmark_group("key/parse");
+    group.bench_function("template", |b| {
+        b.iter(|| {
+            Operation::PK_TEMPLATE
+                .parse_exact::<1>(black_box(&pk))
+                .and_then(|[id]| u64::parse_key(id).ok())
+        })
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| {
+            black_box(&pk)
+                .strip_prefix("ACCOUNT#")
+                .and_then(|id| id.parse::<u64>().ok())
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("key/Entity::matches");
+    group.bench_function("an operation item", |b| {
+        b.iter(|| Operation::matches(black_box(&item)))
+    });
+    group.bench_function("an account item, refused", |b| {
+        b.iter(|| Operation::matches(black_box(&account_item)))
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = keys
+}
+criterion_main!(benches);
