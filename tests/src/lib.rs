@@ -29,12 +29,15 @@ pub const ENDPOINT_VAR: &str = "DYNASCHEMA_TEST_ENDPOINT";
 pub const SETUP_COMMAND: &str = "scripts/dynamodb-local install";
 
 /// Runs moto in-process and stops it when standard input closes: when the test binary
-/// exits, however it exits, the server goes with it.
+/// exits, however it exits, the server goes with it. Its argument is `serial` or
+/// `threaded`.
 ///
-/// Requests are served one at a time. DynamoDB isolates transactions from each other;
-/// moto serving requests on several threads does not (a canceled transaction restores
-/// a snapshot of the whole table, undoing concurrent writes), so concurrency tests
-/// would test moto rather than the code under test.
+/// Tests use `serial`: requests are served one at a time. DynamoDB isolates
+/// transactions from each other; moto serving requests on several threads does not (a
+/// canceled transaction restores a snapshot of the whole table, undoing concurrent
+/// writes), so concurrency tests would test moto rather than the code under test.
+/// `threaded` serves a request per thread: for the bulk benchmarks, whose point is how
+/// many requests are in flight at once, and which run no transactions.
 const SERVER_SCRIPT: &str = r#"
 import logging, sys, threading
 from werkzeug.serving import make_server
@@ -42,25 +45,8 @@ from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 app = DomainDispatcherApplication(create_backend_app)
-server = make_server("127.0.0.1", 0, app, threaded=False, request_handler=MotoRequestHandler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(server.server_port, flush=True)
-sys.stdin.read()
-server.shutdown()
-"#;
-
-/// The same server, serving requests on a thread each: for the bulk benchmarks, whose
-/// point is how many requests are in flight at once, and which run no transactions,
-/// so that moto's missing transaction isolation does not matter to them. Tests keep to
-/// [`SERVER_SCRIPT`].
-const THREADED_SERVER_SCRIPT: &str = r#"
-import logging, sys, threading
-from werkzeug.serving import make_server
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication, MotoRequestHandler, create_backend_app)
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-app = DomainDispatcherApplication(create_backend_app)
-server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+threaded = sys.argv[1] == "threaded"
+server = make_server("127.0.0.1", 0, app, threaded=threaded, request_handler=MotoRequestHandler)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print(server.server_port, flush=True)
 sys.stdin.read()
@@ -90,7 +76,7 @@ pub fn endpoint() -> &'static str {
             endpoint,
             _process: None,
         }),
-        Err(_) => start_server(&repository_root().join(".venv"), SERVER_SCRIPT),
+        Err(_) => start_server(&repository_root().join(".venv"), "serial"),
     });
     match server {
         Ok(server) => &server.endpoint,
@@ -100,7 +86,7 @@ pub fn endpoint() -> &'static str {
 
 /// The endpoint of a moto server of this process's own that serves requests
 /// concurrently, started on first use: for benchmarks of bounded concurrency only (see
-/// [`THREADED_SERVER_SCRIPT`]). `DYNASCHEMA_TEST_ENDPOINT` replaces it as it does
+/// [`SERVER_SCRIPT`], `threaded`). `DYNASCHEMA_TEST_ENDPOINT` replaces it as it does
 /// [`endpoint`].
 pub fn endpoint_threaded() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
@@ -109,7 +95,7 @@ pub fn endpoint_threaded() -> &'static str {
             endpoint,
             _process: None,
         }),
-        Err(_) => start_server(&repository_root().join(".venv"), THREADED_SERVER_SCRIPT),
+        Err(_) => start_server(&repository_root().join(".venv"), "threaded"),
     });
     match server {
         Ok(server) => &server.endpoint,
@@ -117,8 +103,9 @@ pub fn endpoint_threaded() -> &'static str {
     }
 }
 
-/// Starts moto from the virtual environment `venv` with `script`, on a port the OS picks.
-fn start_server(venv: &Path, script: &str) -> Result<Server, String> {
+/// Starts moto from the virtual environment `venv`, `serial` or `threaded` as `mode`
+/// says, on a port the OS picks.
+fn start_server(venv: &Path, mode: &str) -> Result<Server, String> {
     let python = venv.join("bin").join("python");
     if !venv.join("bin").join("moto_server").is_file() {
         return Err(format!(
@@ -128,7 +115,7 @@ fn start_server(venv: &Path, script: &str) -> Result<Server, String> {
         ));
     }
     let mut child = Command::new(&python)
-        .args(["-c", script])
+        .args(["-c", SERVER_SCRIPT, mode])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -216,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_missing_venv_fails_at_once_naming_the_setup_command() {
-        let message = match start_server(Path::new("/nonexistent/.venv"), SERVER_SCRIPT) {
+        let message = match start_server(Path::new("/nonexistent/.venv"), "serial") {
             Err(message) => message,
             Ok(_) => panic!("a server started from a missing .venv"),
         };
