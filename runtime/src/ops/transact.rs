@@ -103,6 +103,22 @@ impl Table {
     }
 }
 
+/// A condition's text with its name and value placeholders, each `None` when empty:
+/// what every conditional action of a transaction sends.
+#[allow(clippy::type_complexity)]
+fn condition_placeholders<E>(
+    condition: Option<&Condition<E>>,
+) -> Result<(
+    Option<String>,
+    Option<HashMap<String, String>>,
+    Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+)> {
+    let mut expression = Expression::default();
+    let text = condition.map(|c| expression.condition(c)).transpose()?;
+    let (names, values) = expression.into_placeholders();
+    Ok((text, names, values))
+}
+
 impl<'a> Transaction<'a> {
     fn push<E: Entity>(mut self, key: String, make: MakeItem<'a>) -> Self {
         self.items.push(Action {
@@ -115,12 +131,7 @@ impl<'a> Transaction<'a> {
 
     fn put_item<E: Entity + Sync>(self, entity: &'a E, condition: Option<Condition<E>>) -> Self {
         let make = move |table: &str| {
-            let mut expression = Expression::default();
-            let condition = condition
-                .as_ref()
-                .map(|c| expression.condition(c))
-                .transpose()?;
-            let (names, values) = expression.into_placeholders();
+            let (condition, names, values) = condition_placeholders(condition.as_ref())?;
             let put = Put::builder()
                 .table_name(table)
                 .set_item(Some(entity.to_item()?))
@@ -188,12 +199,7 @@ impl<'a> Transaction<'a> {
     fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
         let text = key.to_string();
         let make = move |table: &str| {
-            let mut expression = Expression::default();
-            let condition = condition
-                .as_ref()
-                .map(|c| expression.condition(c))
-                .transpose()?;
-            let (names, values) = expression.into_placeholders();
+            let (condition, names, values) = condition_placeholders(condition.as_ref())?;
             let delete = Delete::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
@@ -225,13 +231,11 @@ impl<'a> Transaction<'a> {
     pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
         let text = key.to_string();
         let make = move |table: &str| {
-            let mut expression = Expression::default();
-            let condition = expression.condition(&condition)?;
-            let (names, values) = expression.into_placeholders();
+            let (condition, names, values) = condition_placeholders(Some(&condition))?;
             let check = ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
-                .condition_expression(condition)
+                .set_condition_expression(condition)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.
