@@ -23,18 +23,17 @@ type Rendered = (
 );
 
 fn typed(amount: i64) -> Rendered {
-    let update = Update::<Account>::new()
-        .add(Account::BALANCE, -amount)
-        .require(Account::BALANCE.ge(amount));
-    let condition = Condition::item_exists("PK").and(update.condition().expect("required").clone());
+    let update = Update::<Account>::new().add(Account::BALANCE, -amount);
+    let condition = Condition::item_exists("PK").and(Account::BALANCE.ge(amount));
     let mut expression = Expression::default();
     let text = expression.update(&update).expect("renders");
     let condition = expression.condition(&condition).expect("renders");
+    let (names, values) = expression.into_placeholders();
     (
         text,
         condition,
-        expression.names().clone(),
-        expression.values().clone(),
+        names.expect("named"),
+        values.expect("valued"),
     )
 }
 

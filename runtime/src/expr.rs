@@ -393,46 +393,76 @@ impl<T: SetElement + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default> 
 /// Expression text with its name and value placeholders, built from conditions,
 /// updates and key conditions. One `Expression` serves one request, so that its
 /// condition and update share placeholders without clashing.
+///
+/// Expressions are made for every conditional request: the text is written in one pass,
+/// and the placeholders go straight into the maps the request is given. A request has a
+/// handful of names, so a name's placeholder is found by looking through them.
 #[derive(Debug, Default, Clone)]
 pub struct Expression {
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
-    name_of: HashMap<&'static str, String>,
+}
+
+/// Appends a placeholder: `prefix` then `index` in decimal.
+fn push_placeholder(out: &mut String, prefix: &str, index: usize) {
+    out.push_str(prefix);
+    if index < 10 {
+        out.push(char::from(b'0' + index as u8));
+    } else {
+        write!(out, "{index}").expect("writing to a String");
+    }
+}
+
+fn placeholder(prefix: &str, index: usize) -> String {
+    let mut out = String::with_capacity(4);
+    push_placeholder(&mut out, prefix, index);
+    out
 }
 
 impl Expression {
-    /// The placeholder of an attribute name (`#n0`), the same each time for one name.
-    pub fn name(&mut self, attribute: &'static str) -> String {
-        if let Some(placeholder) = self.name_of.get(attribute) {
-            return placeholder.clone();
-        }
-        let placeholder = format!("#n{}", self.names.len());
-        self.names.insert(placeholder.clone(), attribute.to_owned());
-        self.name_of.insert(attribute, placeholder.clone());
-        placeholder
-    }
-
-    /// The placeholder of an attribute name known only at run time, such as an index's
-    /// key attribute read from the schema.
-    pub fn runtime_name(&mut self, attribute: &str) -> String {
-        if let Some((placeholder, _)) = self.names.iter().find(|(_, name)| *name == attribute) {
-            return placeholder.clone();
-        }
-        let placeholder = format!("#n{}", self.names.len());
-        self.names.insert(placeholder.clone(), attribute.to_owned());
-        placeholder
+    /// The placeholder of an attribute name (`#n0`), the same each time for one name:
+    /// a handle's name, or one known only at run time such as an index's key attribute.
+    pub fn name(&mut self, attribute: &str) -> String {
+        let mut out = String::with_capacity(4);
+        self.push_name(attribute, &mut out);
+        out
     }
 
     /// A new value placeholder (`:v0`) for `value`.
     pub fn value(&mut self, value: AttributeValue) -> String {
-        let placeholder = format!(":v{}", self.values.len());
-        self.values.insert(placeholder.clone(), value);
-        placeholder
+        let mut out = String::with_capacity(4);
+        self.push_new_value(value, &mut out);
+        out
     }
 
-    fn checked_value(&mut self, attribute: &'static str, value: &Value) -> Result<String> {
+    fn push_name(&mut self, attribute: &str, out: &mut String) {
+        match self.names.iter().find(|(_, name)| *name == attribute) {
+            Some((placeholder, _)) => out.push_str(placeholder),
+            None => {
+                let placeholder = placeholder("#n", self.names.len());
+                out.push_str(&placeholder);
+                self.names.insert(placeholder, attribute.to_owned());
+            }
+        }
+    }
+
+    fn push_new_value(&mut self, value: AttributeValue, out: &mut String) {
+        let placeholder = placeholder(":v", self.values.len());
+        out.push_str(&placeholder);
+        self.values.insert(placeholder, value);
+    }
+
+    fn push_value(
+        &mut self,
+        attribute: &'static str,
+        value: &Value,
+        out: &mut String,
+    ) -> Result<()> {
         match value {
-            Ok(value) => Ok(self.value(value.clone())),
+            Ok(value) => {
+                self.push_new_value(value.clone(), out);
+                Ok(())
+            }
             Err(message) => Err(Error::InvalidExpression {
                 attribute,
                 message: message.clone(),
@@ -442,50 +472,74 @@ impl Expression {
 
     /// The text of a condition.
     pub fn condition<E>(&mut self, condition: &Condition<E>) -> Result<String> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(32);
         self.node(&condition.node, &mut out)?;
         Ok(out)
+    }
+
+    /// The text of "the item exists, and `condition` holds if there is one": what an
+    /// update of an existing item requires, written as `exists.and(condition)` would be
+    /// without copying the condition.
+    pub(crate) fn existing_and<E>(
+        &mut self,
+        partition_key: &'static str,
+        condition: Option<&Condition<E>>,
+    ) -> Result<String> {
+        let exists = Node::Exists(partition_key, true);
+        let mut out = String::with_capacity(48);
+        match condition {
+            Some(condition) => self.pair("AND", &exists, &condition.node, &mut out)?,
+            None => self.node(&exists, &mut out)?,
+        }
+        Ok(out)
+    }
+
+    fn pair(&mut self, op: &str, a: &Node, b: &Node, out: &mut String) -> Result<()> {
+        out.push('(');
+        self.node(a, out)?;
+        out.push(' ');
+        out.push_str(op);
+        out.push(' ');
+        self.node(b, out)?;
+        out.push(')');
+        Ok(())
     }
 
     fn node(&mut self, node: &Node, out: &mut String) -> Result<()> {
         match node {
             Node::Compare(attribute, op, value) => {
-                let name = self.name(attribute);
-                let value = self.checked_value(attribute, value)?;
-                write!(out, "{name} {op} {value}").expect("writing to a String");
+                self.push_name(attribute, out);
+                out.push(' ');
+                out.push_str(op);
+                out.push(' ');
+                self.push_value(attribute, value, out)?;
             }
             Node::Between(attribute, low, high) => {
-                let name = self.name(attribute);
-                let low = self.checked_value(attribute, low)?;
-                let high = self.checked_value(attribute, high)?;
-                write!(out, "{name} BETWEEN {low} AND {high}").expect("writing to a String");
+                self.push_name(attribute, out);
+                out.push_str(" BETWEEN ");
+                self.push_value(attribute, low, out)?;
+                out.push_str(" AND ");
+                self.push_value(attribute, high, out)?;
             }
             Node::Function(function, attribute, value) => {
-                let name = self.name(attribute);
-                let value = self.checked_value(attribute, value)?;
-                write!(out, "{function}({name}, {value})").expect("writing to a String");
-            }
-            Node::Exists(attribute, exists) => {
-                let name = self.name(attribute);
-                let function = if *exists {
-                    "attribute_exists"
-                } else {
-                    "attribute_not_exists"
-                };
-                write!(out, "{function}({name})").expect("writing to a String");
-            }
-            Node::And(a, b) | Node::Or(a, b) => {
-                let op = if matches!(node, Node::And(..)) {
-                    "AND"
-                } else {
-                    "OR"
-                };
+                out.push_str(function);
                 out.push('(');
-                self.node(a, out)?;
-                write!(out, " {op} ").expect("writing to a String");
-                self.node(b, out)?;
+                self.push_name(attribute, out);
+                out.push_str(", ");
+                self.push_value(attribute, value, out)?;
                 out.push(')');
             }
+            Node::Exists(attribute, exists) => {
+                out.push_str(if *exists {
+                    "attribute_exists("
+                } else {
+                    "attribute_not_exists("
+                });
+                self.push_name(attribute, out);
+                out.push(')');
+            }
+            Node::And(a, b) => self.pair("AND", a, b, out)?,
+            Node::Or(a, b) => self.pair("OR", a, b, out)?,
             Node::Not(inner) => {
                 out.push_str("NOT (");
                 self.node(inner, out)?;
@@ -504,45 +558,62 @@ impl Expression {
                 message: "the update changes nothing".to_owned(),
             });
         }
-        let mut clauses = Vec::new();
-        if !update.set.is_empty() {
-            let mut parts = Vec::new();
-            for (attribute, value) in &update.set {
-                let name = self.name(attribute);
-                parts.push(match value {
-                    SetValue::Value(v) => format!("{name} = {}", self.checked_value(attribute, v)?),
-                    SetValue::IfNotExists(v) => {
-                        format!(
-                            "{name} = if_not_exists({name}, {})",
-                            self.checked_value(attribute, v)?
-                        )
-                    }
-                    SetValue::Plus(v) => {
-                        format!("{name} = {name} + {}", self.checked_value(attribute, v)?)
-                    }
-                    SetValue::Minus(v) => {
-                        format!("{name} = {name} - {}", self.checked_value(attribute, v)?)
-                    }
-                });
+        let mut out = String::with_capacity(32);
+        // Starts a clause with its keyword, or continues it with a comma.
+        let separate = |out: &mut String, first: bool, keyword: &str| {
+            if first {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(keyword);
+                out.push(' ');
+            } else {
+                out.push_str(", ");
             }
-            clauses.push(format!("SET {}", parts.join(", ")));
+        };
+        for (i, (attribute, value)) in update.set.iter().enumerate() {
+            separate(&mut out, i == 0, "SET");
+            let start = out.len();
+            self.push_name(attribute, &mut out);
+            let name = start..out.len();
+            out.push_str(" = ");
+            let (value, close) = match value {
+                SetValue::Value(v) => (v, false),
+                SetValue::IfNotExists(v) => {
+                    out.push_str("if_not_exists(");
+                    out.extend_from_within(name);
+                    out.push_str(", ");
+                    (v, true)
+                }
+                SetValue::Plus(v) => {
+                    out.extend_from_within(name);
+                    out.push_str(" + ");
+                    (v, false)
+                }
+                SetValue::Minus(v) => {
+                    out.extend_from_within(name);
+                    out.push_str(" - ");
+                    (v, false)
+                }
+            };
+            self.push_value(attribute, value, &mut out)?;
+            if close {
+                out.push(')');
+            }
         }
-        if !update.remove.is_empty() {
-            let names: Vec<_> = update.remove.iter().map(|a| self.name(a)).collect();
-            clauses.push(format!("REMOVE {}", names.join(", ")));
+        for (i, attribute) in update.remove.iter().enumerate() {
+            separate(&mut out, i == 0, "REMOVE");
+            self.push_name(attribute, &mut out);
         }
         for (keyword, entries) in [("ADD", &update.add), ("DELETE", &update.delete)] {
-            if entries.is_empty() {
-                continue;
+            for (i, (attribute, value)) in entries.iter().enumerate() {
+                separate(&mut out, i == 0, keyword);
+                self.push_name(attribute, &mut out);
+                out.push(' ');
+                self.push_value(attribute, value, &mut out)?;
             }
-            let mut parts = Vec::new();
-            for (attribute, value) in entries {
-                let name = self.name(attribute);
-                parts.push(format!("{name} {}", self.checked_value(attribute, value)?));
-            }
-            clauses.push(format!("{keyword} {}", parts.join(", ")));
         }
-        Ok(clauses.join(" "))
+        Ok(out)
     }
 
     /// The name placeholders, for `expression_attribute_names`.

@@ -313,13 +313,30 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 
     /// Every matching entity, across all pages.
     pub async fn all(self) -> Result<Vec<E>> {
-        self.stream().try_collect().await
+        let limit = self.limit.unwrap_or(usize::MAX);
+        let mut pages = self.into_pages()?;
+        let mut entities = Vec::new();
+        while let Some(page) = pages.next_page().await? {
+            entities.reserve(page.len().min(limit - entities.len()));
+            for item in page.iter().filter(|item| E::matches(item)) {
+                entities.push(E::from_item(item)?);
+                if entities.len() == limit {
+                    return Ok(entities);
+                }
+            }
+        }
+        Ok(entities)
     }
 
     /// The first matching entity, if any: reads no more than it needs.
     pub async fn first(self) -> Result<Option<E>> {
-        let mut stream = std::pin::pin!(self.limit(1).stream());
-        stream.try_next().await
+        let mut pages = self.limit(1).into_pages()?;
+        while let Some(page) = pages.next_page().await? {
+            if let Some(item) = page.iter().find(|item| E::matches(item)) {
+                return E::from_item(item).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// The matching entities one by one, fetching the next page when the previous one
@@ -357,7 +374,16 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// # Ok(()) }
     /// ```
     pub async fn items(self) -> Result<Vec<Item>> {
-        self.item_stream().try_collect().await
+        let limit = self.limit.unwrap_or(usize::MAX);
+        let mut pages = self.into_pages()?;
+        let mut items = Vec::new();
+        while let Some(page) = pages.next_page().await? {
+            items.extend(page.into_iter().take(limit - items.len()));
+            if items.len() == limit {
+                break;
+            }
+        }
+        Ok(items)
     }
 
     /// The items one by one, undecoded, as [`items`](Self::items) reads them.
@@ -372,45 +398,120 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 
     /// The pages of items, as DynamoDB answers them (less any skipped bound).
     pub(crate) fn pages(self) -> impl Stream<Item = Result<Vec<Item>>> + Send + 'a {
-        let table = self.table;
-        let prepared = self.prepare();
-        futures::stream::once(async move { prepared })
-            .map_ok(move |(request, skip)| {
-                paginate(move |start| {
-                    let request = request.clone().set_exclusive_start_key(start);
-                    let skip = skip.clone();
-                    async move {
-                        let output = request
-                            .send()
-                            .await
-                            .map_err(|err| table.sdk_error("Query", err))?;
-                        let mut items = output.items.unwrap_or_default();
-                        if let Some((attribute, value)) = &skip {
-                            items.retain(|item| {
-                                !matches!(item.get(attribute), Some(AttributeValue::S(v)) if v == value)
-                            });
-                        }
-                        Ok((items, output.last_evaluated_key))
-                    }
-                })
-            })
-            .try_flatten()
+        futures::stream::try_unfold(Some(self.into_pages()), |pages| async move {
+            let Some(pages) = pages else {
+                return Ok(None);
+            };
+            let mut pages = pages?;
+            Ok(pages.next_page().await?.map(|page| (page, Some(Ok(pages)))))
+        })
     }
 
-    /// The request, ready to send page after page, and the sort key to skip.
+    /// The query's pages, to read one after another; an invalid query is an error here.
+    fn into_pages(self) -> Result<Pages<'a, E>> {
+        let Query {
+            table,
+            target,
+            range,
+            limit,
+            forward,
+            consistent,
+            filter,
+            keys_only,
+        } = self;
+        Ok(Pages {
+            request: Request {
+                table,
+                target: target?,
+                range,
+                limit,
+                forward,
+                consistent,
+                filter,
+                keys_only,
+            },
+            next: Next::Start,
+        })
+    }
+}
+
+/// A query whose target is valid: what each of its pages is requested with.
+struct Request<'a, E> {
+    table: &'a Table,
+    target: Target,
+    range: Option<SortRange>,
+    limit: Option<usize>,
+    forward: bool,
+    consistent: bool,
+    filter: Option<Condition<E>>,
+    keys_only: bool,
+}
+
+/// Where a paginated read goes on from.
+enum Next {
+    Start,
+    After(Item),
+    Done,
+}
+
+impl Next {
+    /// Where to go on from after a page that ended at `last`.
+    fn after(last: Option<Item>) -> Next {
+        match last {
+            Some(key) if !key.is_empty() => Next::After(key),
+            _ => Next::Done,
+        }
+    }
+}
+
+/// A query's pages, read one after another. Each page's request is made when it is
+/// sent, which costs less than keeping a copy of the first to clone for each page.
+struct Pages<'a, E> {
+    request: Request<'a, E>,
+    next: Next,
+}
+
+impl<E> Pages<'_, E> {
+    /// The next page, or `None` after the last.
+    async fn next_page(&mut self) -> Result<Option<Vec<Item>>> {
+        let start = match std::mem::replace(&mut self.next, Next::Done) {
+            Next::Start => None,
+            Next::After(key) => Some(key),
+            Next::Done => return Ok(None),
+        };
+        let (request, skip) = self.request.prepare()?;
+        let table = self.request.table;
+        let output = request
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|err| table.sdk_error("Query", err))?;
+        let mut items = output.items.unwrap_or_default();
+        if let Some((attribute, value)) = &skip {
+            items.retain(
+                |item| !matches!(item.get(attribute), Some(AttributeValue::S(v)) if v == value),
+            );
+        }
+        self.next = Next::after(output.last_evaluated_key);
+        Ok(Some(items))
+    }
+}
+
+impl<E> Request<'_, E> {
+    /// The request of a page, and the sort key to skip.
     #[allow(clippy::type_complexity)]
     fn prepare(
-        self,
+        &self,
     ) -> Result<(
         aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         Option<(String, String)>,
     )> {
-        let target = self.target?;
+        let target = &self.target;
         let mut expression = Expression::default();
         let (pk_name, pk_value) = &target.partition_key;
         let mut condition = format!(
             "{} = {}",
-            expression.runtime_name(pk_name),
+            expression.name(pk_name),
             expression.value(pk_value.clone())
         );
         let (clause, skip) = sort_clause(&target.base, self.range.as_ref());
@@ -418,12 +519,12 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
         if let Some(clause) = clause {
             let Some((sort_key, kind)) = sort_key else {
                 return Err(Error::Index {
-                    index: target.index.unwrap_or_default(),
+                    index: target.index.clone().unwrap_or_default(),
                     table: self.table.name().to_owned(),
                     message: "it has no sort key, so a sort-key range cannot apply".to_owned(),
                 });
             };
-            let name = expression.runtime_name(sort_key);
+            let name = expression.name(sort_key);
             let mut value = |text: String| -> Result<String> {
                 let value = scalar(*kind, text).map_err(|message| Error::Index {
                     index: target.index.clone().unwrap_or_default(),
@@ -452,24 +553,25 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
             let names: Vec<String> = self
                 .table
                 .key_names()
-                .map(|name| expression.runtime_name(name))
+                .map(|name| expression.name(name))
                 .collect();
             names.join(", ")
         });
         let limit = self
             .limit
             .map(|n| i32::try_from(n.max(1)).unwrap_or(i32::MAX));
+        let (names, values) = expression.into_placeholders();
         let request = self
             .table
             .client()
             .query()
             .table_name(self.table.name())
-            .set_index_name(target.index)
+            .set_index_name(target.index.clone())
             .key_condition_expression(condition)
             .set_filter_expression(filter)
             .set_projection_expression(projection)
-            .set_expression_attribute_names(expression.names_if_any())
-            .set_expression_attribute_values(expression.values_if_any())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .scan_index_forward(self.forward)
             .set_consistent_read(self.consistent.then_some(true))
             .set_limit(limit);
@@ -500,11 +602,6 @@ where
     F: Fn(Option<Item>) -> Fut + Send + 'a,
     Fut: Future<Output = Result<(Vec<Item>, Option<Item>)>> + Send + 'a,
 {
-    enum Next {
-        Start,
-        After(Item),
-        Done,
-    }
     futures::stream::try_unfold((fetch, Next::Start), |(fetch, next)| async move {
         let start = match next {
             Next::Start => None,
@@ -512,11 +609,7 @@ where
             Next::Done => return Ok(None),
         };
         let (items, last) = fetch(start).await?;
-        let next = match last {
-            Some(key) if !key.is_empty() => Next::After(key),
-            _ => Next::Done,
-        };
-        Ok(Some((items, (fetch, next))))
+        Ok(Some((items, (fetch, Next::after(last)))))
     })
 }
 

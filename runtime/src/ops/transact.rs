@@ -6,8 +6,8 @@ use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update as SdkUpdate,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, Put,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update as SdkUpdate,
 };
 use futures::future::BoxFuture;
 
@@ -58,7 +58,59 @@ type MakeItem<'a> = Box<dyn Fn(&str) -> Result<TransactWriteItem> + Send + Sync 
 struct Action<'a> {
     make: MakeItem<'a>,
     entity: &'static str,
-    key: String,
+    /// The entity's key attributes: the key text of a cancellation reason is read from
+    /// the action's item, made again then, so that no text is made for every request.
+    key_attributes: (&'static str, Option<&'static str>),
+}
+
+impl Action<'_> {
+    /// The item's key as `PK=ACCOUNT#123, SK=ACCOUNT`, from the item made again.
+    fn key_text(&self, table: &str) -> String {
+        match (self.make)(table) {
+            Ok(item) => self.describe(&item),
+            Err(_) => "<unknown key>".to_owned(),
+        }
+    }
+
+    /// The key of `item`, this action's item, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+    fn describe(&self, item: &TransactWriteItem) -> String {
+        let (pk, sk) = self.key_attributes;
+        let key = item_key(item);
+        let value = |name: &str| match key.and_then(|key| key.get(name)) {
+            Some(AttributeValue::S(text)) => text.clone(),
+            Some(other) => format!("{other:?}"),
+            None => "<none>".to_owned(),
+        };
+        match sk {
+            Some(sk) => format!("{pk}={}, {sk}={}", value(pk), value(sk)),
+            None => format!("{pk}={}", value(pk)),
+        }
+    }
+
+    /// Whether two actions' items have the same key.
+    fn same_item(&self, a: &TransactWriteItem, b: &TransactWriteItem) -> bool {
+        let (pk, sk) = self.key_attributes;
+        match (item_key(a), item_key(b)) {
+            (Some(a), Some(b)) => {
+                a.get(pk) == b.get(pk) && sk.is_none_or(|sk| a.get(sk) == b.get(sk))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The attributes of a transaction item that hold its key: a put's whole item, or the
+/// others' key.
+fn item_key(item: &TransactWriteItem) -> Option<&HashMap<String, AttributeValue>> {
+    if let Some(put) = item.put() {
+        Some(put.item())
+    } else if let Some(update) = item.update() {
+        Some(update.key())
+    } else if let Some(delete) = item.delete() {
+        Some(delete.key())
+    } else {
+        item.condition_check().map(|check| check.key())
+    }
 }
 
 /// Why DynamoDB canceled a transaction, for one of its items.
@@ -120,11 +172,14 @@ fn condition_placeholders<E>(
 }
 
 impl<'a> Transaction<'a> {
-    fn push<E: Entity>(mut self, key: String, make: MakeItem<'a>) -> Self {
+    fn push<E: Entity>(mut self, make: MakeItem<'a>) -> Self {
         self.items.push(Action {
             make,
             entity: E::ENTITY_NAME,
-            key,
+            key_attributes: (
+                E::PK_TEMPLATE.attribute(),
+                E::SK_TEMPLATE.as_ref().map(|sk| sk.attribute()),
+            ),
         });
         self
     }
@@ -146,7 +201,7 @@ impl<'a> Transaction<'a> {
                 .expect("the table name and item are set");
             Ok(TransactWriteItem::builder().put(put).build())
         };
-        self.push::<E>(entity.key().to_string(), Box::new(make))
+        self.push::<E>(Box::new(make))
     }
 
     /// Writes `entity`, replacing any item with its key.
@@ -174,7 +229,6 @@ impl<'a> Transaction<'a> {
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> Self {
         let update = build(Update::new());
-        let text = key.to_string();
         let make = move |table: &str| {
             let (update, condition, expression) = update_expressions(&key, &update)?;
             let (names, values) = expression.into_placeholders();
@@ -193,11 +247,10 @@ impl<'a> Transaction<'a> {
                 .expect("the table name, key and expression are set");
             Ok(TransactWriteItem::builder().update(update).build())
         };
-        self.push::<E>(text, Box::new(make))
+        self.push::<E>(Box::new(make))
     }
 
     fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
-        let text = key.to_string();
         let make = move |table: &str| {
             let (condition, names, values) = condition_placeholders(condition.as_ref())?;
             let delete = Delete::builder()
@@ -214,7 +267,7 @@ impl<'a> Transaction<'a> {
                 .expect("the table name and key are set");
             Ok(TransactWriteItem::builder().delete(delete).build())
         };
-        self.push::<E>(text, Box::new(make))
+        self.push::<E>(Box::new(make))
     }
 
     /// Deletes the item of `key`, if there is one.
@@ -229,7 +282,6 @@ impl<'a> Transaction<'a> {
 
     /// Requires `condition` to hold on the item of `key`, without changing it.
     pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
-        let text = key.to_string();
         let make = move |table: &str| {
             let (condition, names, values) = condition_placeholders(Some(&condition))?;
             let check = ConditionCheck::builder()
@@ -246,7 +298,7 @@ impl<'a> Transaction<'a> {
                 .expect("the table name, key and condition are set");
             Ok(TransactWriteItem::builder().condition_check(check).build())
         };
-        self.push::<E>(text, Box::new(make))
+        self.push::<E>(Box::new(make))
     }
 
     /// How many actions the transaction holds.
@@ -263,7 +315,6 @@ impl<'a> Transaction<'a> {
     pub async fn send(self) -> Result<()> {
         let table = self.table;
         let actions = self.items;
-        check_actions(&actions)?;
         if actions.is_empty() {
             return Ok(());
         }
@@ -273,8 +324,12 @@ impl<'a> Transaction<'a> {
                 .map(|a| (a.make)(table.name()))
                 .collect::<Result<Vec<_>>>()
         };
-        // Made before anything is sent: an invalid key or value is an error at once.
-        let mut next = Some(make_items()?);
+        check_count(actions.len())?;
+        // Made before anything is sent: an invalid key or value, or two actions on one
+        // item, is an error at once.
+        let first = make_items()?;
+        check_distinct(&actions, &first)?;
+        let mut next = Some(first);
         let policy = *table.retry_policy();
         let mut attempt = 1;
         loop {
@@ -294,7 +349,7 @@ impl<'a> Transaction<'a> {
             };
             let reasons = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
-                    reasons_of(&actions, canceled.cancellation_reasons())
+                    reasons_of(table.name(), &actions, canceled.cancellation_reasons())
                 }
                 _ => return Err(table.sdk_error("TransactWriteItems", err)),
             };
@@ -317,25 +372,33 @@ impl<'a> IntoFuture for Transaction<'a> {
     }
 }
 
-/// Refuses, before sending, what DynamoDB would: too many actions, or two on one item.
-fn check_actions(actions: &[Action]) -> Result<()> {
-    if actions.len() > MAX_TRANSACTION_ITEMS {
+/// Refuses, before sending, what DynamoDB would: too many actions...
+fn check_count(actions: usize) -> Result<()> {
+    if actions > MAX_TRANSACTION_ITEMS {
         return Err(Error::InvalidTransaction {
             message: format!(
-                "it holds {} actions and DynamoDB allows at most {MAX_TRANSACTION_ITEMS}; \
-                 split it, or use a batch if the writes need not be atomic",
-                actions.len()
+                "it holds {actions} actions and DynamoDB allows at most {MAX_TRANSACTION_ITEMS}; \
+                 split it, or use a batch if the writes need not be atomic"
             ),
         });
     }
-    let mut seen = HashMap::new();
-    for (index, action) in actions.iter().enumerate() {
-        if let Some(first) = seen.insert(&action.key, index) {
+    Ok(())
+}
+
+/// ...or two actions on one item. At most 100 items: comparing each pair costs less
+/// than hashing their keys.
+fn check_distinct(actions: &[Action], items: &[TransactWriteItem]) -> Result<()> {
+    for (index, (action, item)) in actions.iter().zip(items).enumerate() {
+        if let Some(first) = items[..index]
+            .iter()
+            .position(|earlier| action.same_item(earlier, item))
+        {
             return Err(Error::InvalidTransaction {
                 message: format!(
                     "items {first} and {index} both act on {} {}; DynamoDB allows one \
                      action per item in a transaction",
-                    action.entity, action.key
+                    action.entity,
+                    action.describe(item)
                 ),
             });
         }
@@ -345,7 +408,11 @@ fn check_actions(actions: &[Action]) -> Result<()> {
 
 /// The reasons of the items that failed, named by their actions; DynamoDB lists one
 /// reason per item, in order, with code `None` for those that did not fail.
-fn reasons_of(actions: &[Action], reasons: &[CancellationReason]) -> Vec<CancelReason> {
+fn reasons_of(
+    table: &str,
+    actions: &[Action],
+    reasons: &[CancellationReason],
+) -> Vec<CancelReason> {
     reasons
         .iter()
         .enumerate()
@@ -355,7 +422,7 @@ fn reasons_of(actions: &[Action], reasons: &[CancellationReason]) -> Vec<CancelR
             Some(CancelReason {
                 index,
                 entity: action.map_or("item", |a| a.entity),
-                key: action.map_or_else(|| "<unknown key>".to_owned(), |a| a.key.clone()),
+                key: action.map_or_else(|| "<unknown key>".to_owned(), |a| a.key_text(table)),
                 code: code.to_owned(),
                 message: reason.message().map(str::to_owned),
                 item: reason.item().cloned(),
@@ -386,12 +453,29 @@ pub(crate) fn describe_reasons(reasons: &[CancelReason]) -> String {
 mod tests {
     use super::*;
 
-    fn action(entity: &'static str, key: &str) -> Action<'static> {
+    /// A condition check on the item of key `PK=pk, SK=sk`.
+    fn action(entity: &'static str, pk: &str, sk: &str) -> Action<'static> {
+        let key = HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(pk.to_owned())),
+            ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
+        ]);
         Action {
-            make: Box::new(|_| Ok(TransactWriteItem::builder().build())),
+            make: Box::new(move |table| {
+                let check = ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key.clone()))
+                    .condition_expression("attribute_exists(PK)")
+                    .build()
+                    .expect("complete");
+                Ok(TransactWriteItem::builder().condition_check(check).build())
+            }),
             entity,
-            key: key.to_owned(),
+            key_attributes: ("PK", Some("SK")),
         }
+    }
+
+    fn items(actions: &[Action]) -> Vec<TransactWriteItem> {
+        actions.iter().map(|a| (a.make)("t").unwrap()).collect()
     }
 
     fn reason(code: &str, message: Option<&str>) -> CancellationReason {
@@ -404,10 +488,11 @@ mod tests {
     #[test]
     fn reasons_name_the_failing_items_only() {
         let actions = [
-            action("Operation", "PK=ACCOUNT#1, SK=OPERATION#x"),
-            action("Account", "PK=ACCOUNT#1, SK=ACCOUNT"),
+            action("Operation", "ACCOUNT#1", "OPERATION#x"),
+            action("Account", "ACCOUNT#1", "ACCOUNT"),
         ];
         let reasons = reasons_of(
+            "t",
             &actions,
             &[
                 reason("None", None),
@@ -438,13 +523,15 @@ mod tests {
 
     #[test]
     fn only_pure_conflicts_are_retried() {
-        let actions = [action("A", "PK=1"), action("B", "PK=2")];
+        let actions = [action("A", "1", "a"), action("B", "2", "a")];
         let conflict = reasons_of(
+            "t",
             &actions,
             &[reason("TransactionConflict", None), reason("None", None)],
         );
         assert!(only_conflicts(&conflict));
         let mixed = reasons_of(
+            "t",
             &actions,
             &[
                 reason("TransactionConflict", None),
@@ -457,19 +544,24 @@ mod tests {
 
     #[test]
     fn too_many_actions_or_two_on_one_item_are_refused() {
-        let many: Vec<Action> = (0..=MAX_TRANSACTION_ITEMS)
-            .map(|i| action("A", &format!("PK={i}")))
-            .collect();
-        let err = check_actions(&many).unwrap_err();
+        let err = check_count(MAX_TRANSACTION_ITEMS + 1).unwrap_err();
         assert!(err.to_string().contains("101 actions"), "{err}");
-        assert!(check_actions(&many[..MAX_TRANSACTION_ITEMS]).is_ok());
+        assert!(check_count(MAX_TRANSACTION_ITEMS).is_ok());
+        let many: Vec<Action> = (0..MAX_TRANSACTION_ITEMS)
+            .map(|i| action("A", &i.to_string(), "a"))
+            .collect();
+        assert!(check_distinct(&many, &items(&many)).is_ok());
 
         let twice = [
-            action("A", "PK=1"),
-            action("B", "PK=2"),
-            action("A", "PK=1"),
+            action("A", "1", "a"),
+            action("B", "1", "b"),
+            action("A", "1", "a"),
         ];
-        let err = check_actions(&twice).unwrap_err();
-        assert!(err.to_string().contains("items 0 and 2"), "{err}");
+        let err = check_distinct(&twice, &items(&twice)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("items 0 and 2 both act on A PK=1, SK=a"),
+            "{err}"
+        );
     }
 }

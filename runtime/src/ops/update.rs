@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Expression, Update};
+use crate::expr::{Expression, Update};
 use crate::item::Entity;
 use crate::key::Key;
 use crate::table::{error_code, Table};
@@ -100,15 +100,10 @@ pub(crate) fn update_expressions<E>(
     update: &Update<E>,
 ) -> Result<(String, String, Expression)> {
     let (pk, _) = key.partition_key()?;
-    let exists = Condition::item_exists(pk);
-    let condition = match update.condition() {
-        Some(required) => exists.and(required.clone()),
-        None => exists,
-    };
     let mut expression = Expression::default();
-    let update = expression.update(update)?;
-    let condition = expression.condition(&condition)?;
-    Ok((update, condition, expression))
+    let text = expression.update(update)?;
+    let condition = expression.existing_and(pk, update.condition())?;
+    Ok((text, condition, expression))
 }
 
 impl<'a, E: Entity + Send + 'a> IntoFuture for UpdateItem<'a, E> {
