@@ -257,12 +257,14 @@ fn to_item(c: &Container) -> TokenStream {
         let ident = f.ident;
         let ty = f.ty;
         let attribute = &f.attribute;
-        let value = match f.storage {
-            Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::to_serde_value(&self.#ident)),
-            _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::to_value(&self.#ident)),
+        let put = match f.storage {
+            Storage::Attribute { serde: true } => {
+                quote!(::dynaschema::attribute::put_serde_into(&self.#ident, &mut item, #attribute))
+            }
+            _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::put_into(&self.#ident, &mut item, #attribute)),
         };
         quote! {
-            ::dynaschema::item::encode_field(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, &mut item, #value)?;
+            #put.map_err(|err| ::dynaschema::item::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err))?;
         }
     });
     let computed: Vec<_> = c

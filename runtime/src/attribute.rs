@@ -83,6 +83,51 @@ pub trait Attribute: Sized {
     fn from_absent() -> Result<Self, ValueError> {
         Err(ValueError("the attribute is missing".to_owned()))
     }
+
+    /// Adds the value to `item` as attribute `name`, or nothing when it is to be absent:
+    /// what the derive's `to_item` calls. The default goes through
+    /// [`to_value`](Self::to_value); strings, numbers, booleans and timestamps make their
+    /// value right in the map, without the `Result<Option<_>>` in between.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use dynaschema::Attribute;
+    ///
+    /// let mut item = HashMap::new();
+    /// 42_u64.put_into(&mut item, "amount")?;
+    /// None::<String>.put_into(&mut item, "note")?;
+    /// assert_eq!(item.len(), 1);
+    /// # Ok::<(), dynaschema::attribute::ValueError>(())
+    /// ```
+    #[inline]
+    fn put_into(
+        &self,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        if let Some(value) = self.to_value()? {
+            item.insert(name.to_owned(), value);
+        }
+        Ok(())
+    }
+}
+
+/// The body of [`Attribute::put_into`] for a type whose value is never absent nor an
+/// error.
+macro_rules! put_in_place {
+    (|$this:ident| $value:expr) => {
+        #[inline]
+        fn put_into(
+            &self,
+            item: &mut HashMap<String, AttributeValue>,
+            name: &'static str,
+        ) -> Result<(), ValueError> {
+            let $this = self;
+            let value = $value;
+            item.insert(name.to_owned(), value);
+            Ok(())
+        }
+    };
 }
 
 /// Binary data, stored as a DynamoDB B attribute (a `Vec<u8>` would be a list of numbers).
@@ -108,6 +153,8 @@ macro_rules! number {
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 Ok(Some(AttributeValue::N(self.to_string())))
             }
+
+            put_in_place!(|n| AttributeValue::N(n.to_string()));
 
 
             #[inline]
@@ -176,6 +223,8 @@ impl Attribute for bool {
         Ok(Some(AttributeValue::Bool(*self)))
     }
 
+    put_in_place!(|b| AttributeValue::Bool(*b));
+
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         match value {
@@ -190,6 +239,8 @@ impl Attribute for String {
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::S(self.clone())))
     }
+
+    put_in_place!(|s| AttributeValue::S(s.clone()));
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -215,11 +266,19 @@ impl SetElement for String {
     }
 }
 
+fn timestamp_value(timestamp: &Timestamp) -> AttributeValue {
+    let mut text = String::with_capacity(27);
+    timestamp.write_to(&mut text);
+    AttributeValue::S(text)
+}
+
 impl Attribute for Timestamp {
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(Some(AttributeValue::S(self.to_string())))
+        Ok(Some(timestamp_value(self)))
     }
+
+    put_in_place!(|t| timestamp_value(t));
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -300,6 +359,18 @@ impl<T: Attribute> Attribute for Option<T> {
     fn from_absent() -> Result<Self, ValueError> {
         Ok(None)
     }
+
+    #[inline]
+    fn put_into(
+        &self,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        match self {
+            Some(value) => value.put_into(item, name),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A list element that would be absent (`None`) is stored as NULL, to keep positions.
@@ -318,15 +389,21 @@ fn element_from<T: Attribute>(value: &AttributeValue) -> Result<T, ValueError> {
 
 // Collections are built at their final size: collecting through `Result` would lose
 // the size hint and grow them step by step.
+fn list_value<T: Attribute>(elements: &[T]) -> Result<AttributeValue, ValueError> {
+    let mut list = Vec::with_capacity(elements.len());
+    for element in elements {
+        list.push(element_value(element)?);
+    }
+    Ok(AttributeValue::L(list))
+}
+
 impl<T: Attribute> Attribute for Vec<T> {
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        let mut list = Vec::with_capacity(self.len());
-        for element in self {
-            list.push(element_value(element)?);
-        }
-        Ok(Some(AttributeValue::L(list)))
+        list_value(self).map(Some)
     }
+
+    put_in_place!(|list| list_value(list)?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -346,12 +423,12 @@ impl<T: Attribute> Attribute for Vec<T> {
 #[inline]
 fn map_value<'a, T: Attribute + 'a>(
     entries: impl ExactSizeIterator<Item = (&'a String, &'a T)>,
-) -> Result<Option<AttributeValue>, ValueError> {
+) -> Result<AttributeValue, ValueError> {
     let mut map = HashMap::with_capacity(entries.len());
     for (k, v) in entries {
         map.insert(k.clone(), element_value(v)?);
     }
-    Ok(Some(AttributeValue::M(map)))
+    Ok(AttributeValue::M(map))
 }
 
 /// The entries of a map attribute, each read as a `T`.
@@ -372,8 +449,10 @@ fn map_entries<'v, T: Attribute>(
 impl<T: Attribute, S: BuildHasher + Default> Attribute for HashMap<String, T, S> {
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        map_value(self.iter())
+        map_value(self.iter()).map(Some)
     }
+
+    put_in_place!(|map| map_value(map.iter())?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -390,8 +469,10 @@ impl<T: Attribute, S: BuildHasher + Default> Attribute for HashMap<String, T, S>
 impl<T: Attribute> Attribute for BTreeMap<String, T> {
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        map_value(self.iter())
+        map_value(self.iter()).map(Some)
     }
+
+    put_in_place!(|map| map_value(map.iter())?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -426,6 +507,18 @@ impl<T: SetElement + Eq + Hash, S: BuildHasher + Default> Attribute for HashSet<
     }
 
     #[inline]
+    fn put_into(
+        &self,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        if !self.is_empty() {
+            item.insert(name.to_owned(), T::to_set(self.iter()));
+        }
+        Ok(())
+    }
+
+    #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
         T::from_set(value)
     }
@@ -440,6 +533,18 @@ impl<T: SetElement + Ord> Attribute for BTreeSet<T> {
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(set_value(self.iter()))
+    }
+
+    #[inline]
+    fn put_into(
+        &self,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        if !self.is_empty() {
+            item.insert(name.to_owned(), T::to_set(self.iter()));
+        }
+        Ok(())
     }
 
     #[inline]
@@ -475,6 +580,19 @@ pub fn to_serde_value<T: serde::Serialize>(
         Ok(value) => Ok(Some(value)),
         Err(err) => Err(ValueError(err.to_string())),
     }
+}
+
+/// Adds a serde type's value to `item` as attribute `name`, or nothing when it is null:
+/// [`Attribute::put_into`] for `#[dynamo(serde)]` fields.
+pub fn put_serde_into<T: serde::Serialize>(
+    value: &T,
+    item: &mut HashMap<String, AttributeValue>,
+    name: &'static str,
+) -> Result<(), ValueError> {
+    if let Some(value) = to_serde_value(value)? {
+        item.insert(name.to_owned(), value);
+    }
+    Ok(())
 }
 
 /// Reads a serde type back from its attribute value; see [`to_serde_value`].

@@ -106,25 +106,13 @@ pub fn key_field_error(
     }
 }
 
-/// Adds a field's value to an item under construction, unless the value is to be
-/// absent: what the derive's `to_item` calls for each stored field.
-#[inline]
-pub fn encode_field(
-    entity: &'static str,
-    attribute: &'static str,
-    item: &mut Item,
-    value: std::result::Result<Option<AttributeValue>, ValueError>,
-) -> Result<()> {
-    match value {
-        Ok(Some(value)) => {
-            item.insert(attribute.to_owned(), value);
-            Ok(())
-        }
-        Ok(None) => Ok(()),
-        Err(ValueError(message)) => Err(Error::Encode {
-            entity,
-            attribute,
-            message,
-        }),
+/// The error of a field whose value cannot be stored: what the derive's `to_item`
+/// reports when [`Attribute::put_into`](crate::Attribute::put_into) refuses.
+#[cold]
+pub fn encode_error(entity: &'static str, attribute: &'static str, err: ValueError) -> Error {
+    Error::Encode {
+        entity,
+        attribute,
+        message: err.0,
     }
 }

@@ -268,24 +268,26 @@ pub trait KeyPart {
 /// digit by digit because keys are made for every item written and every key built, and
 /// this is faster than formatting through `write!`.
 #[inline]
-fn write_integer(mut rest: u128, negative: bool, out: &mut String) {
+fn write_integer(value: u128, negative: bool, out: &mut String) {
     let mut digits = [0_u8; 40];
     let mut at = digits.len();
     // Most keys hold 64-bit numbers, whose division is much cheaper than 128-bit.
-    let mut small = u64::try_from(rest).unwrap_or(0);
-    loop {
-        at -= 1;
-        if small > 0 || rest <= u128::from(u64::MAX) {
+    match u64::try_from(value) {
+        Ok(mut small) => loop {
+            at -= 1;
             digits[at] = b'0' + (small % 10) as u8;
             small /= 10;
-            rest = u128::from(small);
-        } else {
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            small = u64::try_from(rest).unwrap_or(0);
-        }
-        if rest == 0 {
-            break;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut rest = value;
+            while rest > 0 {
+                at -= 1;
+                digits[at] = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
         }
     }
     if negative {
@@ -339,7 +341,19 @@ macro_rules! display_key_part {
     )*};
 }
 
-display_key_part!(char, Timestamp);
+display_key_part!(char);
+
+impl KeyPart for Timestamp {
+    #[inline]
+    fn write_key(&self, out: &mut String) {
+        self.write_to(out);
+    }
+
+    fn parse_key(text: &str) -> std::result::Result<Self, ValueError> {
+        Timestamp::parse(text)
+            .map_err(|_| ValueError(format!("expected Timestamp in the key, found {text:?}")))
+    }
+}
 
 impl KeyPart for String {
     fn write_key(&self, out: &mut String) {
