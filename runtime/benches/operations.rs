@@ -4,6 +4,10 @@
 //! serialization, signing and orchestration, deserialization, and the conversions. The
 //! raw calls do the same conversions by hand, so both sides return the same values.
 //! See BENCHMARKS.md.
+//!
+//! With `DYNASCHEMA_BENCH_REPEAT=<side>:<n>` (a side such as `typed-debit` or
+//! `raw-query`, see [`SIDES`]) it runs that side `n` times and exits, without criterion:
+//! what `scripts/bench-instructions` counts the instructions of under valgrind.
 
 mod common;
 
@@ -200,6 +204,47 @@ async fn typed_debit(table: &Table, operation: &Operation) {
         .expect("canned");
 }
 
+/// The sides `DYNASCHEMA_BENCH_REPEAT` can repeat, typed and raw for each operation.
+const SIDES: [&str; 8] = [
+    "typed-get",
+    "raw-get",
+    "typed-put",
+    "raw-put",
+    "typed-query",
+    "raw-query",
+    "typed-debit",
+    "raw-debit",
+];
+
+/// Runs one side `n` times, as the criterion groups below do once per iteration.
+async fn repeat(side: &str, n: usize, client: &Client, table: &Table) {
+    let name = table.name();
+    let (account, operation) = (Account::sample(), Operation::sample());
+    for _ in 0..n {
+        match side {
+            "typed-get" => drop(black_box(table.get(Account::key(123_456)).await.unwrap())),
+            "raw-get" => drop(black_box(raw_get(client, name, 123_456).await)),
+            "typed-put" => table
+                .put(black_box(&account))
+                .if_not_exists()
+                .await
+                .unwrap(),
+            "raw-put" => raw_put_new(client, name, black_box(&account)).await,
+            "typed-query" => drop(black_box(
+                table
+                    .query(Operation::partition(123_456))
+                    .all()
+                    .await
+                    .unwrap(),
+            )),
+            "raw-query" => drop(black_box(raw_query(client, name, 123_456).await)),
+            "typed-debit" => typed_debit(table, black_box(&operation)).await,
+            "raw-debit" => raw_debit(client, name, black_box(&operation)).await,
+            _ => panic!("unknown side {side:?}: one of {SIDES:?}"),
+        }
+    }
+}
+
 fn client_side_cost(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -210,6 +255,15 @@ fn client_side_cost(c: &mut Criterion) {
     let name = table.name().to_owned();
     let account = Account::sample();
     let operation = Operation::sample();
+
+    if let Ok(spec) = std::env::var("DYNASCHEMA_BENCH_REPEAT") {
+        let (side, n) = spec
+            .split_once(':')
+            .and_then(|(side, n)| Some((side, n.parse().ok()?)))
+            .expect("DYNASCHEMA_BENCH_REPEAT is <side>:<count>");
+        runtime.block_on(repeat(side, n, &client, &table));
+        std::process::exit(0);
+    }
 
     // Both sides answer the same.
     runtime.block_on(async {
