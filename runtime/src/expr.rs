@@ -626,18 +626,9 @@ impl Expression {
         &self.values
     }
 
-    /// The name placeholders, or `None` when there are none (DynamoDB refuses an empty map).
-    pub fn names_if_any(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-
-    /// The value placeholders, or `None` when there are none.
-    pub fn values_if_any(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
-    }
-
-    /// The name and the value placeholders, each `None` when there are none, taken out
-    /// of a finished expression without copying them: what a request is given.
+    /// The name and the value placeholders, each `None` when there are none (DynamoDB
+    /// refuses an empty map), taken out of a finished expression without copying them:
+    /// what a request is given.
     #[allow(clippy::type_complexity)]
     pub fn into_placeholders(
         self,

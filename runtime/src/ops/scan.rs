@@ -160,6 +160,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             clauses.push(expression.condition(filter)?);
         }
         let filter = (!clauses.is_empty()).then(|| clauses.join(" AND "));
+        let (names, values) = expression.into_placeholders();
         Ok(self
             .table
             .client()
@@ -167,8 +168,8 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             .table_name(self.table.name())
             .set_index_name(index)
             .set_filter_expression(filter)
-            .set_expression_attribute_names(expression.names_if_any())
-            .set_expression_attribute_values(expression.values_if_any())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .set_consistent_read(self.consistent.then_some(true)))
     }
 }
