@@ -253,6 +253,25 @@ fn handle(entity: &Ident, f: &Field) -> TokenStream {
 
 fn to_item(c: &Container) -> TokenStream {
     let stored: Vec<_> = c.fields.iter().filter(|f| f.is_stored()).collect();
+    // A stored field that is also in the primary key has its text made once, for the key
+    // and for its attribute (see `Attribute::put_key_text_into`).
+    let in_key = |f: &Field| {
+        std::iter::once(&c.pk)
+            .chain(c.sk.iter())
+            .any(|t| template::fields(&t.pieces).any(|name| f.ident == name))
+    };
+    let shared: Vec<_> = stored
+        .iter()
+        .filter(|f| matches!(f.storage, Storage::Attribute { serde: false }) && in_key(f))
+        .collect();
+    let text_of = |ident: &Ident| format_ident!("__key_text_{}", ident);
+    let texts = shared.iter().map(|f| {
+        let (ident, ty) = (f.ident, f.ty);
+        let text = text_of(ident);
+        // The span of the type puts a "cannot be part of a key" error on the field, and
+        // the cast makes it the same error as the key builders', reported once.
+        quote_spanned!(ty.span()=> let #text = ::dynaschema::key::key_text(&self.#ident as &dyn ::dynaschema::KeyPart);)
+    });
     let fields = stored.iter().map(|f| {
         let ident = f.ident;
         let ty = f.ty;
@@ -260,6 +279,10 @@ fn to_item(c: &Container) -> TokenStream {
         let put = match f.storage {
             Storage::Attribute { serde: true } => {
                 quote!(::dynaschema::attribute::put_serde_into(&self.#ident, &mut item, #attribute))
+            }
+            _ if shared.iter().any(|s| s.ident == ident) => {
+                let text = text_of(ident);
+                quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::put_key_text_into(&self.#ident, #text, &mut item, #attribute))
             }
             _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::put_into(&self.#ident, &mut item, #attribute)),
         };
@@ -298,7 +321,19 @@ fn to_item(c: &Container) -> TokenStream {
                 [] => quote!(::std::string::String::new()),
                 [Piece::Literal(text)] => quote!(::std::string::String::from(#text)),
                 _ => {
-                    let values = values_from_self(c, template);
+                    let values = template::fields(&template.pieces).map(|name| {
+                        match shared.iter().find(|f| f.ident == name) {
+                            Some(f) => {
+                                let text = text_of(f.ident);
+                                quote!(&#text)
+                            }
+                            None => {
+                                let f = field(c, name);
+                                let (ident, ty) = (f.ident, f.ty);
+                                quote_spanned!(ty.span()=> &self.#ident)
+                            }
+                        }
+                    });
                     quote!(#name.render(&[#(#values),*]).map_err(::dynaschema::Error::InvalidKey)?)
                 }
             };
@@ -312,6 +347,7 @@ fn to_item(c: &Container) -> TokenStream {
     quote! {
         fn to_item(&self) -> ::dynaschema::Result<::dynaschema::Item> {
             let mut item = ::dynaschema::Item::with_capacity(#capacity);
+            #(#texts)*
             #(#key_writes)*
             #(#fields)*
             #(#computed_writes)*

@@ -110,11 +110,47 @@ pub trait Attribute: Sized {
         }
         Ok(())
     }
+
+    /// [`put_into`](Self::put_into) for a field that is also part of the item's key,
+    /// given `key_text`, the field's text in the key: types whose attribute holds that
+    /// same text (strings, integers, timestamps) take it instead of writing it again.
+    #[inline]
+    fn put_key_text_into(
+        &self,
+        key_text: String,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        drop(key_text);
+        self.put_into(item, name)
+    }
+
+    /// Appends the value to a list attribute's elements, NULL when it is to be absent
+    /// (to keep positions): [`put_into`](Self::put_into) for list elements.
+    #[inline]
+    fn push_into(&self, list: &mut Vec<AttributeValue>) -> Result<(), ValueError> {
+        list.push(self.to_value()?.unwrap_or(AttributeValue::Null(true)));
+        Ok(())
+    }
 }
 
-/// The body of [`Attribute::put_into`] for a type whose value is never absent nor an
-/// error.
+/// [`Attribute::put_into`] and [`Attribute::push_into`] for a type whose value is never
+/// absent nor an error.
 macro_rules! put_in_place {
+    (|$this:ident| $value:expr, key text as $from_text:path) => {
+        put_in_place!(|$this| $value);
+
+        #[inline]
+        fn put_key_text_into(
+            &self,
+            key_text: String,
+            item: &mut HashMap<String, AttributeValue>,
+            name: &'static str,
+        ) -> Result<(), ValueError> {
+            item.insert(name.to_owned(), $from_text(key_text));
+            Ok(())
+        }
+    };
     (|$this:ident| $value:expr) => {
         #[inline]
         fn put_into(
@@ -125,6 +161,14 @@ macro_rules! put_in_place {
             let $this = self;
             let value = $value;
             item.insert(name.to_owned(), value);
+            Ok(())
+        }
+
+        #[inline]
+        fn push_into(&self, list: &mut Vec<AttributeValue>) -> Result<(), ValueError> {
+            let $this = self;
+            let value = $value;
+            list.push(value);
             Ok(())
         }
     };
@@ -154,7 +198,7 @@ macro_rules! number {
                 Ok(Some(AttributeValue::N(self.to_string())))
             }
 
-            put_in_place!(|n| AttributeValue::N(n.to_string()));
+            put_in_place!(|n| AttributeValue::N(n.to_string()), key text as AttributeValue::N);
 
 
             #[inline]
@@ -240,7 +284,7 @@ impl Attribute for String {
         Ok(Some(AttributeValue::S(self.clone())))
     }
 
-    put_in_place!(|s| AttributeValue::S(s.clone()));
+    put_in_place!(|s| AttributeValue::S(s.clone()), key text as AttributeValue::S);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -278,7 +322,7 @@ impl Attribute for Timestamp {
         Ok(Some(timestamp_value(self)))
     }
 
-    put_in_place!(|t| timestamp_value(t));
+    put_in_place!(|t| timestamp_value(t), key text as AttributeValue::S);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -392,7 +436,7 @@ fn element_from<T: Attribute>(value: &AttributeValue) -> Result<T, ValueError> {
 fn list_value<T: Attribute>(elements: &[T]) -> Result<AttributeValue, ValueError> {
     let mut list = Vec::with_capacity(elements.len());
     for element in elements {
-        list.push(element_value(element)?);
+        element.push_into(&mut list)?;
     }
     Ok(AttributeValue::L(list))
 }
@@ -572,14 +616,19 @@ impl<T: SetElement + Ord> Attribute for BTreeSet<T> {
 pub fn to_serde_value<T: serde::Serialize>(
     value: &T,
 ) -> Result<Option<AttributeValue>, ValueError> {
-    let made = value
-        .serialize(direct::Direct::VALUE)
-        .or_else(|_| serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value));
-    match made {
-        Ok(AttributeValue::Null(_)) => Ok(None),
-        Ok(value) => Ok(Some(value)),
-        Err(err) => Err(ValueError(err.to_string())),
+    match serde_value(value)? {
+        AttributeValue::Null(_) => Ok(None),
+        value => Ok(Some(value)),
     }
+}
+
+/// The value serde makes, NULL included.
+#[inline]
+fn serde_value<T: serde::Serialize>(value: &T) -> Result<AttributeValue, ValueError> {
+    value
+        .serialize(direct::Direct::VALUE)
+        .or_else(|_| serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value))
+        .map_err(|err| ValueError(err.to_string()))
 }
 
 /// Adds a serde type's value to `item` as attribute `name`, or nothing when it is null:
@@ -589,8 +638,11 @@ pub fn put_serde_into<T: serde::Serialize>(
     item: &mut HashMap<String, AttributeValue>,
     name: &'static str,
 ) -> Result<(), ValueError> {
-    if let Some(value) = to_serde_value(value)? {
-        item.insert(name.to_owned(), value);
+    match serde_value(value)? {
+        AttributeValue::Null(_) => {}
+        value => {
+            item.insert(name.to_owned(), value);
+        }
     }
     Ok(())
 }

@@ -264,6 +264,17 @@ pub trait KeyPart {
         Self: Sized;
 }
 
+/// A value's text in a key, on its own.
+///
+/// ```
+/// assert_eq!(dynaschema::key::key_text(&42_u64), "42");
+/// ```
+pub fn key_text(value: &(impl KeyPart + ?Sized)) -> String {
+    let mut text = String::new();
+    value.write_key(&mut text);
+    text
+}
+
 /// Writes an integer's decimal digits, after a `-` when `negative`. Integers are written
 /// digit by digit because keys are made for every item written and every key built, and
 /// this is faster than formatting through `write!`.

@@ -353,3 +353,44 @@ fn values_that_cannot_be_stored_are_encode_errors() {
         "{err}"
     );
 }
+
+/// Key fields that are stored as attributes too: a string, a negative integer and a
+/// timestamp, whose text is made once for the key and the attribute.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "ORG#{org}#USER#{number}", sk = "SINCE#{since}")]
+struct Member {
+    org: String,
+    number: i64,
+    since: Timestamp,
+    note: Option<String>,
+}
+
+#[test]
+fn key_fields_that_are_stored_keep_their_own_attributes() {
+    let member = Member {
+        org: "acme".into(),
+        number: -7,
+        since: Timestamp::from_unix_micros(1),
+        note: None,
+    };
+    let item = member.to_item().unwrap();
+    let s = |text: &str| AttributeValue::S(text.into());
+    let expected: Item = HashMap::from([
+        ("PK".into(), s("ORG#acme#USER#-7")),
+        ("SK".into(), s("SINCE#1970-01-01T00:00:00.000001Z")),
+        ("org".into(), s("acme")),
+        ("number".into(), AttributeValue::N("-7".into())),
+        ("since".into(), s("1970-01-01T00:00:00.000001Z")),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(Member::from_item(&item).unwrap(), member);
+
+    let delimited = Member {
+        org: "ac#me".into(),
+        ..member
+    };
+    assert!(
+        matches!(delimited.to_item(), Err(Error::InvalidKey(_))),
+        "a key value holding its delimiter is refused"
+    );
+}

@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt, TryStreamExt};
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
-use crate::key::{KeyPart, Partition, SortKeyMatch};
+use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
 use crate::schema::KeyType;
 use crate::table::Table;
 
@@ -587,12 +587,6 @@ fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, St
         KeyType::N => Ok(AttributeValue::N(text)),
         KeyType::B => Err("is binary, which a query value given as text cannot match".to_owned()),
     }
-}
-
-fn key_text(value: &impl KeyPart) -> String {
-    let mut text = String::new();
-    value.write_key(&mut text);
-    text
 }
 
 /// The pages of a paginated read: `fetch` reads the page that starts after the given
