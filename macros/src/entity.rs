@@ -38,7 +38,7 @@ fn generate(c: &Container) -> TokenStream {
         .filter(|f| f.is_stored())
         .map(|f| handle(ident, f));
     let to_item = to_item(c);
-    let from_item = from_item(c);
+    let (from_item, from_parsed) = from_item(c);
 
     let pk_values = values_from_self(c, &c.pk);
     let key_sk = match &c.sk {
@@ -76,6 +76,8 @@ fn generate(c: &Container) -> TokenStream {
             }
 
             impl #ident {
+                #from_parsed
+
                 #key_builder
 
                 #partition_builder
@@ -356,7 +358,9 @@ fn to_item(c: &Container) -> TokenStream {
     }
 }
 
-fn from_item(c: &Container) -> TokenStream {
+/// `from_item` and `from_matching_item` of the `Entity` impl, and the inherent function
+/// both read the fields with.
+fn from_item(c: &Container) -> (TokenStream, TokenStream) {
     // Key values are parsed once per key attribute that holds key_only fields.
     let key_only_in = |template: &Template| {
         template::fields(&template.pieces)
@@ -364,16 +368,20 @@ fn from_item(c: &Container) -> TokenStream {
     };
     let mut parses = Vec::new();
     let placeholders = |template: &Template| template::fields(&template.pieces).count();
-    if key_only_in(&c.pk) {
-        let n = placeholders(&c.pk);
-        parses.push(quote! {
-            let __pk_values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__PK, item)?;
-        });
-    }
-    if let Some(sk) = c.sk.as_ref().filter(|sk| key_only_in(sk)) {
-        let n = placeholders(sk);
-        parses.push(quote! {
-            let __sk_values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &__SK, item)?;
+    // A template without key_only fields is not parsed: its values go unread.
+    for (template, values, name) in
+        std::iter::once((Some(&c.pk), quote!(__pk_values), quote!(__PK))).chain(std::iter::once((
+            c.sk.as_ref(),
+            quote!(__sk_values),
+            quote!(__SK),
+        )))
+    {
+        let n = template.map_or(0, placeholders);
+        parses.push(match template {
+            Some(template) if key_only_in(template) => quote! {
+                let #values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#name, item)?;
+            },
+            _ => quote!(let #values = [""; #n];),
         });
     }
 
@@ -421,12 +429,39 @@ fn from_item(c: &Container) -> TokenStream {
         };
         quote!(#ident: #value)
     });
-    quote! {
+    let pk_count = placeholders(&c.pk);
+    let sk_count = c.sk.as_ref().map_or(0, placeholders);
+    let sk_match = match &c.sk {
+        Some(_) => quote!(::dynaschema::item::matching_key::<#sk_count>(&__SK, item)?),
+        None => quote!([]),
+    };
+    let from_item = quote! {
         fn from_item(item: &::dynaschema::Item) -> ::dynaschema::Result<Self> {
             #(#parses)*
+            Self::__dynaschema_from_parsed(item, __pk_values, __sk_values)
+        }
+
+        fn from_matching_item(
+            item: &::dynaschema::Item,
+        ) -> ::core::option::Option<::dynaschema::Result<Self>> {
+            let __pk_values = ::dynaschema::item::matching_key::<#pk_count>(&__PK, item)?;
+            let __sk_values = #sk_match;
+            ::core::option::Option::Some(Self::__dynaschema_from_parsed(item, __pk_values, __sk_values))
+        }
+    };
+    // The fields from an item whose key values are parsed already: what reading an item
+    // checked with `matches` shares with reading it unchecked.
+    let from_parsed = quote! {
+        #[allow(clippy::all)]
+        fn __dynaschema_from_parsed(
+            item: &::dynaschema::Item,
+            __pk_values: [&str; #pk_count],
+            __sk_values: [&str; #sk_count],
+        ) -> ::dynaschema::Result<Self> {
             ::core::result::Result::Ok(Self {
                 #(#inits),*
             })
         }
-    }
+    };
+    (from_item, from_parsed)
 }

@@ -42,6 +42,26 @@ pub trait Entity: Sized {
         };
         fits(&Self::PK_TEMPLATE) && Self::SK_TEMPLATE.as_ref().is_none_or(fits)
     }
+
+    /// The entity of `item` if the item [`matches`](Self::matches) it, else `None`: what
+    /// reads of mixed partitions and tables call for each item. The derive reads each key
+    /// attribute once for both, where `matches` then `from_item` would read it twice.
+    fn from_matching_item(item: &Item) -> Option<Result<Self>> {
+        Self::matches(item).then(|| Self::from_item(item))
+    }
+}
+
+/// The placeholder values of a key attribute of `item` if it fits `template`: what the
+/// derive's `from_matching_item` reads keys with.
+#[inline]
+pub fn matching_key<'i, const N: usize>(
+    template: &KeyTemplate,
+    item: &'i Item,
+) -> Option<[&'i str; N]> {
+    match item.get(template.attribute()) {
+        Some(AttributeValue::S(key)) => template.parse_exact(key),
+        _ => None,
+    }
 }
 
 /// Reads field `attribute` of entity `entity` from an item: what the derive's

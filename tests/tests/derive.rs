@@ -394,3 +394,34 @@ fn key_fields_that_are_stored_keep_their_own_attributes() {
         "a key value holding its delimiter is refused"
     );
 }
+
+#[test]
+fn from_matching_item_reads_only_its_own_items() {
+    let account_item = account().to_item().unwrap();
+    let operation_item = operation().to_item().unwrap();
+    assert_eq!(
+        Account::from_matching_item(&account_item).map(Result::unwrap),
+        Some(account())
+    );
+    assert!(Account::from_matching_item(&operation_item).is_none());
+    assert_eq!(
+        Operation::from_matching_item(&operation_item).map(Result::unwrap),
+        Some(operation())
+    );
+    assert!(Operation::from_matching_item(&account_item).is_none());
+
+    // An item with the entity's keys but a broken attribute is the entity's error.
+    let mut broken = account_item.clone();
+    broken.remove("email");
+    assert!(matches!(
+        Account::from_matching_item(&broken),
+        Some(Err(Error::Decode {
+            attribute: "email",
+            ..
+        }))
+    ));
+    // Without a sort key attribute it is nobody's.
+    let mut keyless = account_item;
+    keyless.remove("SK");
+    assert!(Account::from_matching_item(&keyless).is_none());
+}

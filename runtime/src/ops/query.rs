@@ -318,8 +318,8 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
         let mut entities = Vec::new();
         while let Some(page) = pages.next_page().await? {
             entities.reserve(page.len().min(limit - entities.len()));
-            for item in page.iter().filter(|item| E::matches(item)) {
-                entities.push(E::from_item(item)?);
+            for entity in page.iter().filter_map(E::from_matching_item) {
+                entities.push(entity?);
                 if entities.len() == limit {
                     return Ok(entities);
                 }
@@ -332,8 +332,8 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     pub async fn first(self) -> Result<Option<E>> {
         let mut pages = self.limit(1).into_pages()?;
         while let Some(page) = pages.next_page().await? {
-            if let Some(item) = page.iter().find(|item| E::matches(item)) {
-                return E::from_item(item).map(Some);
+            if let Some(entity) = page.iter().find_map(E::from_matching_item) {
+                return entity.map(Some);
             }
         }
         Ok(None)
@@ -347,8 +347,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
             .map_ok(|page| {
                 futures::stream::iter(
                     page.into_iter()
-                        .filter(|item| E::matches(item))
-                        .map(|item| E::from_item(&item)),
+                        .filter_map(|item| E::from_matching_item(&item)),
                 )
             })
             .try_flatten()
@@ -357,7 +356,8 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     }
 
     /// Every item the query reads, undecoded and whatever its entity: for a partition
-    /// that holds several entity types, to be told apart with [`Entity::matches`].
+    /// that holds several entity types, to be told apart with [`Entity::from_matching_item`] (or
+    /// [`Entity::matches`]).
     ///
     /// ```no_run
     /// # use dynaschema::{Entity, Partition, Table};
@@ -365,10 +365,10 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// let mut accounts = Vec::new();
     /// let mut operations = Vec::new();
     /// for item in table.query(partition.whole()).items().await? {
-    ///     if Account::matches(&item) {
-    ///         accounts.push(Account::from_item(&item)?);
-    ///     } else if Op::matches(&item) {
-    ///         operations.push(Op::from_item(&item)?);
+    ///     if let Some(account) = Account::from_matching_item(&item) {
+    ///         accounts.push(account?);
+    ///     } else if let Some(operation) = Op::from_matching_item(&item) {
+    ///         operations.push(operation?);
     ///     }
     /// }
     /// # Ok(()) }

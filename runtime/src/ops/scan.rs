@@ -129,8 +129,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             .map_ok(|page: Vec<Item>| {
                 futures::stream::iter(
                     page.into_iter()
-                        .filter(|item| E::matches(item))
-                        .map(|item| E::from_item(&item)),
+                        .filter_map(|item| E::from_matching_item(&item)),
                 )
             })
             .try_flatten()
