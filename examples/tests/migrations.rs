@@ -109,3 +109,60 @@ async fn recompute_balances_fixes_exactly_the_wrong_ones() {
     );
     assert_eq!(points.get_accounts().await.unwrap().len(), 31);
 }
+
+/// The sum of an account's operations, credits minus debits.
+async fn operations_sum(points: &Ningipoints, id: u64) -> i64 {
+    points
+        .get_operations(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|op| match op.kind {
+            OperationType::Credit => op.amount as i64,
+            OperationType::Debit => -(op.amount as i64),
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn operations_written_during_the_migration_are_not_lost() {
+    let points = points("recompute-concurrent").await;
+    let ids = 1..=12_u64;
+    for id in ids.clone() {
+        points
+            .create_account(id, "x", &format!("x{id}@x.org"))
+            .await
+            .unwrap();
+        points
+            .create_operation(id, OperationType::Credit, 1_000)
+            .await
+            .unwrap();
+        corrupt(&points, id, -1).await;
+    }
+
+    // Credits and debits go on while the migration reads and writes the balances.
+    let writer = async {
+        for round in 0..6_u64 {
+            for id in ids.clone() {
+                let kind = if round % 2 == 0 {
+                    OperationType::Credit
+                } else {
+                    OperationType::Debit
+                };
+                points.create_operation(id, kind, round + id).await.unwrap();
+            }
+        }
+    };
+    let migrator = Migrator::new(points.table(), MIGRATIONS).unwrap();
+    let (migrated, ()) = tokio::join!(migrator.run(false, |_| {}), writer);
+    assert_eq!(migrated.unwrap(), [1]);
+
+    for id in ids {
+        let balance = points.get_account(id).await.unwrap().unwrap().balance;
+        assert_eq!(
+            balance,
+            operations_sum(&points, id).await,
+            "account {id}: the balance is not the sum of its operations"
+        );
+    }
+}

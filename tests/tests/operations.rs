@@ -233,6 +233,46 @@ async fn updates_answer_the_item_as_it_is_after() {
 }
 
 #[tokio::test]
+async fn an_applied_update_answers_nothing_and_fails_as_an_awaited_one() {
+    let table = provisioned_table("apply-update").await;
+    table.put(&account(4, "clara", 100)).await.unwrap();
+
+    table
+        .update(Account::key(4), |u| {
+            u.set(Account::BALANCE, 120)
+                .require(Account::BALANCE.eq(100))
+        })
+        .apply()
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get(Account::key(4)).await.unwrap().unwrap().balance,
+        120
+    );
+
+    let err = table
+        .update(Account::key(4), |u| {
+            u.set(Account::BALANCE, 0).require(Account::BALANCE.eq(100))
+        })
+        .apply()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConditionFailed { .. }), "{err:?}");
+    assert_eq!(
+        table.get(Account::key(4)).await.unwrap().unwrap().balance,
+        120
+    );
+
+    let err = table
+        .update(Account::key(405), |u| u.add(Account::BALANCE, 1))
+        .apply()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(table.get(Account::key(405)).await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn an_update_that_changes_nothing_is_refused_before_sending() {
     let table = provisioned_table("empty-update").await;
     let err = table

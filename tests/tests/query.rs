@@ -1,6 +1,8 @@
 //! Queries and scans against a live server: partitions holding several entity types,
 //! pages past 1 MB, limits, order, sort-key ranges, the email index, parallel scans.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::{Entity, Error, Table, Timestamp};
 use dynaschema_tests::entities::{Account, Operation};
@@ -320,4 +322,65 @@ async fn scans_read_one_entity_type_in_parallel_segments() {
         .await
         .unwrap();
     assert_eq!(big.len(), 12);
+}
+
+#[tokio::test]
+async fn a_scan_of_items_reads_every_entity_type_in_key_order() {
+    let table = provisioned_table("scan-items").await;
+    let mut accounts = Vec::new();
+    let mut operations = Vec::new();
+    for id in 1..=5 {
+        let (account, ops) = seed(&table, id, 30).await;
+        accounts.push(account);
+        operations.extend(ops);
+    }
+    // An item of no entity is read too, and recognised as neither.
+    let stray = HashMap::from([
+        ("PK".to_owned(), AttributeValue::S("OTHER#1".to_owned())),
+        ("SK".to_owned(), AttributeValue::S("OTHER".to_owned())),
+    ]);
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(stray))
+        .send()
+        .await
+        .unwrap();
+
+    for segments in [1, 3] {
+        let items: Vec<_> = table
+            .scan_items()
+            .consistent()
+            .segments(segments)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(items.len(), accounts.len() + operations.len() + 1);
+        let (mut read_accounts, mut read_operations, mut others) = (Vec::new(), Vec::new(), 0);
+        for item in &items {
+            if let Some(account) = Account::from_matching_item(item) {
+                let account = account.unwrap();
+                // An item collection comes in sort-key order: the account first.
+                assert!(
+                    !read_operations
+                        .iter()
+                        .any(|op: &Operation| op.account_id == account.id),
+                    "account {} came after its operations",
+                    account.id
+                );
+                read_accounts.push(account);
+            } else if let Some(operation) = Operation::from_matching_item(item) {
+                read_operations.push(operation.unwrap());
+            } else {
+                others += 1;
+            }
+        }
+        read_accounts.sort_by_key(|a| a.id);
+        read_operations.sort_by_key(|op| (op.account_id, op.created_at));
+        assert_eq!(read_accounts, accounts, "{segments} segments");
+        assert_eq!(read_operations, operations, "{segments} segments");
+        assert_eq!(others, 1);
+    }
 }

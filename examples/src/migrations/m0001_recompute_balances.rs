@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use dynaschema::migrate::MigrationContext;
-use dynaschema::{Error, Table};
+use dynaschema::{Entity, Error, Table};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
@@ -12,39 +12,55 @@ use crate::model::{Account, Operation, OperationType};
 /// Accounts written at once.
 const CONCURRENCY: usize = 16;
 
-/// Parallel segments of each scan of the table.
-const SEGMENTS: u32 = 4;
+/// What the scan found of one account.
+#[derive(Default)]
+struct Tally {
+    /// The balance, once the account item is read.
+    balance: Option<i64>,
+    /// The sum of the operations read.
+    sum: i64,
+    /// Whether an operation was read before the account item.
+    early: bool,
+}
 
 pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
     Box::pin(async move {
-        // The whole table in two reads, page by page, instead of a read and a query per
-        // account: accounts first, then operations. An operation added in between shows
-        // in its account's sum but not in the balance read, and then the conditional
-        // write below refuses and that account is recomputed on its own.
-        let table = ctx.table();
-        let accounts: Vec<Account> = table
-            .scan::<Account>()
-            .consistent()
-            .segments(SEGMENTS)
-            .all()
-            .await?;
-        let mut sums: HashMap<u64, i64> = HashMap::with_capacity(accounts.len());
-        let mut operations = table
-            .scan::<Operation>()
-            .consistent()
-            .segments(SEGMENTS)
-            .stream();
-        while let Some(operation) = operations.try_next().await? {
-            *sums.entry(operation.account_id).or_default() += signed(&operation);
+        // The whole table in one read, page by page, instead of a read and a query per
+        // account (and instead of a scan per entity, each of which DynamoDB would bill
+        // for the whole table). An account's items come in sort-key order, the account
+        // before its operations: an operation added in between shows in its account's
+        // sum but not in the balance read, and then the conditional write below refuses
+        // and that account is recomputed on its own. An account whose operations came
+        // first (an order DynamoDB does not promise) is recomputed on its own as well.
+        let mut tallies: HashMap<u64, Tally> = HashMap::new();
+        let mut items = ctx.table().scan_items().consistent().stream();
+        while let Some(item) = items.try_next().await? {
+            if let Some(operation) = Operation::from_matching_item(&item) {
+                let operation = operation?;
+                let tally = tallies.entry(operation.account_id).or_default();
+                tally.sum += signed(&operation);
+                tally.early |= tally.balance.is_none();
+            } else if let Some(account) = Account::from_matching_item(&item) {
+                let account = account?;
+                tallies.entry(account.id).or_default().balance = Some(account.balance);
+            }
         }
+        let accounts: Vec<(u64, i64, Tally)> = tallies
+            .into_iter()
+            .filter_map(|(id, tally)| Some((id, tally.balance?, tally)))
+            .collect();
         let total = accounts.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
         futures::stream::iter(accounts)
-            .map(|account| {
-                let (sums, done) = (&sums, &done);
+            .map(|(id, balance, tally)| {
+                let done = &done;
                 async move {
-                    let sum = sums.get(&account.id).copied().unwrap_or(0);
-                    if sum != account.balance && settle(ctx, &account, sum).await? {
+                    let changed = if tally.early {
+                        recompute(ctx, id).await?
+                    } else {
+                        tally.sum != balance && settle(ctx, id, balance, tally.sum).await?
+                    };
+                    if changed {
                         ctx.touched(1);
                     }
                     let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -65,12 +81,13 @@ fn signed(operation: &Operation) -> i64 {
     }
 }
 
-/// Writes `sum` as the account's balance if the balance is still the one read; if it
-/// changed since, recomputes the account on its own. `true` if it was (or, in a dry
-/// run, would be) changed.
+/// Writes `sum` as account `id`'s balance if the balance is still `balance`, the one
+/// read; if it changed since, recomputes the account on its own. `true` if it was (or,
+/// in a dry run, would be) changed.
 async fn settle(
     ctx: &MigrationContext<'_>,
-    account: &Account,
+    id: u64,
+    balance: i64,
     sum: i64,
 ) -> dynaschema::Result<bool> {
     if ctx.is_dry_run() {
@@ -78,14 +95,15 @@ async fn settle(
     }
     let updated = ctx
         .table()
-        .update(Account::key(account.id), |u| {
+        .update(Account::key(id), |u| {
             u.set(Account::BALANCE, sum)
-                .require(Account::BALANCE.eq(account.balance))
+                .require(Account::BALANCE.eq(balance))
         })
+        .apply()
         .await;
     match updated {
-        Ok(_) => Ok(true),
-        Err(Error::ConditionFailed { .. }) => recompute(ctx, account.id).await,
+        Ok(()) => Ok(true),
+        Err(Error::ConditionFailed { .. }) => recompute(ctx, id).await,
         Err(Error::NotFound { .. }) => Ok(false),
         Err(err) => Err(err),
     }
@@ -112,9 +130,10 @@ async fn recompute(ctx: &MigrationContext<'_>, id: u64) -> dynaschema::Result<bo
                 u.set(Account::BALANCE, sum)
                     .require(Account::BALANCE.eq(account.balance))
             })
+            .apply()
             .await;
         match updated {
-            Ok(_) => return Ok(true),
+            Ok(()) => return Ok(true),
             Err(Error::ConditionFailed { .. }) => continue,
             Err(Error::NotFound { .. }) => return Ok(false),
             Err(err) => return Err(err),

@@ -20,6 +20,6 @@ pub use get::GetItem;
 pub use put::PutItem;
 pub use query::{Index, Query};
 pub use retry::RetryPolicy;
-pub use scan::Scan;
+pub use scan::{ItemScan, Scan};
 pub use transact::{CancelReason, Transaction};
 pub use update::UpdateItem;

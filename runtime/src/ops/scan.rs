@@ -1,5 +1,7 @@
-//! Scans: every item of one entity type in the table, optionally in parallel segments.
+//! Scans: every item of one entity type in the table ([`Scan`]), or every item whatever
+//! its entity ([`ItemScan`]), optionally in parallel segments.
 
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
@@ -98,34 +100,8 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
 
     /// The entities one by one, as the segments' pages arrive.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
-        let table = self.table;
-        let segments = self.segments;
-        let prepared = self.prepare();
-        futures::stream::once(async move { prepared })
-            .map_ok(move |request| {
-                let streams = (0..segments).map(|segment| {
-                    let request = request.clone();
-                    let request = if segments > 1 {
-                        request
-                            .segment(segment as i32)
-                            .total_segments(segments as i32)
-                    } else {
-                        request
-                    };
-                    Box::pin(paginate(move |start| {
-                        let request = request.clone().set_exclusive_start_key(start);
-                        async move {
-                            let output = request
-                                .send()
-                                .await
-                                .map_err(|err| table.sdk_error("Scan", err))?;
-                            Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
-                        }
-                    }))
-                });
-                futures::stream::select_all(streams)
-            })
-            .try_flatten()
+        let (table, segments) = (self.table, self.segments);
+        segmented_pages(table, segments, self.prepare())
             .map_ok(|page: Vec<Item>| {
                 futures::stream::iter(
                     page.into_iter()
@@ -136,7 +112,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             .boxed()
     }
 
-    fn prepare(self) -> Result<aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder> {
+    fn prepare(self) -> Result<ScanFluentBuilder> {
         let index = self.index?;
         let mut expression = Expression::default();
         let mut clauses = Vec::new();
@@ -171,4 +147,108 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             .set_expression_attribute_values(values)
             .set_consistent_read(self.consistent.then_some(true)))
     }
+}
+
+/// A scan of every item of the table, undecoded, made by [`Table::scan_items`]: for
+/// work that reads several entity types in one pass, such as a data migration, where
+/// one scan of each type would read (and be billed for) the whole table once per type.
+/// Each item can then be recognised with [`Entity::from_matching_item`].
+///
+/// ```no_run
+/// # use dynaschema::{Entity, Table};
+/// # use futures::TryStreamExt;
+/// # async fn run<Account: Entity + Send, Operation: Entity + Send>(table: &Table) -> dynaschema::Result<()> {
+/// let mut items = table.scan_items().consistent().stream();
+/// let (mut accounts, mut operations) = (0, 0);
+/// while let Some(item) = items.try_next().await? {
+///     if let Some(account) = Account::from_matching_item(&item) {
+///         let _account: Account = account?;
+///         accounts += 1;
+///     } else if let Some(operation) = Operation::from_matching_item(&item) {
+///         let _operation: Operation = operation?;
+///         operations += 1;
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a scan does nothing until it is read"]
+pub struct ItemScan<'a> {
+    table: &'a Table,
+    segments: u32,
+    consistent: bool,
+}
+
+impl Table {
+    /// A scan of every item of the table, whatever its entity.
+    pub fn scan_items(&self) -> ItemScan<'_> {
+        ItemScan {
+            table: self,
+            segments: 1,
+            consistent: false,
+        }
+    }
+}
+
+impl<'a> ItemScan<'a> {
+    /// Reads the table in `n` segments at once (at least 1, at most 1,000,000).
+    pub fn segments(mut self, n: u32) -> Self {
+        self.segments = n.clamp(1, 1_000_000);
+        self
+    }
+
+    /// Reads with strong consistency.
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
+    }
+
+    /// The items one by one, as the segments' pages arrive. Within a segment, pages come
+    /// in DynamoDB's order: an item collection's items in sort-key order.
+    pub fn stream(self) -> BoxStream<'a, Result<Item>> {
+        let request = self
+            .table
+            .client()
+            .scan()
+            .table_name(self.table.name())
+            .set_consistent_read(self.consistent.then_some(true));
+        segmented_pages(self.table, self.segments, Ok(request))
+            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// The pages of `request` read in `segments` concurrent segments (one plain scan for
+/// 1), merged as they arrive; an invalid request is the stream's only item.
+fn segmented_pages<'a>(
+    table: &'a Table,
+    segments: u32,
+    request: Result<ScanFluentBuilder>,
+) -> BoxStream<'a, Result<Vec<Item>>> {
+    futures::stream::once(async move { request })
+        .map_ok(move |request| {
+            let streams = (0..segments).map(|segment| {
+                let request = if segments > 1 {
+                    request
+                        .clone()
+                        .segment(segment as i32)
+                        .total_segments(segments as i32)
+                } else {
+                    request.clone()
+                };
+                Box::pin(paginate(move |start| {
+                    let request = request.clone().set_exclusive_start_key(start);
+                    async move {
+                        let output = request
+                            .send()
+                            .await
+                            .map_err(|err| table.sdk_error("Scan", err))?;
+                        Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
+                    }
+                }))
+            });
+            futures::stream::select_all(streams)
+        })
+        .try_flatten()
+        .boxed()
 }

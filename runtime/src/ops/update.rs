@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
 use crate::expr::{Expression, Update};
-use crate::item::Entity;
+use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::table::{error_code, Table};
 
@@ -50,6 +50,29 @@ impl Table {
 impl<E: Entity + Send> UpdateItem<'_, E> {
     /// Sends the request; the same as `.await`.
     pub async fn send(self) -> Result<E> {
+        let attributes = self.request(ReturnValue::AllNew).await?;
+        E::from_item(&attributes.unwrap_or_default())
+    }
+
+    /// Sends the request without reading the item back (`ReturnValues` `NONE`): for
+    /// bulk work that has no use for the entity, whose answer is then only the status.
+    /// Errors are those of `.await`.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Attr, Entity, Key, Table};
+    /// # async fn run<A: Entity + Send>(table: &Table, key: Key<A>, balance: Attr<A, i64>) -> dynaschema::Result<()> {
+    /// table
+    ///     .update(key, |u| u.set(balance, 120).require(balance.eq(100)))
+    ///     .apply()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn apply(self) -> Result<()> {
+        self.request(ReturnValue::None).await.map(drop)
+    }
+
+    /// Sends the UpdateItem, answering the attributes `returned` asks for.
+    async fn request(&self, returned: ReturnValue) -> Result<Option<Item>> {
         let key = self.key.to_item()?;
         let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
         let (names, values) = expression.into_placeholders();
@@ -63,12 +86,12 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .return_values(ReturnValue::AllNew)
+            .return_values(returned)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(output) => E::from_item(&output.attributes.unwrap_or_default()),
+            Ok(output) => Ok(output.attributes),
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
                 let existed = matches!(
                     err.as_service_error(),
