@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use dynaschema::migrate::MigrationContext;
-use dynaschema::{Entity, Error, Table};
+use dynaschema::{Entity, Error, Item, Table};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
@@ -23,6 +23,36 @@ struct Tally {
     early: bool,
 }
 
+/// What the scan found, by account id.
+#[derive(Default)]
+struct Tallies(HashMap<u64, Tally>);
+
+impl Tallies {
+    /// Counts one item of the scan: an account's balance, an operation's amount, or
+    /// nothing for another entity's item.
+    fn read(&mut self, item: &Item) -> dynaschema::Result<()> {
+        if let Some(operation) = Operation::from_matching_item(item) {
+            let operation = operation?;
+            let tally = self.0.entry(operation.account_id).or_default();
+            tally.sum += signed(&operation);
+            tally.early |= tally.balance.is_none();
+        } else if let Some(account) = Account::from_matching_item(item) {
+            let account = account?;
+            self.0.entry(account.id).or_default().balance = Some(account.balance);
+        }
+        Ok(())
+    }
+
+    /// Each account read, with its balance and tally; operations of no account read are
+    /// left out.
+    fn accounts(self) -> Vec<(u64, i64, Tally)> {
+        self.0
+            .into_iter()
+            .filter_map(|(id, tally)| Some((id, tally.balance?, tally)))
+            .collect()
+    }
+}
+
 pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
     Box::pin(async move {
         // The whole table in one read, page by page, instead of a read and a query per
@@ -32,23 +62,12 @@ pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result
         // sum but not in the balance read, and then the conditional write below refuses
         // and that account is recomputed on its own. An account whose operations came
         // first (an order DynamoDB does not promise) is recomputed on its own as well.
-        let mut tallies: HashMap<u64, Tally> = HashMap::new();
+        let mut tallies = Tallies::default();
         let mut items = ctx.table().scan_items().consistent().stream();
         while let Some(item) = items.try_next().await? {
-            if let Some(operation) = Operation::from_matching_item(&item) {
-                let operation = operation?;
-                let tally = tallies.entry(operation.account_id).or_default();
-                tally.sum += signed(&operation);
-                tally.early |= tally.balance.is_none();
-            } else if let Some(account) = Account::from_matching_item(&item) {
-                let account = account?;
-                tallies.entry(account.id).or_default().balance = Some(account.balance);
-            }
+            tallies.read(&item)?;
         }
-        let accounts: Vec<(u64, i64, Tally)> = tallies
-            .into_iter()
-            .filter_map(|(id, tally)| Some((id, tally.balance?, tally)))
-            .collect();
+        let accounts = tallies.accounts();
         let total = accounts.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
         futures::stream::iter(accounts)
@@ -148,4 +167,66 @@ async fn operations_sum(table: &Table, id: u64) -> dynaschema::Result<i64> {
         .all()
         .await?;
     Ok(operations.iter().map(signed).sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use dynaschema::Timestamp;
+
+    use super::*;
+
+    fn operation(account_id: u64, kind: OperationType, amount: u64, micros: i64) -> Item {
+        Operation {
+            account_id,
+            kind,
+            amount,
+            created_at: Timestamp::from_unix_micros(micros),
+        }
+        .to_item()
+        .unwrap()
+    }
+
+    fn account(id: u64, balance: i64) -> Item {
+        Account {
+            id,
+            name: "x".to_owned(),
+            email: format!("x{id}@x.org"),
+            balance,
+            created_at: Timestamp::from_unix_micros(0),
+        }
+        .to_item()
+        .unwrap()
+    }
+
+    fn tally(items: &[Item]) -> Vec<(u64, i64, i64, bool)> {
+        let mut tallies = Tallies::default();
+        for item in items {
+            tallies.read(item).unwrap();
+        }
+        let mut accounts: Vec<_> = tallies
+            .accounts()
+            .into_iter()
+            .map(|(id, balance, t)| (id, balance, t.sum, t.early))
+            .collect();
+        accounts.sort();
+        accounts
+    }
+
+    #[test]
+    fn sums_each_account_and_marks_those_read_after_their_operations() {
+        let items = [
+            account(1, 7),
+            operation(1, OperationType::Credit, 10, 1),
+            operation(1, OperationType::Debit, 3, 2),
+            operation(2, OperationType::Credit, 5, 1),
+            account(2, 5),
+            account(3, 0),
+            operation(4, OperationType::Credit, 1, 1),
+        ];
+        assert_eq!(
+            tally(&items),
+            [(1, 7, 7, false), (2, 5, 5, true), (3, 0, 0, false)],
+            "account 4 was not read: its operations alone are left out"
+        );
+    }
 }
