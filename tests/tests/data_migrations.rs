@@ -116,7 +116,7 @@ async fn migrations_run_in_order_once_and_stay_out_of_entity_reads() {
     let events = events.into_inner().unwrap();
     assert_eq!(events[0], "migration 1 (add ten): running");
     assert!(
-        events[1].starts_with("migration 1 (add ten): applied, 1 items touched in "),
+        events[1].starts_with("migration 1 (add ten): applied, 1 item touched in "),
         "{events:?}"
     );
 
@@ -174,7 +174,7 @@ async fn a_dry_run_counts_and_writes_nothing() {
         .lock()
         .unwrap()
         .iter()
-        .any(|e| e.to_string() == "migration 1 (add ten): pending, would touch 1 items"));
+        .any(|e| e.to_string() == "migration 1 (add ten): pending, would touch 1 item"));
     assert_eq!(balance(&table, 1).await, 0);
     assert!(migrator
         .status()

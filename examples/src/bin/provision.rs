@@ -268,10 +268,7 @@ async fn status(common: &Common) -> dynaschema::Result<ExitCode> {
     println!("data migrations:");
     for status in statuses {
         let state = match &status.state {
-            MigrationState::Applied(record) => format!(
-                "applied {} in {} ms, {} items touched",
-                record.applied_at, record.duration_ms, record.items_touched
-            ),
+            MigrationState::Applied(record) => record.to_string(),
             MigrationState::Pending => "pending".to_owned(),
             MigrationState::Modified { .. } => {
                 "MODIFIED since it was applied: its checksum differs".to_owned()

@@ -16,7 +16,7 @@ use crate::timestamp::Timestamp;
 
 use super::lease::Lease;
 pub use super::records::Record;
-use super::records::Records;
+use super::records::{items, Records};
 
 /// The body of a migration: an async function of its [`MigrationContext`].
 pub type Up = for<'a> fn(&'a MigrationContext<'a>) -> BoxFuture<'a, Result<()>>;
@@ -221,7 +221,8 @@ impl fmt::Display for MigrateEvent {
                 dry_run: false,
             } => write!(
                 f,
-                "migration {id} ({description}): applied, {items_touched} items touched in {:.1}s",
+                "migration {id} ({description}): applied, {} touched in {:.1}s",
+                items(*items_touched),
                 duration.as_secs_f64()
             ),
             MigrateEvent::Applied {
@@ -232,7 +233,8 @@ impl fmt::Display for MigrateEvent {
                 ..
             } => write!(
                 f,
-                "migration {id} ({description}): pending, would touch {items_touched} items"
+                "migration {id} ({description}): pending, would touch {}",
+                items(*items_touched)
             ),
             MigrateEvent::UpToDate => f.write_str("no pending data migrations"),
         }

@@ -2,6 +2,7 @@
 //! itself, in a partition of their own that no entity's keys can reach.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put};
 
@@ -39,6 +40,28 @@ pub struct Record {
     pub duration_ms: u64,
     /// How many items it reported touching.
     pub items_touched: u64,
+}
+
+impl fmt::Display for Record {
+    /// `applied 2026-11-25T02:30:33.196130Z in 8 ms, 1 item touched`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "applied {} in {} ms, {} touched",
+            self.applied_at,
+            self.duration_ms,
+            items(self.items_touched)
+        )
+    }
+}
+
+/// `1 item`, `2 items`.
+pub(crate) fn items(n: u64) -> String {
+    if n == 1 {
+        "1 item".to_owned()
+    } else {
+        format!("{n} items")
+    }
 }
 
 /// The key attributes the records are written under.
