@@ -16,7 +16,8 @@ use crate::table::Table;
 /// DynamoDB reads (and bills) every item of the table; a filter on the entity's key
 /// prefixes keeps the others from being sent back, and items whose keys do not fit
 /// `E`'s templates are skipped. With [`segments`](Self::segments), the table is read in
-/// that many parallel segments at once.
+/// that many parallel segments at once. To read several entity types, one scan of
+/// every item ([`Table::scan_items`]) costs less than one scan for each.
 ///
 /// ```no_run
 /// # use dynaschema::{Entity, Table};
