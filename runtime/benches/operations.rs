@@ -191,6 +191,22 @@ async fn raw_debit(client: &Client, table: &str, operation: &Operation) {
         .expect("canned");
 }
 
+async fn typed_get(table: &Table, id: u64) -> Option<Account> {
+    table.get(Account::key(id)).await.expect("canned")
+}
+
+async fn typed_put_new(table: &Table, account: &Account) {
+    table.put(account).if_not_exists().await.expect("canned")
+}
+
+async fn typed_query(table: &Table, account_id: u64) -> Vec<Operation> {
+    table
+        .query(Operation::partition(account_id))
+        .all()
+        .await
+        .expect("canned")
+}
+
 async fn typed_debit(table: &Table, operation: &Operation) {
     let amount = operation.amount as i64;
     table
@@ -222,21 +238,11 @@ async fn repeat(side: &str, n: usize, client: &Client, table: &Table) {
     let (account, operation) = (Account::sample(), Operation::sample());
     for _ in 0..n {
         match side {
-            "typed-get" => drop(black_box(table.get(Account::key(123_456)).await.unwrap())),
+            "typed-get" => drop(black_box(typed_get(table, 123_456).await)),
             "raw-get" => drop(black_box(raw_get(client, name, 123_456).await)),
-            "typed-put" => table
-                .put(black_box(&account))
-                .if_not_exists()
-                .await
-                .unwrap(),
+            "typed-put" => typed_put_new(table, black_box(&account)).await,
             "raw-put" => raw_put_new(client, name, black_box(&account)).await,
-            "typed-query" => drop(black_box(
-                table
-                    .query(Operation::partition(123_456))
-                    .all()
-                    .await
-                    .unwrap(),
-            )),
+            "typed-query" => drop(black_box(typed_query(table, 123_456).await)),
             "raw-query" => drop(black_box(raw_query(client, name, 123_456).await)),
             "typed-debit" => typed_debit(table, black_box(&operation)).await,
             "raw-debit" => raw_debit(client, name, black_box(&operation)).await,
@@ -267,13 +273,9 @@ fn client_side_cost(c: &mut Criterion) {
 
     // Both sides answer the same.
     runtime.block_on(async {
-        let typed = table.get(Account::key(123_456)).await.unwrap();
+        let typed = typed_get(&table, 123_456).await;
         assert_eq!(typed, raw_get(&client, &name, 123_456).await);
-        let typed = table
-            .query(Operation::partition(123_456))
-            .all()
-            .await
-            .unwrap();
+        let typed = typed_query(&table, 123_456).await;
         assert_eq!(typed, raw_query(&client, &name, 123_456).await);
         assert_eq!(typed, operations());
     });
@@ -281,7 +283,7 @@ fn client_side_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("operation/GetItem");
     group.bench_function("typed", |b| {
         b.to_async(&runtime)
-            .iter(|| async { table.get(Account::key(black_box(123_456))).await.unwrap() })
+            .iter(|| typed_get(&table, black_box(123_456)))
     });
     group.bench_function("raw SDK", |b| {
         b.to_async(&runtime)
@@ -291,13 +293,8 @@ fn client_side_cost(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("operation/PutItem if_not_exists");
     group.bench_function("typed", |b| {
-        b.to_async(&runtime).iter(|| async {
-            table
-                .put(black_box(&account))
-                .if_not_exists()
-                .await
-                .unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| typed_put_new(&table, black_box(&account)))
     });
     group.bench_function("raw SDK", |b| {
         b.to_async(&runtime)
@@ -307,13 +304,8 @@ fn client_side_cost(c: &mut Criterion) {
 
     let mut group = c.benchmark_group(format!("operation/Query of {PAGE} operations"));
     group.bench_function("typed", |b| {
-        b.to_async(&runtime).iter(|| async {
-            table
-                .query(Operation::partition(black_box(123_456)))
-                .all()
-                .await
-                .unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| typed_query(&table, black_box(123_456)))
     });
     group.bench_function("raw SDK", |b| {
         b.to_async(&runtime)
@@ -335,9 +327,7 @@ fn client_side_cost(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    config = common::criterion(Duration::from_secs(3));
     targets = client_side_cost
 }
 criterion_main!(benches);

@@ -544,62 +544,43 @@ fn set_value<'a, T: SetElement + 'a>(
     (elements.len() > 0).then(|| T::to_set(elements))
 }
 
-impl<T: SetElement + Eq + Hash, S: BuildHasher + Default> Attribute for HashSet<T, S> {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(set_value(self.iter()))
-    }
+/// The two set types: an empty set is stored as no attribute.
+macro_rules! set_attribute {
+    ($(impl[$($generics:tt)*] for $set:ty;)*) => {$(
+        impl<$($generics)*> Attribute for $set {
+            #[inline]
+            fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
+                Ok(set_value(self.iter()))
+            }
 
-    #[inline]
-    fn put_into(
-        &self,
-        item: &mut HashMap<String, AttributeValue>,
-        name: &'static str,
-    ) -> Result<(), ValueError> {
-        if !self.is_empty() {
-            item.insert(name.to_owned(), T::to_set(self.iter()));
+            #[inline]
+            fn put_into(
+                &self,
+                item: &mut HashMap<String, AttributeValue>,
+                name: &'static str,
+            ) -> Result<(), ValueError> {
+                if !self.is_empty() {
+                    item.insert(name.to_owned(), T::to_set(self.iter()));
+                }
+                Ok(())
+            }
+
+            #[inline]
+            fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
+                T::from_set(value)
+            }
+
+            #[inline]
+            fn from_absent() -> Result<Self, ValueError> {
+                Ok(Self::default())
+            }
         }
-        Ok(())
-    }
-
-    #[inline]
-    fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        T::from_set(value)
-    }
-
-    #[inline]
-    fn from_absent() -> Result<Self, ValueError> {
-        Ok(Self::default())
-    }
+    )*};
 }
 
-impl<T: SetElement + Ord> Attribute for BTreeSet<T> {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(set_value(self.iter()))
-    }
-
-    #[inline]
-    fn put_into(
-        &self,
-        item: &mut HashMap<String, AttributeValue>,
-        name: &'static str,
-    ) -> Result<(), ValueError> {
-        if !self.is_empty() {
-            item.insert(name.to_owned(), T::to_set(self.iter()));
-        }
-        Ok(())
-    }
-
-    #[inline]
-    fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
-        T::from_set(value)
-    }
-
-    #[inline]
-    fn from_absent() -> Result<Self, ValueError> {
-        Ok(Self::default())
-    }
+set_attribute! {
+    impl[T: SetElement + Eq + Hash, S: BuildHasher + Default] for HashSet<T, S>;
+    impl[T: SetElement + Ord] for BTreeSet<T>;
 }
 
 /// The attribute value of any serde type, through serde_dynamo: what a
@@ -885,53 +866,32 @@ mod direct {
         }
     }
 
-    impl serde::ser::SerializeSeq for DirectSeq {
-        type Ok = AttributeValue;
-        type Error = Unsupported;
+    /// A sequence, a tuple and a tuple struct all become a list.
+    macro_rules! list_of {
+        ($($trait:ident :: $method:ident),*) => {$(
+            impl serde::ser::$trait for DirectSeq {
+                type Ok = AttributeValue;
+                type Error = Unsupported;
 
-        fn serialize_element<T: ?Sized + serde::Serialize>(
-            &mut self,
-            value: &T,
-        ) -> Result<(), Unsupported> {
-            self.push(value)
-        }
+                fn $method<T: ?Sized + serde::Serialize>(
+                    &mut self,
+                    value: &T,
+                ) -> Result<(), Unsupported> {
+                    self.push(value)
+                }
 
-        fn end(self) -> Result<AttributeValue, Unsupported> {
-            Ok(AttributeValue::L(self.0))
-        }
+                fn end(self) -> Result<AttributeValue, Unsupported> {
+                    Ok(AttributeValue::L(self.0))
+                }
+            }
+        )*};
     }
 
-    impl serde::ser::SerializeTuple for DirectSeq {
-        type Ok = AttributeValue;
-        type Error = Unsupported;
-
-        fn serialize_element<T: ?Sized + serde::Serialize>(
-            &mut self,
-            value: &T,
-        ) -> Result<(), Unsupported> {
-            self.push(value)
-        }
-
-        fn end(self) -> Result<AttributeValue, Unsupported> {
-            Ok(AttributeValue::L(self.0))
-        }
-    }
-
-    impl serde::ser::SerializeTupleStruct for DirectSeq {
-        type Ok = AttributeValue;
-        type Error = Unsupported;
-
-        fn serialize_field<T: ?Sized + serde::Serialize>(
-            &mut self,
-            value: &T,
-        ) -> Result<(), Unsupported> {
-            self.push(value)
-        }
-
-        fn end(self) -> Result<AttributeValue, Unsupported> {
-            Ok(AttributeValue::L(self.0))
-        }
-    }
+    list_of!(
+        SerializeSeq::serialize_element,
+        SerializeTuple::serialize_element,
+        SerializeTupleStruct::serialize_field
+    );
 
     impl serde::ser::SerializeMap for DirectMap {
         type Ok = AttributeValue;

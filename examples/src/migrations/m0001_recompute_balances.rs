@@ -112,19 +112,10 @@ async fn settle(
     if ctx.is_dry_run() {
         return Ok(true);
     }
-    let updated = ctx
-        .table()
-        .update(Account::key(id), |u| {
-            u.set(Account::BALANCE, sum)
-                .require(Account::BALANCE.eq(balance))
-        })
-        .apply()
-        .await;
-    match updated {
-        Ok(()) => Ok(true),
-        Err(Error::ConditionFailed { .. }) => recompute(ctx, id).await,
-        Err(Error::NotFound { .. }) => Ok(false),
-        Err(err) => Err(err),
+    match write_if_unchanged(ctx.table(), id, balance, sum).await? {
+        Written::Done => Ok(true),
+        Written::Gone => Ok(false),
+        Written::Changed => recompute(ctx, id).await,
     }
 }
 
@@ -143,20 +134,43 @@ async fn recompute(ctx: &MigrationContext<'_>, id: u64) -> dynaschema::Result<bo
         if ctx.is_dry_run() {
             return Ok(true);
         }
-        // Only if no operation changed the balance since it was read: else read again.
-        let updated = table
-            .update(Account::key(id), |u| {
-                u.set(Account::BALANCE, sum)
-                    .require(Account::BALANCE.eq(account.balance))
-            })
-            .apply()
-            .await;
-        match updated {
-            Ok(()) => return Ok(true),
-            Err(Error::ConditionFailed { .. }) => continue,
-            Err(Error::NotFound { .. }) => return Ok(false),
-            Err(err) => return Err(err),
+        match write_if_unchanged(table, id, account.balance, sum).await? {
+            Written::Done => return Ok(true),
+            Written::Gone => return Ok(false),
+            // An operation changed the balance since it was read: read again.
+            Written::Changed => continue,
         }
+    }
+}
+
+/// What became of a conditional write of a balance.
+enum Written {
+    Done,
+    /// The account no longer exists.
+    Gone,
+    /// The balance was no longer the one read: nothing was written.
+    Changed,
+}
+
+/// Writes `sum` as account `id`'s balance only if the balance is still `balance`.
+async fn write_if_unchanged(
+    table: &Table,
+    id: u64,
+    balance: i64,
+    sum: i64,
+) -> dynaschema::Result<Written> {
+    let written = table
+        .update(Account::key(id), |u| {
+            u.set(Account::BALANCE, sum)
+                .require(Account::BALANCE.eq(balance))
+        })
+        .apply()
+        .await;
+    match written {
+        Ok(()) => Ok(Written::Done),
+        Err(Error::NotFound { .. }) => Ok(Written::Gone),
+        Err(Error::ConditionFailed { .. }) => Ok(Written::Changed),
+        Err(err) => Err(err),
     }
 }
 

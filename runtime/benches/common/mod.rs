@@ -6,10 +6,20 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use criterion::Criterion;
 use dynaschema::{Entity, Item, Timestamp};
 use serde::{Deserialize, Serialize};
+
+/// The settings of every benchmark: 0.5 s of warm-up and `measurement` of measurement
+/// per function, so that the whole `cargo bench` stays under ten minutes on two cores.
+pub fn criterion(measurement: Duration) -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(measurement)
+}
 
 /// One entity, converted the two other ways, for comparison with the derive.
 pub trait ByHand: Entity {

@@ -49,6 +49,11 @@ const AFTER_EVERY_KEY: char = '\u{10FFFF}';
 pub struct Query<'a, E> {
     table: &'a Table,
     target: Result<Target>,
+    options: Options<E>,
+}
+
+/// How a query reads its target, as its builder methods set it.
+struct Options<E> {
     range: Option<SortRange>,
     limit: Option<usize>,
     forward: bool,
@@ -229,12 +234,14 @@ impl<'a, E> Query<'a, E> {
         Query {
             table,
             target,
-            range: None,
-            limit: None,
-            forward: true,
-            consistent: false,
-            filter: None,
-            keys_only: false,
+            options: Options {
+                range: None,
+                limit: None,
+                forward: true,
+                consistent: false,
+                filter: None,
+                keys_only: false,
+            },
         }
     }
 }
@@ -242,26 +249,26 @@ impl<'a, E> Query<'a, E> {
 impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// Reads at most `n` entities.
     pub fn limit(mut self, n: usize) -> Self {
-        self.limit = Some(n);
+        self.options.limit = Some(n);
         self
     }
 
     /// Reads in descending sort-key order: for time-ordered keys, the newest first.
     pub fn newest_first(mut self) -> Self {
-        self.forward = false;
+        self.options.forward = false;
         self
     }
 
     /// Reads with strong consistency (not available on global secondary indexes).
     pub fn consistent(mut self) -> Self {
-        self.consistent = true;
+        self.options.consistent = true;
         self
     }
 
     /// Keeps only the items for which `condition` holds, on attributes other than the
     /// keys. DynamoDB applies it after reading, so it saves transfer, not capacity.
     pub fn filter(mut self, condition: Condition<E>) -> Self {
-        self.filter = Some(Condition::conjoin(self.filter.take(), condition));
+        self.options.filter = Some(Condition::conjoin(self.options.filter.take(), condition));
         self
     }
 
@@ -271,49 +278,49 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// `sk_between("2026-03", "2026-04")` reads `OPERATION#2026-03` to `OPERATION#2026-04`.
     /// A later range replaces an earlier one.
     pub fn sk_between(mut self, low: impl KeyPart, high: impl KeyPart) -> Self {
-        self.range = Some(SortRange::Between(key_text(&low), key_text(&high)));
+        self.options.range = Some(SortRange::Between(key_text(&low), key_text(&high)));
         self
     }
 
     /// Sort keys below `value` (after the entity's prefix, as for [`sk_between`](Self::sk_between)).
     pub fn sk_lt(mut self, value: impl KeyPart) -> Self {
-        self.range = Some(SortRange::Lt(key_text(&value)));
+        self.options.range = Some(SortRange::Lt(key_text(&value)));
         self
     }
 
     /// Sort keys up to `value`, included.
     pub fn sk_le(mut self, value: impl KeyPart) -> Self {
-        self.range = Some(SortRange::Le(key_text(&value)));
+        self.options.range = Some(SortRange::Le(key_text(&value)));
         self
     }
 
     /// Sort keys above `value`.
     pub fn sk_gt(mut self, value: impl KeyPart) -> Self {
-        self.range = Some(SortRange::Gt(key_text(&value)));
+        self.options.range = Some(SortRange::Gt(key_text(&value)));
         self
     }
 
     /// Sort keys from `value` on, included.
     pub fn sk_ge(mut self, value: impl KeyPart) -> Self {
-        self.range = Some(SortRange::Ge(key_text(&value)));
+        self.options.range = Some(SortRange::Ge(key_text(&value)));
         self
     }
 
     /// Sort keys that begin with `value`, after the entity's prefix.
     pub fn sk_begins_with(mut self, value: impl KeyPart) -> Self {
-        self.range = Some(SortRange::BeginsWith(key_text(&value)));
+        self.options.range = Some(SortRange::BeginsWith(key_text(&value)));
         self
     }
 
     /// Reads only the table's key attributes of each item.
     pub(crate) fn keys_only(mut self) -> Self {
-        self.keys_only = true;
+        self.options.keys_only = true;
         self
     }
 
     /// Every matching entity, across all pages.
     pub async fn all(self) -> Result<Vec<E>> {
-        let limit = self.limit.unwrap_or(usize::MAX);
+        let limit = self.options.limit.unwrap_or(usize::MAX);
         let mut pages = self.into_pages()?;
         let mut entities = Vec::new();
         while let Some(page) = pages.next_page().await? {
@@ -342,7 +349,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// The matching entities one by one, fetching the next page when the previous one
     /// is used up. Dropping the stream stops the reading.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
-        let limit = self.limit.unwrap_or(usize::MAX);
+        let limit = self.options.limit.unwrap_or(usize::MAX);
         self.pages()
             .map_ok(|page| {
                 futures::stream::iter(
@@ -374,7 +381,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// # Ok(()) }
     /// ```
     pub async fn items(self) -> Result<Vec<Item>> {
-        let limit = self.limit.unwrap_or(usize::MAX);
+        let limit = self.options.limit.unwrap_or(usize::MAX);
         let mut pages = self.into_pages()?;
         let mut items = Vec::new();
         while let Some(page) = pages.next_page().await? {
@@ -388,7 +395,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 
     /// The items one by one, undecoded, as [`items`](Self::items) reads them.
     pub fn item_stream(self) -> BoxStream<'a, Result<Item>> {
-        let limit = self.limit.unwrap_or(usize::MAX);
+        let limit = self.options.limit.unwrap_or(usize::MAX);
         self.pages()
             .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
             .try_flatten()
@@ -409,26 +416,11 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 
     /// The query's pages, to read one after another; an invalid query is an error here.
     fn into_pages(self) -> Result<Pages<'a, E>> {
-        let Query {
-            table,
-            target,
-            range,
-            limit,
-            forward,
-            consistent,
-            filter,
-            keys_only,
-        } = self;
         Ok(Pages {
             request: Request {
-                table,
-                target: target?,
-                range,
-                limit,
-                forward,
-                consistent,
-                filter,
-                keys_only,
+                table: self.table,
+                target: self.target?,
+                options: self.options,
             },
             next: Next::Start,
         })
@@ -439,12 +431,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 struct Request<'a, E> {
     table: &'a Table,
     target: Target,
-    range: Option<SortRange>,
-    limit: Option<usize>,
-    forward: bool,
-    consistent: bool,
-    filter: Option<Condition<E>>,
-    keys_only: bool,
+    options: Options<E>,
 }
 
 /// Where a paginated read goes on from.
@@ -514,7 +501,7 @@ impl<E> Request<'_, E> {
             expression.name(pk_name),
             expression.value(pk_value.clone())
         );
-        let (clause, skip) = sort_clause(&target.base, self.range.as_ref());
+        let (clause, skip) = sort_clause(&target.base, self.options.range.as_ref());
         let sort_key = target.sort_key.as_ref();
         if let Some(clause) = clause {
             let Some((sort_key, kind)) = sort_key else {
@@ -545,11 +532,12 @@ impl<E> Request<'_, E> {
             condition = format!("{condition} AND {clause}");
         }
         let filter = self
+            .options
             .filter
             .as_ref()
             .map(|f| expression.condition(f))
             .transpose()?;
-        let projection = self.keys_only.then(|| {
+        let projection = self.options.keys_only.then(|| {
             let names: Vec<String> = self
                 .table
                 .key_names()
@@ -558,6 +546,7 @@ impl<E> Request<'_, E> {
             names.join(", ")
         });
         let limit = self
+            .options
             .limit
             .map(|n| i32::try_from(n.max(1)).unwrap_or(i32::MAX));
         let (names, values) = expression.into_placeholders();
@@ -572,8 +561,8 @@ impl<E> Request<'_, E> {
             .set_projection_expression(projection)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
-            .scan_index_forward(self.forward)
-            .set_consistent_read(self.consistent.then_some(true))
+            .scan_index_forward(self.options.forward)
+            .set_consistent_read(self.options.consistent.then_some(true))
             .set_limit(limit);
         let skip = skip.and_then(|value| Some((sort_key?.0.clone(), value)));
         Ok((request, skip))

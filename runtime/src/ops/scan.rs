@@ -28,10 +28,8 @@ use crate::table::Table;
 /// ```
 #[must_use = "a scan does nothing until it is read"]
 pub struct Scan<'a, E> {
-    table: &'a Table,
+    reading: Reading<'a>,
     index: Result<Option<String>>,
-    segments: u32,
-    consistent: bool,
     filter: Option<Condition<E>>,
 }
 
@@ -66,10 +64,8 @@ impl<'a, E: Entity> Index<'a, E> {
 impl<'a, E> Scan<'a, E> {
     fn new(table: &'a Table, index: Result<Option<String>>) -> Self {
         Scan {
-            table,
+            reading: Reading::new(table),
             index,
-            segments: 1,
-            consistent: false,
             filter: None,
         }
     }
@@ -78,13 +74,13 @@ impl<'a, E> Scan<'a, E> {
 impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// Reads the table in `n` segments at once (at least 1, at most 1,000,000).
     pub fn segments(mut self, n: u32) -> Self {
-        self.segments = n.clamp(1, 1_000_000);
+        self.reading.segments(n);
         self
     }
 
     /// Reads with strong consistency (not available on global secondary indexes).
     pub fn consistent(mut self) -> Self {
-        self.consistent = true;
+        self.reading.consistent = true;
         self
     }
 
@@ -101,8 +97,9 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
 
     /// The entities one by one, as the segments' pages arrive.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
-        let (table, segments) = (self.table, self.segments);
-        segmented_pages(table, segments, self.prepare())
+        let reading = self.reading;
+        reading
+            .pages(self.prepare())
             .map_ok(|page: Vec<Item>| {
                 futures::stream::iter(
                     page.into_iter()
@@ -113,6 +110,8 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             .boxed()
     }
 
+    /// The request every page starts from: the index, and the filter on `E`'s key
+    /// prefixes and the caller's condition.
     fn prepare(self) -> Result<ScanFluentBuilder> {
         let index = self.index?;
         let mut expression = Expression::default();
@@ -138,15 +137,12 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
         let filter = (!clauses.is_empty()).then(|| clauses.join(" AND "));
         let (names, values) = expression.into_placeholders();
         Ok(self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
+            .reading
+            .request()
             .set_index_name(index)
             .set_filter_expression(filter)
             .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .set_consistent_read(self.consistent.then_some(true)))
+            .set_expression_attribute_values(values))
     }
 }
 
@@ -174,18 +170,14 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
 /// ```
 #[must_use = "a scan does nothing until it is read"]
 pub struct ItemScan<'a> {
-    table: &'a Table,
-    segments: u32,
-    consistent: bool,
+    reading: Reading<'a>,
 }
 
 impl Table {
     /// A scan of every item of the table, whatever its entity.
     pub fn scan_items(&self) -> ItemScan<'_> {
         ItemScan {
-            table: self,
-            segments: 1,
-            consistent: false,
+            reading: Reading::new(self),
         }
     }
 }
@@ -193,63 +185,90 @@ impl Table {
 impl<'a> ItemScan<'a> {
     /// Reads the table in `n` segments at once (at least 1, at most 1,000,000).
     pub fn segments(mut self, n: u32) -> Self {
-        self.segments = n.clamp(1, 1_000_000);
+        self.reading.segments(n);
         self
     }
 
     /// Reads with strong consistency.
     pub fn consistent(mut self) -> Self {
-        self.consistent = true;
+        self.reading.consistent = true;
         self
     }
 
     /// The items one by one, as the segments' pages arrive. Within a segment, pages come
     /// in DynamoDB's order: an item collection's items in sort-key order.
     pub fn stream(self) -> BoxStream<'a, Result<Item>> {
-        let request = self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
-            .set_consistent_read(self.consistent.then_some(true));
-        segmented_pages(self.table, self.segments, Ok(request))
+        self.reading
+            .pages(Ok(self.reading.request()))
             .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
             .try_flatten()
             .boxed()
     }
 }
 
-/// The pages of `request` read in `segments` concurrent segments (one plain scan for
-/// 1), merged as they arrive; an invalid request is the stream's only item.
-fn segmented_pages<'a>(
+/// What both kinds of scan read with: the table, the number of segments, and the
+/// consistency.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
     table: &'a Table,
     segments: u32,
-    request: Result<ScanFluentBuilder>,
-) -> BoxStream<'a, Result<Vec<Item>>> {
-    futures::stream::once(async move { request })
-        .map_ok(move |request| {
-            let streams = (0..segments).map(|segment| {
-                let request = if segments > 1 {
-                    request
-                        .clone()
-                        .segment(segment as i32)
-                        .total_segments(segments as i32)
-                } else {
-                    request.clone()
-                };
-                Box::pin(paginate(move |start| {
-                    let request = request.clone().set_exclusive_start_key(start);
-                    async move {
-                        let output = request
-                            .send()
-                            .await
-                            .map_err(|err| table.sdk_error("Scan", err))?;
-                        Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
-                    }
-                }))
-            });
-            futures::stream::select_all(streams)
-        })
-        .try_flatten()
-        .boxed()
+    consistent: bool,
+}
+
+impl<'a> Reading<'a> {
+    fn new(table: &'a Table) -> Self {
+        Reading {
+            table,
+            segments: 1,
+            consistent: false,
+        }
+    }
+
+    /// `n` segments, at least 1 and at most DynamoDB's 1,000,000.
+    fn segments(&mut self, n: u32) {
+        self.segments = n.clamp(1, 1_000_000);
+    }
+
+    /// A scan of the table, with the consistency asked for.
+    fn request(&self) -> ScanFluentBuilder {
+        self.table
+            .client()
+            .scan()
+            .table_name(self.table.name())
+            .set_consistent_read(self.consistent.then_some(true))
+    }
+
+    /// The pages of `request` read in the segments concurrently (one plain scan for 1),
+    /// merged as they arrive; an invalid request is the stream's only item.
+    fn pages(self, request: Result<ScanFluentBuilder>) -> BoxStream<'a, Result<Vec<Item>>> {
+        let Reading {
+            table, segments, ..
+        } = self;
+        futures::stream::once(async move { request })
+            .map_ok(move |request| {
+                let streams = (0..segments).map(|segment| {
+                    let request = if segments > 1 {
+                        request
+                            .clone()
+                            .segment(segment as i32)
+                            .total_segments(segments as i32)
+                    } else {
+                        request.clone()
+                    };
+                    Box::pin(paginate(move |start| {
+                        let request = request.clone().set_exclusive_start_key(start);
+                        async move {
+                            let output = request
+                                .send()
+                                .await
+                                .map_err(|err| table.sdk_error("Scan", err))?;
+                            Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
+                        }
+                    }))
+                });
+                futures::stream::select_all(streams)
+            })
+            .try_flatten()
+            .boxed()
+    }
 }
