@@ -138,13 +138,6 @@ async fn accounts_with_wrong_balances(points: &Ningipoints, items: usize) -> Vec
     accounts
 }
 
-fn signed(operation: &Operation) -> i64 {
-    match operation.kind {
-        OperationType::Credit => operation.amount as i64,
-        OperationType::Debit => -(operation.amount as i64),
-    }
-}
-
 /// The baseline: every item read with its own GetItem, each balance written with its
 /// own UpdateItem, one request after another.
 async fn recompute_one_by_one(table: &Table, accounts: &[Account]) {
@@ -171,7 +164,9 @@ async fn recompute_one_by_one(table: &Table, accounts: &[Account]) {
                 .expect("read")
                 .item
                 .expect("the operation exists");
-            sum += signed(&Operation::from_item(&item).expect("an operation"));
+            sum += Operation::from_item(&item)
+                .expect("an operation")
+                .signed_amount();
         }
         if sum != stored.balance {
             table
@@ -190,7 +185,7 @@ async fn check_balances(points: &Ningipoints) {
     let table = points.table();
     let mut sums: HashMap<u64, i64> = HashMap::new();
     for operation in table.scan::<Operation>().all().await.expect("read") {
-        *sums.entry(operation.account_id).or_default() += signed(&operation);
+        *sums.entry(operation.account_id).or_default() += operation.signed_amount();
     }
     for account in table.scan::<Account>().all().await.expect("read") {
         let sum = sums.get(&account.id).copied().unwrap_or(0);

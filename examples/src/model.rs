@@ -82,3 +82,27 @@ pub struct Operation {
     /// When it happened; also the sort key.
     pub created_at: Timestamp,
 }
+
+impl Operation {
+    /// What the operation adds to its account's balance: the amount of a credit, minus
+    /// that of a debit.
+    ///
+    /// ```
+    /// use dynaschema::Timestamp;
+    /// use ningipoints::{Operation, OperationType};
+    ///
+    /// let debit = Operation {
+    ///     account_id: 1,
+    ///     kind: OperationType::Debit,
+    ///     amount: 50,
+    ///     created_at: Timestamp::now(),
+    /// };
+    /// assert_eq!(debit.signed_amount(), -50);
+    /// ```
+    pub fn signed_amount(&self) -> i64 {
+        match self.kind {
+            OperationType::Credit => self.amount as i64,
+            OperationType::Debit => -(self.amount as i64),
+        }
+    }
+}

@@ -108,13 +108,16 @@ fn field<'c>(c: &'c Container, name: &str) -> &'c Field<'c> {
 /// `&self.id, &self.created_at`: a template's placeholder values from an entity.
 fn values_from_self(c: &Container, template: &Template) -> Vec<TokenStream> {
     template::fields(&template.pieces)
-        .map(|name| {
-            let f = field(c, name);
-            let (ident, ty) = (f.ident, f.ty);
-            // The span of the type puts a "cannot be part of a key" error on the field.
-            quote_spanned!(ty.span()=> &self.#ident)
-        })
+        .map(|name| value_from_self(c, name))
         .collect()
+}
+
+/// `&self.field`, a value of a key template, for the field `name`.
+fn value_from_self(c: &Container, name: &str) -> TokenStream {
+    let f = field(c, name);
+    let (ident, ty) = (f.ident, f.ty);
+    // The span of the type puts a "cannot be part of a key" error on the field.
+    quote_spanned!(ty.span()=> &self.#ident)
 }
 
 /// The parameters of a builder taking `names`: each field with its own type, a `String`
@@ -329,11 +332,7 @@ fn to_item(c: &Container) -> TokenStream {
                                 let text = text_of(f.ident);
                                 quote!(&#text)
                             }
-                            None => {
-                                let f = field(c, name);
-                                let (ident, ty) = (f.ident, f.ty);
-                                quote_spanned!(ty.span()=> &self.#ident)
-                            }
+                            None => value_from_self(c, name),
                         }
                     });
                     quote!(#name.render(&[#(#values),*]).map_err(::dynaschema::Error::InvalidKey)?)

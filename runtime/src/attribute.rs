@@ -129,16 +129,17 @@ pub trait Attribute: Sized {
     /// (to keep positions): [`put_into`](Self::put_into) for list elements.
     #[inline]
     fn push_into(&self, list: &mut Vec<AttributeValue>) -> Result<(), ValueError> {
-        list.push(self.to_value()?.unwrap_or(AttributeValue::Null(true)));
+        list.push(element_value(self)?);
         Ok(())
     }
 }
 
-/// [`Attribute::put_into`] and [`Attribute::push_into`] for a type whose value is never
-/// absent nor an error.
-macro_rules! put_in_place {
+/// [`Attribute::to_value`], [`put_into`](Attribute::put_into) and
+/// [`push_into`](Attribute::push_into) for a type whose value is never absent: `$value`
+/// makes it (`?` passes an error on), put straight into the map or the list.
+macro_rules! present_value {
     (|$this:ident| $value:expr, key text as $from_text:path) => {
-        put_in_place!(|$this| $value);
+        present_value!(|$this| $value);
 
         #[inline]
         fn put_key_text_into(
@@ -152,6 +153,12 @@ macro_rules! put_in_place {
         }
     };
     (|$this:ident| $value:expr) => {
+        #[inline]
+        fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
+            let $this = self;
+            Ok(Some($value))
+        }
+
         #[inline]
         fn put_into(
             &self,
@@ -193,13 +200,7 @@ impl AsRef<[u8]> for Bytes {
 macro_rules! number {
     ($($t:ty),*) => {$(
         impl Attribute for $t {
-            #[inline]
-            fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-                Ok(Some(AttributeValue::N(self.to_string())))
-            }
-
-            put_in_place!(|n| AttributeValue::N(n.to_string()), key text as AttributeValue::N);
-
+            present_value!(|n| AttributeValue::N(n.to_string()), key text as AttributeValue::N);
 
             #[inline]
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -262,12 +263,7 @@ macro_rules! float {
 float!(f32, f64);
 
 impl Attribute for bool {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(Some(AttributeValue::Bool(*self)))
-    }
-
-    put_in_place!(|b| AttributeValue::Bool(*b));
+    present_value!(|b| AttributeValue::Bool(*b));
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -279,12 +275,7 @@ impl Attribute for bool {
 }
 
 impl Attribute for String {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(Some(AttributeValue::S(self.clone())))
-    }
-
-    put_in_place!(|s| AttributeValue::S(s.clone()), key text as AttributeValue::S);
+    present_value!(|s| AttributeValue::S(s.clone()), key text as AttributeValue::S);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -317,12 +308,7 @@ fn timestamp_value(timestamp: &Timestamp) -> AttributeValue {
 }
 
 impl Attribute for Timestamp {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        Ok(Some(timestamp_value(self)))
-    }
-
-    put_in_place!(|t| timestamp_value(t), key text as AttributeValue::S);
+    present_value!(|t| timestamp_value(t), key text as AttributeValue::S);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -417,7 +403,8 @@ impl<T: Attribute> Attribute for Option<T> {
     }
 }
 
-/// A list element that would be absent (`None`) is stored as NULL, to keep positions.
+/// A list or map element that would be absent (`None`) is stored as NULL, to keep
+/// positions.
 #[inline]
 fn element_value<T: Attribute>(value: &T) -> Result<AttributeValue, ValueError> {
     Ok(value.to_value()?.unwrap_or(AttributeValue::Null(true)))
@@ -442,12 +429,7 @@ fn list_value<T: Attribute>(elements: &[T]) -> Result<AttributeValue, ValueError
 }
 
 impl<T: Attribute> Attribute for Vec<T> {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        list_value(self).map(Some)
-    }
-
-    put_in_place!(|list| list_value(list)?);
+    present_value!(|list| list_value(list)?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -491,12 +473,7 @@ fn map_entries<'v, T: Attribute>(
 }
 
 impl<T: Attribute, S: BuildHasher + Default> Attribute for HashMap<String, T, S> {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        map_value(self.iter()).map(Some)
-    }
-
-    put_in_place!(|map| map_value(map.iter())?);
+    present_value!(|map| map_value(map.iter())?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -511,12 +488,7 @@ impl<T: Attribute, S: BuildHasher + Default> Attribute for HashMap<String, T, S>
 }
 
 impl<T: Attribute> Attribute for BTreeMap<String, T> {
-    #[inline]
-    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-        map_value(self.iter()).map(Some)
-    }
-
-    put_in_place!(|map| map_value(map.iter())?);
+    present_value!(|map| map_value(map.iter())?);
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {

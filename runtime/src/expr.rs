@@ -403,20 +403,39 @@ pub struct Expression {
     values: HashMap<String, AttributeValue>,
 }
 
-/// Appends a placeholder: `prefix` then `index` in decimal.
-fn push_placeholder(out: &mut String, prefix: &str, index: usize) {
+/// A placeholder: `prefix` then `index` in decimal.
+fn placeholder(prefix: &str, index: usize) -> String {
+    let mut out = String::with_capacity(4);
     out.push_str(prefix);
     if index < 10 {
         out.push(char::from(b'0' + index as u8));
     } else {
         write!(out, "{index}").expect("writing to a String");
     }
+    out
 }
 
-fn placeholder(prefix: &str, index: usize) -> String {
-    let mut out = String::with_capacity(4);
-    push_placeholder(&mut out, prefix, index);
-    out
+/// The condition of a request that has no other expression (a put, a delete, a
+/// transaction's put, delete or check), as its builder takes it: the text and the
+/// placeholders, each `None` when there is none.
+pub(crate) struct RequestCondition {
+    pub(crate) text: Option<String>,
+    pub(crate) names: Option<HashMap<String, String>>,
+    pub(crate) values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl RequestCondition {
+    /// `condition` written, if there is one.
+    pub(crate) fn new<E>(condition: Option<&Condition<E>>) -> Result<RequestCondition> {
+        let mut expression = Expression::default();
+        let text = condition.map(|c| expression.condition(c)).transpose()?;
+        let (names, values) = expression.into_placeholders();
+        Ok(RequestCondition {
+            text,
+            names,
+            values,
+        })
+    }
 }
 
 impl Expression {

@@ -32,7 +32,7 @@ pub struct Counts {
 impl Counts {
     /// Requests of `operation`.
     pub fn requests(&self, operation: &str) -> usize {
-        self.requests.get(operation).copied().unwrap_or(0)
+        of(&self.requests, operation)
     }
 
     /// Requests of every operation.
@@ -42,18 +42,23 @@ impl Counts {
 
     /// Items read by the answers of `operation` (Scan or Query).
     pub fn scanned(&self, operation: &str) -> i64 {
-        self.scanned.get(operation).copied().unwrap_or(0)
+        of(&self.scanned, operation)
     }
 
     /// Items returned by the answers of `operation` (Scan or Query).
     pub fn returned(&self, operation: &str) -> i64 {
-        self.returned.get(operation).copied().unwrap_or(0)
+        of(&self.returned, operation)
     }
 
     /// Answers of `operation` that said more pages follow.
     pub fn pages_with_more(&self, operation: &str) -> usize {
-        self.pages_with_more.get(operation).copied().unwrap_or(0)
+        of(&self.pages_with_more, operation)
     }
+}
+
+/// The count of `operation` in `counts`, 0 if none.
+fn of<T: Copy + Default>(counts: &BTreeMap<String, T>, operation: &str) -> T {
+    counts.get(operation).copied().unwrap_or_default()
 }
 
 /// The interceptor: cheap to clone, every clone shares the same counts.

@@ -71,17 +71,7 @@ pub fn repository_root() -> PathBuf {
 /// one from.
 pub fn endpoint() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
-    let server = SERVER.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
-        Ok(endpoint) => Ok(Server {
-            endpoint,
-            _process: None,
-        }),
-        Err(_) => start_server(&repository_root().join(".venv"), "serial"),
-    });
-    match server {
-        Ok(server) => &server.endpoint,
-        Err(message) => panic!("{message}"),
-    }
+    shared_endpoint(&SERVER, "serial")
 }
 
 /// The endpoint of a moto server of this process's own that serves requests
@@ -90,12 +80,18 @@ pub fn endpoint() -> &'static str {
 /// [`endpoint`].
 pub fn endpoint_threaded() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
-    let server = SERVER.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
+    shared_endpoint(&SERVER, "threaded")
+}
+
+/// The endpoint of the server kept in `server`: `DYNASCHEMA_TEST_ENDPOINT`'s, or a moto
+/// server in `mode` started on first use and kept for the process.
+fn shared_endpoint(server: &'static OnceLock<Result<Server, String>>, mode: &str) -> &'static str {
+    let server = server.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
         Ok(endpoint) => Ok(Server {
             endpoint,
             _process: None,
         }),
-        Err(_) => start_server(&repository_root().join(".venv"), "threaded"),
+        Err(_) => start_server(&repository_root().join(".venv"), mode),
     });
     match server {
         Ok(server) => &server.endpoint,

@@ -7,7 +7,7 @@ use dynaschema::{Entity, Error, Item, Table};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::model::{Account, Operation, OperationType};
+use crate::model::{Account, Operation};
 
 /// Accounts written at once.
 const CONCURRENCY: usize = 16;
@@ -34,7 +34,7 @@ impl Tallies {
         if let Some(operation) = Operation::from_matching_item(item) {
             let operation = operation?;
             let tally = self.0.entry(operation.account_id).or_default();
-            tally.sum += signed(&operation);
+            tally.sum += operation.signed_amount();
             tally.early |= tally.balance.is_none();
         } else if let Some(account) = Account::from_matching_item(item) {
             let account = account?;
@@ -74,12 +74,8 @@ pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result
             .map(|(id, balance, tally)| {
                 let done = &done;
                 async move {
-                    let changed = if tally.early {
-                        recompute(ctx, id).await?
-                    } else {
-                        tally.sum != balance && settle(ctx, id, balance, tally.sum).await?
-                    };
-                    if changed {
+                    let read = (!tally.early).then_some((balance, tally.sum));
+                    if settle(ctx, id, read).await? {
                         ctx.touched(1);
                     }
                     let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -93,48 +89,30 @@ pub fn up<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result
     })
 }
 
-fn signed(operation: &Operation) -> i64 {
-    match operation.kind {
-        OperationType::Credit => operation.amount as i64,
-        OperationType::Debit => -(operation.amount as i64),
-    }
-}
-
-/// Writes `sum` as account `id`'s balance if the balance is still `balance`, the one
-/// read; if it changed since, recomputes the account on its own. `true` if it was (or,
-/// in a dry run, would be) changed.
+/// Brings account `id`'s balance to the sum of its operations, from `read`, the
+/// balance and sum the scan found, or else from the account read again; reads again
+/// whenever the balance has changed since it was read. `true` if it was (or, in a dry
+/// run, would be) changed.
 async fn settle(
     ctx: &MigrationContext<'_>,
     id: u64,
-    balance: i64,
-    sum: i64,
+    mut read: Option<(i64, i64)>,
 ) -> dynaschema::Result<bool> {
-    if ctx.is_dry_run() {
-        return Ok(true);
-    }
-    match write_if_unchanged(ctx.table(), id, balance, sum).await? {
-        Written::Done => Ok(true),
-        Written::Gone => Ok(false),
-        Written::Changed => recompute(ctx, id).await,
-    }
-}
-
-/// Brings one account's balance to the sum of its operations; `true` if it was (or, in
-/// a dry run, would be) changed.
-async fn recompute(ctx: &MigrationContext<'_>, id: u64) -> dynaschema::Result<bool> {
-    let table = ctx.table();
     loop {
-        let Some(account) = table.get(Account::key(id)).consistent().await? else {
-            return Ok(false);
+        let (balance, sum) = match read.take() {
+            Some(read) => read,
+            None => match balance_and_sum(ctx.table(), id).await? {
+                Some(current) => current,
+                None => return Ok(false),
+            },
         };
-        let sum = operations_sum(table, id).await?;
-        if sum == account.balance {
+        if sum == balance {
             return Ok(false);
         }
         if ctx.is_dry_run() {
             return Ok(true);
         }
-        match write_if_unchanged(table, id, account.balance, sum).await? {
+        match write_if_unchanged(ctx.table(), id, balance, sum).await? {
             Written::Done => return Ok(true),
             Written::Gone => return Ok(false),
             // An operation changed the balance since it was read: read again.
@@ -174,18 +152,28 @@ async fn write_if_unchanged(
     }
 }
 
-async fn operations_sum(table: &Table, id: u64) -> dynaschema::Result<i64> {
+/// Account `id`'s balance and the sum of its operations, read now; `None` if the account
+/// no longer exists.
+async fn balance_and_sum(table: &Table, id: u64) -> dynaschema::Result<Option<(i64, i64)>> {
+    let Some(account) = table.get(Account::key(id)).consistent().await? else {
+        return Ok(None);
+    };
     let operations = table
         .query(Operation::partition(id))
         .consistent()
         .all()
         .await?;
-    Ok(operations.iter().map(signed).sum())
+    Ok(Some((
+        account.balance,
+        operations.iter().map(Operation::signed_amount).sum(),
+    )))
 }
 
 #[cfg(test)]
 mod tests {
     use dynaschema::Timestamp;
+
+    use crate::model::OperationType;
 
     use super::*;
 

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Expression};
+use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
 use crate::table::{error_code, Table};
@@ -39,22 +39,16 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
 
     /// Sends the request; the same as `.await`.
     pub async fn send(self) -> Result<()> {
-        let mut expression = Expression::default();
-        let condition = self
-            .condition
-            .as_ref()
-            .map(|c| expression.condition(c))
-            .transpose()?;
-        let (names, values) = expression.into_placeholders();
+        let condition = RequestCondition::new(self.condition.as_ref())?;
         let result = self
             .table
             .client()
             .delete_item()
             .table_name(self.table.name())
             .set_key(Some(self.key.to_item()?))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+            .set_condition_expression(condition.text)
+            .set_expression_attribute_names(condition.names)
+            .set_expression_attribute_values(condition.values)
             .send()
             .await;
         match result {

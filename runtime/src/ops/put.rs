@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Expression};
+use crate::expr::{Condition, RequestCondition};
 use crate::item::{Entity, Item};
 use crate::table::{error_code, Table};
 
@@ -72,18 +72,16 @@ impl<E: Entity + Send> PutItem<'_, E> {
                 None => absent,
             });
         }
-        let mut expression = Expression::default();
-        let condition = condition.map(|c| expression.condition(&c)).transpose()?;
-        let (names, values) = expression.into_placeholders();
+        let condition = RequestCondition::new(condition.as_ref())?;
         let result = self
             .table
             .client()
             .put_item()
             .table_name(self.table.name())
             .set_item(Some(item))
-            .set_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
+            .set_condition_expression(condition.text)
+            .set_expression_attribute_names(condition.names)
+            .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;

@@ -350,16 +350,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// is used up. Dropping the stream stops the reading.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
         let limit = self.options.limit.unwrap_or(usize::MAX);
-        self.pages()
-            .map_ok(|page| {
-                futures::stream::iter(
-                    page.into_iter()
-                        .filter_map(|item| E::from_matching_item(&item)),
-                )
-            })
-            .try_flatten()
-            .take(limit)
-            .boxed()
+        entities_of_pages(self.pages()).take(limit).boxed()
     }
 
     /// Every item the query reads, undecoded and whatever its entity: for a partition
@@ -396,11 +387,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// The items one by one, undecoded, as [`items`](Self::items) reads them.
     pub fn item_stream(self) -> BoxStream<'a, Result<Item>> {
         let limit = self.options.limit.unwrap_or(usize::MAX);
-        self.pages()
-            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
-            .take(limit)
-            .boxed()
+        items_of_pages(self.pages()).take(limit).boxed()
     }
 
     /// The pages of items, as DynamoDB answers them (less any skipped bound).
@@ -442,6 +429,16 @@ enum Next {
 }
 
 impl Next {
+    /// The start key of the page to read (`Some(None)` for the first), or `None` after
+    /// the last.
+    fn start(self) -> Option<Option<Item>> {
+        match self {
+            Next::Start => Some(None),
+            Next::After(key) => Some(Some(key)),
+            Next::Done => None,
+        }
+    }
+
     /// Where to go on from after a page that ended at `last`.
     fn after(last: Option<Item>) -> Next {
         match last {
@@ -461,10 +458,8 @@ struct Pages<'a, E> {
 impl<E> Pages<'_, E> {
     /// The next page, or `None` after the last.
     async fn next_page(&mut self) -> Result<Option<Vec<Item>>> {
-        let start = match std::mem::replace(&mut self.next, Next::Done) {
-            Next::Start => None,
-            Next::After(key) => Some(key),
-            Next::Done => return Ok(None),
+        let Some(start) = std::mem::replace(&mut self.next, Next::Done).start() else {
+            return Ok(None);
         };
         let (request, skip) = self.request.prepare()?;
         let table = self.request.table;
@@ -586,14 +581,36 @@ where
     Fut: Future<Output = Result<(Vec<Item>, Option<Item>)>> + Send + 'a,
 {
     futures::stream::try_unfold((fetch, Next::Start), |(fetch, next)| async move {
-        let start = match next {
-            Next::Start => None,
-            Next::After(key) => Some(key),
-            Next::Done => return Ok(None),
+        let Some(start) = next.start() else {
+            return Ok(None);
         };
         let (items, last) = fetch(start).await?;
         Ok(Some((items, (fetch, Next::after(last)))))
     })
+}
+
+/// The entities `E` among the items of `pages`, one by one: items whose key does not
+/// fit `E`'s templates are skipped.
+pub(crate) fn entities_of_pages<'a, E: Entity + Send + 'a>(
+    pages: impl Stream<Item = Result<Vec<Item>>> + Send + 'a,
+) -> impl Stream<Item = Result<E>> + Send + 'a {
+    pages
+        .map_ok(|page| {
+            futures::stream::iter(
+                page.into_iter()
+                    .filter_map(|item| E::from_matching_item(&item)),
+            )
+        })
+        .try_flatten()
+}
+
+/// The items of `pages`, one by one.
+pub(crate) fn items_of_pages<'a>(
+    pages: impl Stream<Item = Result<Vec<Item>>> + Send + 'a,
+) -> impl Stream<Item = Result<Item>> + Send + 'a {
+    pages
+        .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
+        .try_flatten()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::error::Result;
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
-use crate::ops::query::{paginate, Index};
+use crate::ops::query::{entities_of_pages, items_of_pages, paginate, Index};
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -98,16 +98,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// The entities one by one, as the segments' pages arrive.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
         let reading = self.reading;
-        reading
-            .pages(self.prepare())
-            .map_ok(|page: Vec<Item>| {
-                futures::stream::iter(
-                    page.into_iter()
-                        .filter_map(|item| E::from_matching_item(&item)),
-                )
-            })
-            .try_flatten()
-            .boxed()
+        entities_of_pages(reading.pages(self.prepare())).boxed()
     }
 
     /// The request every page starts from: the index, and the filter on `E`'s key
@@ -198,11 +189,7 @@ impl<'a> ItemScan<'a> {
     /// The items one by one, as the segments' pages arrive. Within a segment, pages come
     /// in DynamoDB's order: an item collection's items in sort-key order.
     pub fn stream(self) -> BoxStream<'a, Result<Item>> {
-        self.reading
-            .pages(Ok(self.reading.request()))
-            .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        items_of_pages(self.reading.pages(Ok(self.reading.request()))).boxed()
     }
 }
 

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, Expression, Update};
+use crate::expr::{Condition, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::ops::update::update_expressions;
@@ -155,22 +155,6 @@ impl Table {
     }
 }
 
-/// A condition's text with its name and value placeholders, each `None` when empty:
-/// what every conditional action of a transaction sends.
-#[allow(clippy::type_complexity)]
-fn condition_placeholders<E>(
-    condition: Option<&Condition<E>>,
-) -> Result<(
-    Option<String>,
-    Option<HashMap<String, String>>,
-    Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
-)> {
-    let mut expression = Expression::default();
-    let text = condition.map(|c| expression.condition(c)).transpose()?;
-    let (names, values) = expression.into_placeholders();
-    Ok((text, names, values))
-}
-
 impl<'a> Transaction<'a> {
     fn push<E: Entity>(mut self, make: MakeItem<'a>) -> Self {
         self.items.push(Action {
@@ -186,13 +170,13 @@ impl<'a> Transaction<'a> {
 
     fn put_item<E: Entity + Sync>(self, entity: &'a E, condition: Option<Condition<E>>) -> Self {
         let make = move |table: &str| {
-            let (condition, names, values) = condition_placeholders(condition.as_ref())?;
+            let condition = RequestCondition::new(condition.as_ref())?;
             let put = Put::builder()
                 .table_name(table)
                 .set_item(Some(entity.to_item()?))
-                .set_condition_expression(condition)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
+                .set_condition_expression(condition.text)
+                .set_expression_attribute_names(condition.names)
+                .set_expression_attribute_values(condition.values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -252,13 +236,13 @@ impl<'a> Transaction<'a> {
 
     fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
         let make = move |table: &str| {
-            let (condition, names, values) = condition_placeholders(condition.as_ref())?;
+            let condition = RequestCondition::new(condition.as_ref())?;
             let delete = Delete::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
-                .set_condition_expression(condition)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
+                .set_condition_expression(condition.text)
+                .set_expression_attribute_names(condition.names)
+                .set_expression_attribute_values(condition.values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
@@ -283,13 +267,13 @@ impl<'a> Transaction<'a> {
     /// Requires `condition` to hold on the item of `key`, without changing it.
     pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
         let make = move |table: &str| {
-            let (condition, names, values) = condition_placeholders(Some(&condition))?;
+            let condition = RequestCondition::new(Some(&condition))?;
             let check = ConditionCheck::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
-                .set_condition_expression(condition)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
+                .set_condition_expression(condition.text)
+                .set_expression_attribute_names(condition.names)
+                .set_expression_attribute_values(condition.values)
                 // The item as it was, for a failed condition's reason.
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
