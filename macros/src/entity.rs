@@ -38,6 +38,9 @@ fn generate(c: &Container) -> TokenStream {
         .filter(|f| f.is_stored())
         .map(|f| handle(ident, f));
     let to_item = to_item(c);
+    let index_keys = index_keys(c);
+    let required_attributes = required_attributes(c);
+    let index_key_text = index_key_text(c);
     let (from_item, from_parsed) = from_item(c);
 
     let pk_values = values_from_self(c, &c.pk);
@@ -70,9 +73,15 @@ fn generate(c: &Container) -> TokenStream {
                     ::dynaschema::Key::render(&__PK, &[#(#pk_values),*], #key_sk)
                 }
 
+                #index_keys
+
                 #to_item
 
                 #from_item
+
+                #required_attributes
+
+                #index_key_text
             }
 
             impl #ident {
@@ -245,6 +254,11 @@ fn handle(entity: &Ident, f: &Field) -> TokenStream {
         span = f.ident.span()
     );
     let ty = f.ty;
+    // A serde field's values go through serde in conditions and updates, as in `to_item`.
+    let ty = match f.storage {
+        Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::Serde<#ty>),
+        _ => quote!(#ty),
+    };
     let attribute = &f.attribute;
     let doc = format!(
         "The attribute `{attribute}` of field `{}`, for conditions and updates.",
@@ -295,25 +309,47 @@ fn to_item(c: &Container) -> TokenStream {
             #put.map_err(|err| ::dynaschema::item::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err))?;
         }
     });
-    let computed: Vec<_> = c
-        .indexes
-        .iter()
-        .flat_map(|i| i.pk.iter().chain(i.sk.iter()))
-        .filter(|t| !t.attribute.is_empty())
-        .collect();
-    let computed_writes = computed.iter().map(|template| {
-        let attribute = &template.attribute;
-        let template_const = template_const(template);
-        let values = values_from_self(c, template);
-        quote! {
-            {
-                const TEMPLATE: ::dynaschema::key::KeyTemplate = #template_const;
-                item.insert(
-                    ::std::string::String::from(#attribute),
-                    ::dynaschema::item::AttributeValue::S(TEMPLATE.render(&[#(#values),*])?),
-                );
-            }
+    let computed = computed_keys(c);
+    let computed_writes = c.indexes.iter().filter_map(|index| {
+        let keys: Vec<&Template> = computed
+            .iter()
+            .filter(|(i, _)| *i == index.name)
+            .map(|(_, t)| *t)
+            .collect();
+        if keys.is_empty() {
+            return None;
         }
+        let consts = keys.iter().enumerate().map(|(n, template)| {
+            let name = format_ident!("__INDEX_KEY_{}", n);
+            let template_const = template_const(template);
+            quote!(const #name: ::dynaschema::key::KeyTemplate = #template_const;)
+        });
+        let texts: Vec<Ident> = (0..keys.len())
+            .map(|n| format_ident!("__index_key_{}", n))
+            .collect();
+        let renders = keys
+            .iter()
+            .zip(&texts)
+            .enumerate()
+            .map(|(n, (template, text))| {
+                let name = format_ident!("__INDEX_KEY_{}", n);
+                let parts = template::fields(&template.pieces).map(|name| sparse_part(c, name));
+                quote!(let #text = ::dynaschema::key::render_sparse(&#name, &[#(#parts),*])?;)
+            });
+        let attributes = keys.iter().map(|t| &t.attribute);
+        // An index's keys are written together or not at all (a sparse index).
+        Some(quote! {
+            {
+                #(#consts)*
+                #(#renders)*
+                if let (#(::core::option::Option::Some(#texts),)*) = (#(#texts,)*) {
+                    #(item.insert(
+                        ::std::string::String::from(#attributes),
+                        ::dynaschema::item::AttributeValue::S(#texts),
+                    );)*
+                }
+            }
+        })
     });
     // The key attributes, the stored fields and the computed index keys: the map is
     // made once at its final size, and the keys are rendered straight into it.
@@ -463,4 +499,144 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
         }
     };
     (from_item, from_parsed)
+}
+
+/// The computed index keys (`pk_attr`/`sk_attr` with a template), with their index's name.
+fn computed_keys<'c>(c: &'c Container) -> Vec<(&'c str, &'c Template)> {
+    c.indexes
+        .iter()
+        .flat_map(|i| {
+            i.pk.iter()
+                .chain(i.sk.iter())
+                .map(move |t| (i.name.as_str(), t))
+        })
+        .filter(|(_, t)| !t.attribute.is_empty())
+        .collect()
+}
+
+/// The inner type of an `Option<T>` field type, as written.
+fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Option" || path.qself.is_some() {
+        return None;
+    }
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `Some(&self.tier as &dyn KeyPart)`, or for an optional field
+/// `self.shipped_at.as_ref().map(..)`: a value of an index key that may be absent.
+fn sparse_part(c: &Container, name: &str) -> TokenStream {
+    let f = field(c, name);
+    let (ident, ty) = (f.ident, f.ty);
+    match option_inner(ty) {
+        Some(inner) => quote_spanned!(inner.span()=>
+            self.#ident.as_ref().map(|value| value as &dyn ::dynaschema::KeyPart)),
+        None => quote_spanned!(ty.span()=>
+            ::core::option::Option::Some(&self.#ident as &dyn ::dynaschema::KeyPart)),
+    }
+}
+
+/// `Entity::INDEX_KEYS`: each computed index key with the attributes of its fields.
+fn index_keys(c: &Container) -> TokenStream {
+    let keys = computed_keys(c).into_iter().map(|(index, template)| {
+        let template_const = template_const(template);
+        let attributes = template::fields(&template.pieces).map(|name| {
+            let f = field(c, name);
+            if f.is_stored() {
+                let attribute = &f.attribute;
+                quote!(::core::option::Option::Some(#attribute))
+            } else {
+                quote!(::core::option::Option::None)
+            }
+        });
+        quote! {
+            ::dynaschema::key::IndexKey {
+                index: #index,
+                template: #template_const,
+                attributes: &[#(#attributes),*],
+            }
+        }
+    });
+    quote!(const INDEX_KEYS: &'static [::dynaschema::key::IndexKey] = &[#(#keys),*];)
+}
+
+/// `Entity::index_key_text`: a stored field of a computed index key, read from an
+/// attribute value as its own type, then written as key text.
+fn index_key_text(c: &Container) -> TokenStream {
+    let mut names: Vec<&str> = Vec::new();
+    for (_, template) in computed_keys(c) {
+        for name in template::fields(&template.pieces) {
+            if field(c, name).is_stored() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return TokenStream::new();
+    }
+    let arms = names.iter().map(|name| {
+        let f = field(c, name);
+        let (ty, attribute) = (f.ty, &f.attribute);
+        let decode = match f.storage {
+            Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::from_serde_value::<#ty>),
+            _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_value),
+        };
+        let text = match option_inner(ty) {
+            Some(_) => quote!(read.as_ref().map(|value| ::dynaschema::key::key_text(value))),
+            None => quote!(::core::option::Option::Some(::dynaschema::key::key_text(&read))),
+        };
+        quote! {
+            #name => {
+                let read = #decode(value).map_err(|err| {
+                    ::dynaschema::item::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err)
+                })?;
+                ::core::result::Result::Ok(#text)
+            }
+        }
+    });
+    quote! {
+        fn index_key_text(
+            field: &str,
+            value: &::dynaschema::item::AttributeValue,
+        ) -> ::dynaschema::Result<::core::option::Option<::std::string::String>> {
+            match field {
+                #(#arms)*
+                _ => ::dynaschema::item::not_in_an_index_key(<Self as ::dynaschema::Entity>::ENTITY_NAME, field),
+            }
+        }
+    }
+}
+
+/// `Entity::required_attributes`: the stored fields whose type has no absent value.
+fn required_attributes(c: &Container) -> TokenStream {
+    let checks = c.fields.iter().filter(|f| f.is_stored()).map(|f| {
+        let (ty, attribute) = (f.ty, &f.attribute);
+        let absent = match f.storage {
+            Storage::Attribute { serde: true } => {
+                quote!(::dynaschema::attribute::from_absent_serde::<#ty>())
+            }
+            _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_absent()),
+        };
+        quote! {
+            if #absent.is_err() {
+                required.push(#attribute);
+            }
+        }
+    });
+    quote! {
+        fn required_attributes() -> ::std::vec::Vec<&'static str> {
+            let mut required = ::std::vec::Vec::new();
+            #(#checks)*
+            required
+        }
+    }
 }

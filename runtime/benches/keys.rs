@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use criterion::{criterion_group, criterion_main, Criterion};
+use dynaschema::key::{KeyTemplate, Segment};
 use dynaschema::{Entity, Item, KeyPart, Timestamp};
 
 use common::{Account, ByHand, Operation};
@@ -27,6 +28,20 @@ fn operation_key_by_hand(account_id: u64, at: Timestamp) -> Item {
     );
     key
 }
+
+const ORDER: KeyTemplate = KeyTemplate::new(
+    "SK",
+    &[Segment::Literal("ORDER#"), Segment::Field("order_id")],
+);
+const NOTE: KeyTemplate = KeyTemplate::new(
+    "SK",
+    &[
+        Segment::Literal("ORDER#"),
+        Segment::Field("order_id"),
+        Segment::Literal("#NOTE#"),
+        Segment::Field("n"),
+    ],
+);
 
 fn keys(c: &mut Criterion) {
     let operation = Operation::sample();
@@ -79,6 +94,37 @@ fn keys(c: &mut Criterion) {
             black_box(&pk)
                 .strip_prefix("ACCOUNT#")
                 .and_then(|id| id.parse::<u64>().ok())
+        })
+    });
+    group.finish();
+
+    // A hierarchical sort key, ORDER#{order_id}#NOTE#{n}, read back; and the order's own
+    // template, ORDER#{order_id}, refusing it (its value would hold the delimiter).
+    let note = NOTE.render(&[&123_456_u64, &7_u32]).unwrap();
+    assert_eq!(NOTE.parse_exact::<2>(&note), Some(["123456", "7"]));
+    assert_eq!(ORDER.parse_exact::<1>(&note), None);
+    let mut group = c.benchmark_group("key/parse, two placeholders");
+    group.bench_function("template", |b| {
+        b.iter(|| NOTE.parse_exact::<2>(black_box(&note)))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| {
+            let (id, n) = black_box(&note).strip_prefix("ORDER#")?.split_once('#')?;
+            let n = n.strip_prefix("NOTE#")?;
+            (!n.contains('#')).then_some([id, n])
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("key/refuse a deeper key");
+    group.bench_function("template", |b| {
+        b.iter(|| ORDER.parse_exact::<1>(black_box(&note)))
+    });
+    group.bench_function("hand-written", |b| {
+        b.iter(|| {
+            black_box(&note)
+                .strip_prefix("ORDER#")
+                .filter(|id| !id.contains('#'))
         })
     });
     group.finish();

@@ -618,6 +618,56 @@ pub fn from_absent_serde<T: serde::de::DeserializeOwned>() -> Result<T, ValueErr
         .map_err(|_| ValueError("the attribute is missing".to_owned()))
 }
 
+/// A `#[dynamo(serde)]` field's value as an [`Attribute`]: the type of its handle
+/// (`Attr<Order, Serde<OrderStatus>>`), so that conditions and updates write it
+/// through the same serde conversion as `to_item`. Handles take the plain value, since
+/// any `T` converts into `Serde<T>`.
+///
+/// ```
+/// use dynaschema::attribute::{Attribute, Serde};
+/// use dynaschema::Attr;
+///
+/// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+/// enum Status { Placed, Shipped }
+///
+/// struct Order;
+/// const STATUS: Attr<Order, Serde<Status>> = Attr::new("status");
+/// let shipped = STATUS.eq(Status::Shipped); // a condition, as on any other field
+/// # let _ = shipped;
+/// assert_eq!(Serde(Status::Placed).to_value()?, dynaschema::attribute::to_serde_value(&Status::Placed)?);
+/// # Ok::<(), dynaschema::attribute::ValueError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Serde<T>(pub T);
+
+impl<T> From<T> for Serde<T> {
+    fn from(value: T) -> Self {
+        Serde(value)
+    }
+}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Attribute for Serde<T> {
+    fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
+        to_serde_value(&self.0)
+    }
+
+    fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
+        from_serde_value(value).map(Serde)
+    }
+
+    fn from_absent() -> Result<Self, ValueError> {
+        from_absent_serde().map(Serde)
+    }
+
+    fn put_into(
+        &self,
+        item: &mut HashMap<String, AttributeValue>,
+        name: &'static str,
+    ) -> Result<(), ValueError> {
+        put_serde_into(&self.0, item, name)
+    }
+}
+
 /// The common serde values (unit enum variants, strings, numbers, booleans, and
 /// structs, maps and sequences of them) made, and strings read, without serde_dynamo's
 /// intermediate copy of the value. Each does exactly what serde_dynamo does for what it

@@ -108,6 +108,20 @@ pub enum Error {
         message: String,
     },
 
+    /// An update cannot keep an index key of the entity in step with the fields it
+    /// changes. Nothing was sent.
+    #[error("cannot update {entity} {key}: index `{index}`: {message}; nothing was sent")]
+    IndexKey {
+        /// The entity type, such as `Customer`.
+        entity: &'static str,
+        /// The index, such as `GSI2`.
+        index: &'static str,
+        /// The key of the item the update was for.
+        key: String,
+        /// What is missing or wrong, and what to do.
+        message: String,
+    },
+
     /// The table does not exist at the endpoint.
     #[error("table `{table}` does not exist at {endpoint}; create it with `provision`")]
     TableMissing {

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::attribute::{Attribute, SetElement};
+use crate::attribute::{Attribute, Serde, SetElement};
 use crate::error::{Error, Result};
 
 /// The attribute of field type `T` of entity `E`, such as `Account::BALANCE`: conditions
@@ -260,6 +260,16 @@ pub struct Update<E> {
     condition: Option<Condition<E>>,
 }
 
+/// How an update changes an attribute.
+pub(crate) enum Change<'u> {
+    /// `SET` to a value (or a value that cannot be stored, and why).
+    Set(std::result::Result<&'u AttributeValue, &'u str>),
+    /// To a value DynamoDB works out (`ADD`, `increment`, ...), named by the method.
+    Computed(&'static str),
+    /// `REMOVE`.
+    Removed,
+}
+
 #[derive(Debug, Clone)]
 enum SetValue {
     Value(Value),
@@ -280,6 +290,16 @@ impl<T: SetElement + Eq + std::hash::Hash, S: std::hash::BuildHasher + Default> 
     for std::collections::HashSet<T, S>
 {
 }
+
+/// An optional field's type: the targets of [`Update::remove`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not optional, so its attribute cannot be removed",
+    label = "`remove` takes the handle of an `Option` field",
+    note = "an item without this attribute would not read back; set the field to another value instead"
+)]
+pub trait Optional: Attribute {}
+impl<T: Attribute> Optional for Option<T> {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Optional for Serde<Option<T>> {}
 
 /// A number type: the targets of [`Update::increment`] and [`Update::decrement`].
 pub trait Numeric: Attribute {}
@@ -340,7 +360,7 @@ impl<E> Update<E> {
     }
 
     /// `REMOVE attribute`: only for optional fields, so the item still reads back.
-    pub fn remove<T: Attribute>(mut self, attr: Attr<E, Option<T>>) -> Self {
+    pub fn remove<T: Optional>(mut self, attr: Attr<E, T>) -> Self {
         self.remove.push(attr.name);
         self
     }
@@ -371,6 +391,51 @@ impl<E> Update<E> {
     /// The update's condition, if it has one.
     pub fn condition(&self) -> Option<&Condition<E>> {
         self.condition.as_ref()
+    }
+
+    /// How the update changes `attribute`, if it does: what keeping index keys in step
+    /// looks at.
+    pub(crate) fn change_of(&self, attribute: &str) -> Option<Change<'_>> {
+        if let Some((_, value)) = self.set.iter().rev().find(|(name, _)| *name == attribute) {
+            return Some(match value {
+                SetValue::Value(value) => Change::Set(value.as_ref().map_err(String::as_str)),
+                SetValue::IfNotExists(_) => Change::Computed("set_if_not_exists"),
+                SetValue::Plus(_) => Change::Computed("increment"),
+                SetValue::Minus(_) => Change::Computed("decrement"),
+            });
+        }
+        if self.remove.contains(&attribute) {
+            return Some(Change::Removed);
+        }
+        if self.add.iter().any(|(name, _)| *name == attribute) {
+            return Some(Change::Computed("add"));
+        }
+        if self.delete.iter().any(|(name, _)| *name == attribute) {
+            return Some(Change::Computed("delete"));
+        }
+        None
+    }
+
+    /// This update, also setting the attributes of `set` and removing those of
+    /// `remove`: the index keys it changes.
+    pub(crate) fn with_index_keys(
+        &self,
+        set: Vec<(&'static str, AttributeValue)>,
+        remove: Vec<&'static str>,
+    ) -> Update<E> {
+        let mut update = Update {
+            set: self.set.clone(),
+            remove: self.remove.clone(),
+            add: self.add.clone(),
+            delete: self.delete.clone(),
+            condition: self.condition.clone(),
+        };
+        update.set.extend(
+            set.into_iter()
+                .map(|(name, value)| (name, SetValue::Value(Ok(value)))),
+        );
+        update.remove.extend(remove);
+        update
     }
 
     /// Whether the update changes nothing.

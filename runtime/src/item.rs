@@ -7,7 +7,7 @@ pub use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::ValueError;
 use crate::error::{Error, Result};
-use crate::key::{Key, KeyTemplate};
+use crate::key::{IndexKey, Key, KeyTemplate};
 
 /// A DynamoDB item: attribute names and values.
 pub type Item = HashMap<String, AttributeValue>;
@@ -23,6 +23,11 @@ pub trait Entity: Sized {
     /// The sort key's template, such as `ACCOUNT` for `SK`, when the table has a sort key.
     const SK_TEMPLATE: Option<KeyTemplate>;
 
+    /// The secondary-index keys the entity writes from its fields (an `index(...)` with
+    /// `pk_attr`/`sk_attr` and a template): updates keep them in step with the fields
+    /// they are made of.
+    const INDEX_KEYS: &'static [IndexKey] = &[];
+
     /// The item's primary key.
     fn key(&self) -> Key<Self>;
 
@@ -32,6 +37,23 @@ pub trait Entity: Sized {
 
     /// Reads an item back. An error names the entity, the attribute and what was found.
     fn from_item(item: &Item) -> Result<Self>;
+
+    /// The attributes besides the table's keys that an item must have to be read as
+    /// this entity: those of the fields that cannot be absent. A typed read of an index
+    /// that does not project all of them is refused before any request.
+    fn required_attributes() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// The text the field `field` has in a key when its attribute holds `value`, or
+    /// `None` when the value is absent (an optional field's `None`): how an update that
+    /// sets a field renders the index keys made from it. The derive implements it for
+    /// the fields of [`INDEX_KEYS`](Self::INDEX_KEYS).
+    #[doc(hidden)]
+    fn index_key_text(field: &str, value: &AttributeValue) -> Result<Option<String>> {
+        let _ = value;
+        not_in_an_index_key(Self::ENTITY_NAME, field)
+    }
 
     /// Whether an item is of this entity, by its key attributes: how items of several
     /// entity types in one partition are told apart.
@@ -135,4 +157,15 @@ pub fn encode_error(entity: &'static str, attribute: &'static str, err: ValueErr
         attribute,
         message: err.0,
     }
+}
+
+/// The answer of [`Entity::index_key_text`] for a field that is in no index key.
+#[doc(hidden)]
+#[cold]
+pub fn not_in_an_index_key<T>(entity: &'static str, field: &str) -> Result<T> {
+    Err(Error::Encode {
+        entity,
+        attribute: "",
+        message: format!("field `{field}` is in no index key of {entity}"),
+    })
 }

@@ -178,7 +178,16 @@ impl KeyTemplate {
     pub fn parse_exact<'k, const N: usize>(&self, key: &'k str) -> Option<[&'k str; N]> {
         // The common shape, `PREFIX#{field}`, without walking the template.
         if let ([Segment::Literal(prefix), Segment::Field(_)], 1) = (self.segments, N) {
-            return key.strip_prefix(prefix).map(|value| [value; N]);
+            let value = key.strip_prefix(prefix)?;
+            // The delimiter of a trailing value is the prefix's last character.
+            let fits = match prefix.as_bytes().last() {
+                Some(&byte) if byte.is_ascii() => !value.as_bytes().contains(&byte),
+                _ => prefix
+                    .chars()
+                    .next_back()
+                    .is_none_or(|d| !value.contains(d)),
+            };
+            return fits.then_some([value; N]);
         }
         let mut values = [""; N];
         let mut count = 0;
@@ -198,24 +207,26 @@ impl KeyTemplate {
     }
 
     /// Walks `key` along the template, handing each placeholder's value to `value`:
-    /// whether the whole key fits.
+    /// whether the whole key fits. A value holds no delimiter, as when rendering: so
+    /// `ORDER#7#NOTE#1` does not fit `ORDER#{order_id}`, whose value would be `7#NOTE#1`.
     fn split<'k>(&self, key: &'k str, mut value: impl FnMut(&'k str)) -> bool {
         let mut rest = key;
-        let mut segments = self.segments.iter().peekable();
-        while let Some(segment) = segments.next() {
+        for (index, segment) in self.segments.iter().enumerate() {
             match segment {
                 Segment::Literal(text) => match rest.strip_prefix(text) {
                     Some(after) => rest = after,
                     None => return false,
                 },
                 Segment::Field(_) => {
-                    let end = match segments.peek() {
-                        Some(Segment::Literal(next)) => match rest.find(next) {
-                            Some(end) => end,
-                            None => return false,
-                        },
-                        _ => rest.len(),
+                    let end = match self.delimiter(index) {
+                        Some(delimiter) => rest.find(delimiter).unwrap_or(rest.len()),
+                        None => rest.len(),
                     };
+                    // A trailing value must end the key; any other is followed by its
+                    // literal, which the next segment checks.
+                    if end < rest.len() && index + 1 == self.segments.len() {
+                        return false;
+                    }
                     value(&rest[..end]);
                     rest = &rest[end..];
                 }
@@ -237,6 +248,44 @@ impl fmt::Display for KeyTemplate {
     }
 }
 
+/// A key attribute of a secondary index that an entity writes from its fields, such as
+/// `GSI2PK = TIER#{tier}`: what the derive makes of `index(name = "GSI2", pk = "TIER#{tier}",
+/// pk_attr = "GSI2PK")`, listed in [`Entity::INDEX_KEYS`](crate::Entity::INDEX_KEYS).
+///
+/// An index's keys are written together or not at all: when an optional field of any of
+/// them is `None`, the item has none of them, and so is not in that (sparse) index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexKey {
+    /// The index, such as `GSI2`.
+    pub index: &'static str,
+    /// The template; its attribute is the one written, such as `GSI2PK`.
+    pub template: KeyTemplate,
+    /// The attribute of each placeholder's field, in the template's order: `None` for a
+    /// `key_only` field, whose value is in the primary key.
+    pub attributes: &'static [Option<&'static str>],
+}
+
+/// Renders `template` from values of which some may be absent (an optional field's
+/// `None`): `None` when one is, for an index key that is then not written.
+#[doc(hidden)]
+pub fn render_sparse(
+    template: &KeyTemplate,
+    values: &[Option<&dyn KeyPart>],
+) -> std::result::Result<Option<String>, KeyError> {
+    let mut present: [&dyn KeyPart; 8] = [&""; 8];
+    if values.len() > present.len() {
+        let values: Option<Vec<&dyn KeyPart>> = values.iter().copied().collect();
+        return values.map(|values| template.render(&values)).transpose();
+    }
+    for (slot, value) in present.iter_mut().zip(values) {
+        match value {
+            Some(value) => *slot = *value,
+            None => return Ok(None),
+        }
+    }
+    template.render(&present[..values.len()]).map(Some)
+}
+
 /// A type whose values can be part of a key: written into the key's text and parsed
 /// back out of it.
 ///
@@ -249,10 +298,44 @@ impl fmt::Display for KeyTemplate {
 /// assert_eq!(u64::parse_key("123")?, 123);
 /// # Ok::<(), dynaschema::attribute::ValueError>(())
 /// ```
+///
+/// Integers, `String`, `char` and [`Timestamp`] are key parts; with the cargo features
+/// `uuid` and `chrono`, so are `uuid::Uuid` and `chrono::DateTime<Utc>`. A type of your
+/// own becomes one by implementing this trait; for another crate's type, which the
+/// orphan rule keeps you from implementing it for, wrap it in a newtype:
+///
+/// ```
+/// use dynaschema::attribute::ValueError;
+/// use dynaschema::KeyPart;
+///
+/// /// A SKU such as `AB-123`, kept upper case so that keys compare alike.
+/// #[derive(Debug, Clone, PartialEq)]
+/// pub struct Sku(String);
+///
+/// impl KeyPart for Sku {
+///     fn write_key(&self, out: &mut String) {
+///         out.push_str(&self.0);
+///     }
+///
+///     fn parse_key(text: &str) -> Result<Self, ValueError> {
+///         if text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
+///             Ok(Sku(text.to_owned()))
+///         } else {
+///             Err(ValueError(format!("expected a SKU, found {text:?}")))
+///         }
+///     }
+/// }
+///
+/// assert_eq!(dynaschema::key::key_text(&Sku("AB-123".into())), "AB-123");
+/// assert!(Sku::parse_key("ab").is_err());
+/// ```
+///
+/// A newtype that is also stored as an attribute (not `key_only`) implements
+/// [`Attribute`](crate::Attribute) too, or is stored with `#[dynamo(serde)]`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be part of a key",
-    label = "a key field must be an integer, `String`, `char` or `Timestamp`",
-    note = "keys are text: implement `dynaschema::KeyPart` for a type that writes itself as text and parses back"
+    label = "a key field must be an integer, `String`, `char`, `Timestamp` or another `KeyPart`",
+    note = "keys are text: implement `dynaschema::KeyPart` for a type of your own that writes itself as text and parses back; for another crate's type, wrap it in a newtype of your own (the features `uuid` and `chrono` cover `uuid::Uuid` and `chrono::DateTime<Utc>`)"
 )]
 pub trait KeyPart {
     /// Appends the value's text to a key.
@@ -700,6 +783,90 @@ mod tests {
         const ACCOUNT: KeyTemplate = KeyTemplate::new("SK", &[Segment::Literal("ACCOUNT")]);
         assert!(ACCOUNT.matches("ACCOUNT") && !ACCOUNT.matches("ACCOUNT#1"));
         assert!(ACCOUNT.is_constant() && !PK.is_constant());
+    }
+
+    #[test]
+    fn a_trailing_value_never_swallows_a_deeper_key() {
+        const ORDER: KeyTemplate = KeyTemplate::new(
+            "SK",
+            &[Segment::Literal("ORDER#"), Segment::Field("order_id")],
+        );
+        const NOTE: KeyTemplate = KeyTemplate::new(
+            "SK",
+            &[
+                Segment::Literal("ORDER#"),
+                Segment::Field("order_id"),
+                Segment::Literal("#NOTE#"),
+                Segment::Field("n"),
+            ],
+        );
+        assert_eq!(ORDER.parse("ORDER#7"), Some(vec!["7"]));
+        assert_eq!(ORDER.parse_exact::<1>("ORDER#7"), Some(["7"]));
+        for deeper in ["ORDER#7#NOTE#1", "ORDER#7#"] {
+            assert_eq!(ORDER.parse(deeper), None, "{deeper}");
+            assert_eq!(ORDER.parse_exact::<1>(deeper), None, "{deeper}");
+            assert!(!ORDER.matches(deeper), "{deeper}");
+        }
+        assert_eq!(NOTE.parse("ORDER#7#NOTE#1"), Some(vec!["7", "1"]));
+        assert_eq!(NOTE.parse_exact::<2>("ORDER#7#NOTE#1"), Some(["7", "1"]));
+        for other in [
+            "ORDER#7#X#NOTE#1",
+            "ORDER#7#NOTE#1#2",
+            "ORDER#7",
+            "ORDER#7#NOTE",
+        ] {
+            assert_eq!(NOTE.parse(other), None, "{other}");
+            assert!(!NOTE.matches(other), "{other}");
+        }
+        // Whatever render accepts parses back to the same values.
+        for (id, n) in [("7", "1"), ("", ""), ("a:b", "NOTE"), ("x y", "#")] {
+            match NOTE.render(&[&id, &n]) {
+                Ok(key) => assert_eq!(NOTE.parse(&key), Some(vec![id, n]), "{key}"),
+                Err(_) => assert!(n.contains('#')),
+            }
+        }
+        // A prefix that ends in another character delimits with that one.
+        const TAGGED: KeyTemplate =
+            KeyTemplate::new("SK", &[Segment::Literal("v1_"), Segment::Field("id")]);
+        assert_eq!(TAGGED.parse_exact::<1>("v1_a#b"), Some(["a#b"]));
+        assert_eq!(TAGGED.parse_exact::<1>("v1_a_b"), None);
+    }
+
+    #[test]
+    fn sparse_keys_are_rendered_only_when_every_value_is_there() {
+        assert_eq!(
+            render_sparse(&TWO, &[Some(&"acme"), Some(&7_u32)]).unwrap(),
+            Some("ORG#acme#USER#7".to_owned())
+        );
+        assert_eq!(render_sparse(&TWO, &[Some(&"acme"), None]).unwrap(), None);
+        assert!(render_sparse(&TWO, &[Some(&"a#b"), Some(&1_u8)]).is_err());
+        let many: Vec<Option<&dyn KeyPart>> = vec![Some(&1_u8); 9];
+        const NINE: KeyTemplate = KeyTemplate::new(
+            "K",
+            &[
+                Segment::Field("a"),
+                Segment::Literal("#"),
+                Segment::Field("b"),
+                Segment::Literal("#"),
+                Segment::Field("c"),
+                Segment::Literal("#"),
+                Segment::Field("d"),
+                Segment::Literal("#"),
+                Segment::Field("e"),
+                Segment::Literal("#"),
+                Segment::Field("f"),
+                Segment::Literal("#"),
+                Segment::Field("g"),
+                Segment::Literal("#"),
+                Segment::Field("h"),
+                Segment::Literal("#"),
+                Segment::Field("i"),
+            ],
+        );
+        assert_eq!(
+            render_sparse(&NINE, &many).unwrap().as_deref(),
+            Some("1#1#1#1#1#1#1#1#1")
+        );
     }
 
     #[test]

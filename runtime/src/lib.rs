@@ -69,6 +69,7 @@ pub mod attribute;
 pub mod client;
 pub mod error;
 pub mod expr;
+pub mod foreign;
 pub mod item;
 pub mod key;
 pub mod migrate;

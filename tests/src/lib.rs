@@ -18,6 +18,7 @@ use dynaschema::{ClientConfig, Connection, Schema, Table};
 
 pub mod counting;
 pub mod entities;
+pub mod store;
 
 pub use counting::{Counts, RequestCounter};
 
@@ -180,8 +181,11 @@ pub fn ningipoints_schema(purpose: &str) -> Schema {
 /// A table of the test's own, created from the repository's schema.toml, ready for
 /// operations.
 pub async fn provisioned_table(purpose: &str) -> Table {
-    let schema = ningipoints_schema(purpose);
-    let connection = connect().await;
+    provisioned(ningipoints_schema(purpose), connect().await).await
+}
+
+/// The table of `schema`, created through `connection` and ready for operations.
+pub async fn provisioned(schema: Schema, connection: Connection) -> Table {
     dynaschema::provision::provision(
         &connection,
         &schema,

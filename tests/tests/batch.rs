@@ -43,19 +43,23 @@ async fn writes_and_reads_more_than_one_request_holds() {
         .collect::<Vec<_>>();
     let read = table.batch_get(keys).await.unwrap();
     let expected: Vec<_> = accounts.iter().rev().cloned().collect();
-    assert_eq!(read, expected);
+    assert_eq!(read.entities, expected);
+    // The keys without an item are named, in the order given.
+    let missing: Vec<_> = (251..=260).rev().map(Account::key).collect();
+    assert_eq!(read.missing, missing);
 
     let read = table
         .batch_get([Account::key(3), Account::key(1)])
         .consistent()
         .await
         .unwrap();
-    assert_eq!(read, [accounts[2].clone(), accounts[0].clone()]);
-    assert!(table
+    assert_eq!(read.entities, [accounts[2].clone(), accounts[0].clone()]);
+    assert!(read.missing.is_empty());
+    let none = table
         .batch_get(Vec::<dynaschema::Key<Account>>::new())
         .await
-        .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(none.entities.is_empty() && none.missing.is_empty());
 }
 
 #[tokio::test]
@@ -135,7 +139,8 @@ async fn keys_left_unprocessed_are_resent_or_reported() {
 
     // Resent until done.
     let read = table.batch_get((1..=60).map(Account::key)).await.unwrap();
-    assert_eq!(read, accounts);
+    assert_eq!(read.entities, accounts);
+    assert!(read.missing.is_empty());
 
     // With one attempt only, the rest is an error listing it.
     let impatient = table.clone().with_retry(RetryPolicy {

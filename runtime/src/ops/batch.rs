@@ -55,8 +55,20 @@ pub struct DeletePartition<'a, E> {
 }
 
 impl Table {
-    /// Reads the items of `keys`. The entities come back in the order of their keys;
-    /// keys without an item are left out, and a key given twice is read once.
+    /// Reads the items of `keys`: the entities in the order of their keys, and the keys
+    /// that have no item ([`Fetched`]). A key given twice is read once.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Key, Table};
+    /// # async fn run<A: Entity + Send>(table: &Table, keys: Vec<Key<A>>) -> dynaschema::Result<()> {
+    /// let fetched = table.batch_get(keys).await?;
+    /// for key in &fetched.missing {
+    ///     println!("no item for {key}");
+    /// }
+    /// let accounts: Vec<A> = fetched.entities;
+    /// # let _ = accounts;
+    /// # Ok(()) }
+    /// ```
     ///
     /// Keys DynamoDB leaves unprocessed (when throttled, or past 16 MB in one answer)
     /// are resent with backoff as the [retry policy](Table::with_retry) says; any still
@@ -124,15 +136,17 @@ impl<E: Entity + Send> BatchGet<'_, E> {
     }
 
     /// Sends the requests; the same as `.await`.
-    pub async fn send(self) -> Result<Vec<E>> {
+    pub async fn send(self) -> Result<Fetched<E>> {
         let table = self.table;
         let mut position = HashMap::new();
         let mut keys = Vec::new();
-        for key in &self.keys {
+        let mut distinct = Vec::new();
+        for key in self.keys {
             let text = key.to_string();
             if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(text) {
                 slot.insert(keys.len());
                 keys.push(key.to_item()?);
+                distinct.push(Some(key));
             }
         }
         let consistent = self.consistent;
@@ -170,8 +184,29 @@ impl<E: Entity + Send> BatchGet<'_, E> {
             })
             .collect();
         found.sort_by_key(|(at, _)| *at);
-        found.iter().map(|(_, item)| E::from_item(item)).collect()
+        for (at, _) in &found {
+            if let Some(slot) = distinct.get_mut(*at) {
+                *slot = None;
+            }
+        }
+        Ok(Fetched {
+            entities: found
+                .iter()
+                .map(|(_, item)| E::from_item(item))
+                .collect::<Result<_>>()?,
+            missing: distinct.into_iter().flatten().collect(),
+        })
     }
+}
+
+/// What a [`BatchGet`] read: the entities of the keys that have an item, in the order of
+/// their keys, and the keys that have none, in the order they were given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched<E> {
+    /// The entities read.
+    pub entities: Vec<E>,
+    /// The keys without an item.
+    pub missing: Vec<Key<E>>,
 }
 
 /// One BatchGetItem: the items read, and the keys left unprocessed.
@@ -205,7 +240,7 @@ async fn get_batch(
 }
 
 impl<'a, E: Entity + Send + 'a> IntoFuture for BatchGet<'a, E> {
-    type Output = Result<Vec<E>>;
+    type Output = Result<Fetched<E>>;
     type IntoFuture = BoxFuture<'a, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {

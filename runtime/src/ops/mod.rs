@@ -14,7 +14,7 @@ pub mod scan;
 pub mod transact;
 pub mod update;
 
-pub use batch::{BatchGet, BatchWrite, DeletePartition};
+pub use batch::{BatchGet, BatchWrite, DeletePartition, Fetched};
 pub use delete::DeleteItem;
 pub use get::GetItem;
 pub use put::PutItem;

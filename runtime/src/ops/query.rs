@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
-use crate::schema::KeyType;
+use crate::schema::{KeyType, Projection};
 use crate::table::Table;
 
 /// The greatest character: `prefix` followed by it is above every key that begins with
@@ -50,12 +50,18 @@ pub struct Query<'a, E> {
     table: &'a Table,
     target: Result<Target>,
     options: Options<E>,
+    /// Why the items cannot be read as `E`s (an index that does not project what `E`
+    /// needs); untyped reads go ahead.
+    unprojected: Option<Error>,
 }
 
 /// How a query reads its target, as its builder methods set it.
 struct Options<E> {
     range: Option<SortRange>,
+    /// How many entities to read in all: reading stops there, but is not sent.
     limit: Option<usize>,
+    /// DynamoDB's `Limit`: how many items each page reads at most.
+    page_size: Option<usize>,
     forward: bool,
     consistent: bool,
     filter: Option<Condition<E>>,
@@ -193,6 +199,13 @@ impl<'a, E: Entity> Index<'a, E> {
     /// A query of the items whose index partition key is `value`, written as the key
     /// type the schema declares (S or N). An index the schema does not declare is an
     /// [`Error::Index`] when the query is read.
+    ///
+    /// An index that projects less than the whole item (KEYS_ONLY, or INCLUDE without
+    /// every attribute in [`Entity::required_attributes`]) cannot be read as entities:
+    /// `all`, `first` and `stream` answer an [`Error::Index`] naming the index, its
+    /// projection and the missing attributes, before any request. [`Query::items`]
+    /// reads it untyped; reading the full items from its keys is a
+    /// [`batch_get`](Table::batch_get) away.
     pub fn query(&self, value: impl KeyPart) -> Query<'a, E> {
         let error = |message: String| Error::Index {
             index: self.name.clone(),
@@ -215,7 +228,50 @@ impl<'a, E: Entity> Index<'a, E> {
                     error(format!("its key `{}` {message}", index.partition_key.name))
                 }),
         };
-        Query::new(self.table, target)
+        let mut query = Query::new(self.table, target);
+        query.unprojected = self.unprojected();
+        query
+    }
+
+    /// Why the index's items cannot be read as entities `E`, if they cannot: its
+    /// projection leaves out attributes `E` cannot do without. Reading them anyway would
+    /// fail on the first item, after the request was paid for.
+    pub(crate) fn unprojected(&self) -> Option<Error> {
+        let index = self.table.schema().index(&self.name)?;
+        let included: &[String] = match &index.projection {
+            Projection::All => return None,
+            Projection::KeysOnly => &[],
+            Projection::Include(attributes) => attributes,
+        };
+        let projected = |attribute: &str| {
+            included.iter().any(|a| a == attribute)
+                || self.table.key_names().any(|a| a == attribute)
+                || index.partition_key.name == attribute
+                || index.sort_key.as_ref().is_some_and(|k| k.name == attribute)
+        };
+        let missing: Vec<&str> = E::required_attributes()
+            .into_iter()
+            .filter(|attribute| !projected(attribute))
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        Some(Error::Index {
+            index: self.name.clone(),
+            table: self.table.name().to_owned(),
+            message: format!(
+                "it projects {}, without {} that {} needs; nothing was read. Project ALL \
+                 (or INCLUDE them) in schema.toml and run provision, or read the items \
+                 untyped with .items()",
+                index.projection,
+                missing
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                E::ENTITY_NAME
+            ),
+        })
     }
 
     /// The index name.
@@ -237,19 +293,32 @@ impl<'a, E> Query<'a, E> {
             options: Options {
                 range: None,
                 limit: None,
+                page_size: None,
                 forward: true,
                 consistent: false,
                 filter: None,
                 keys_only: false,
             },
+            unprojected: None,
         }
     }
 }
 
 impl<'a, E: Entity + Send + 'a> Query<'a, E> {
-    /// Reads at most `n` entities.
+    /// Reads at most `n` entities: reading stops once `n` are read, and pages are read
+    /// at full size, so a filtered query finds them in as few requests as it can. This
+    /// is not DynamoDB's `Limit`, which bounds the items each page *reads* before any
+    /// filter (see [`page_size`](Self::page_size)).
     pub fn limit(mut self, n: usize) -> Self {
         self.options.limit = Some(n);
+        self
+    }
+
+    /// Reads at most `n` items per request (DynamoDB's `Limit`, at least 1), counted
+    /// before the filter and before items of other entities are skipped: for
+    /// bounding each request's size and capacity, not the result.
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.options.page_size = Some(n.max(1));
         self
     }
 
@@ -321,7 +390,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// Every matching entity, across all pages.
     pub async fn all(self) -> Result<Vec<E>> {
         let limit = self.options.limit.unwrap_or(usize::MAX);
-        let mut pages = self.into_pages()?;
+        let mut pages = self.into_typed_pages()?;
         let mut entities = Vec::new();
         while let Some(page) = pages.next_page().await? {
             entities.reserve(page.len().min(limit - entities.len()));
@@ -337,7 +406,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
 
     /// The first matching entity, if any: reads no more than it needs.
     pub async fn first(self) -> Result<Option<E>> {
-        let mut pages = self.limit(1).into_pages()?;
+        let mut pages = self.into_typed_pages()?;
         while let Some(page) = pages.next_page().await? {
             if let Some(entity) = page.iter().find_map(E::from_matching_item) {
                 return entity.map(Some);
@@ -350,6 +419,9 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     /// is used up. Dropping the stream stops the reading.
     pub fn stream(self) -> BoxStream<'a, Result<E>> {
         let limit = self.options.limit.unwrap_or(usize::MAX);
+        if let Some(refusal) = self.unprojected {
+            return futures::stream::once(async { Err(refusal) }).boxed();
+        }
         entities_of_pages(self.pages()).take(limit).boxed()
     }
 
@@ -399,6 +471,15 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
             let mut pages = pages?;
             Ok(pages.next_page().await?.map(|page| (page, Some(Ok(pages)))))
         })
+    }
+
+    /// The pages of a typed read: an index that does not project what `E` needs is an
+    /// error here, before any request.
+    fn into_typed_pages(self) -> Result<Pages<'a, E>> {
+        match self.unprojected {
+            Some(refusal) => Err(refusal),
+            None => self.into_pages(),
+        }
     }
 
     /// The query's pages, to read one after another; an invalid query is an error here.
@@ -542,8 +623,8 @@ impl<E> Request<'_, E> {
         });
         let limit = self
             .options
-            .limit
-            .map(|n| i32::try_from(n.max(1)).unwrap_or(i32::MAX));
+            .page_size
+            .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
         let (names, values) = expression.into_placeholders();
         let request = self
             .table

@@ -48,7 +48,10 @@ impl<'a, E: Entity> Index<'a, E> {
     pub fn scan(&self) -> Scan<'a, E> {
         let table = self.table();
         let index = match table.schema().index(self.name()) {
-            Some(_) => Ok(Some(self.name().to_owned())),
+            Some(_) => match self.unprojected() {
+                Some(refusal) => Err(refusal),
+                None => Ok(Some(self.name().to_owned())),
+            },
             None => Err(crate::Error::Index {
                 index: self.name().to_owned(),
                 table: table.name().to_owned(),

@@ -6,10 +6,12 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use futures::future::BoxFuture;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use crate::error::{Error, Result};
-use crate::expr::{Expression, Update};
+use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
-use crate::key::Key;
+use crate::key::{IndexKey, Key, KeyPart, KeyTemplate, Segment};
 use crate::table::{error_code, Table};
 
 /// An UpdateItem of one entity, made by [`Table::update`]; `.await` sends it and
@@ -118,13 +120,18 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
 /// The update and condition expressions of an update of the existing item of `key`:
 /// the condition always requires the item to exist, so that an update never creates a
 /// partial item.
-pub(crate) fn update_expressions<E>(
+pub(crate) fn update_expressions<E: Entity>(
     key: &Key<E>,
     update: &Update<E>,
 ) -> Result<(String, String, Expression)> {
     let (pk, _) = key.partition_key()?;
     let mut expression = Expression::default();
-    let text = expression.update(update)?;
+    let (set, remove) = index_key_changes(key, update)?;
+    let text = if set.is_empty() && remove.is_empty() {
+        expression.update(update)?
+    } else {
+        expression.update(&update.with_index_keys(set, remove))?
+    };
     let condition = expression.existing_and(pk, update.condition())?;
     Ok((text, condition, expression))
 }
@@ -136,4 +143,143 @@ impl<'a, E: Entity + Send + 'a> IntoFuture for UpdateItem<'a, E> {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
+}
+
+/// The index key attributes an update of the item of `key` sets and removes so that
+/// `E`'s computed index keys stay in step with the fields it changes: each index whose
+/// key fields the update changes has its keys rendered again from the update and the
+/// primary key, or removed when the update removes one of its optional fields (the item
+/// leaves that sparse index). An index key the update cannot render is an
+/// [`Error::IndexKey`], before anything is sent.
+#[allow(clippy::type_complexity)]
+fn index_key_changes<E: Entity>(
+    key: &Key<E>,
+    update: &Update<E>,
+) -> Result<(Vec<(&'static str, AttributeValue)>, Vec<&'static str>)> {
+    let (mut set, mut remove) = (Vec::new(), Vec::new());
+    let mut indexes: Vec<&'static str> = E::INDEX_KEYS.iter().map(|k| k.index).collect();
+    indexes.dedup();
+    for index in indexes {
+        let keys: Vec<&IndexKey> = E::INDEX_KEYS.iter().filter(|k| k.index == index).collect();
+        let changes = || {
+            keys.iter()
+                .flat_map(|k| k.attributes.iter().flatten())
+                .filter_map(|attribute| update.change_of(attribute))
+        };
+        if changes().next().is_none() {
+            continue;
+        }
+        let refuse = |message: String| Error::IndexKey {
+            entity: E::ENTITY_NAME,
+            index,
+            key: key.to_string(),
+            message,
+        };
+        if changes().any(|change| matches!(change, Change::Removed)) {
+            remove.extend(keys.iter().map(|k| k.template.attribute()));
+            continue;
+        }
+        let mut rendered = Vec::new();
+        let mut needed: Vec<&str> = Vec::new();
+        let mut absent = false;
+        for index_key in &keys {
+            let template = &index_key.template;
+            let mut values: Vec<String> = Vec::new();
+            for (field, attribute) in template_fields(template).zip(index_key.attributes) {
+                if let Some(text) = primary_key_value(key, field)? {
+                    values.push(text);
+                    continue;
+                }
+                match attribute.and_then(|a| update.change_of(a)) {
+                    Some(Change::Set(Ok(value))) => match E::index_key_text(field, value)? {
+                        Some(text) => values.push(text),
+                        None => absent = true,
+                    },
+                    Some(Change::Set(Err(message))) => {
+                        return Err(Error::InvalidExpression {
+                            attribute: attribute.unwrap_or(field),
+                            message: message.to_owned(),
+                        })
+                    }
+                    Some(Change::Computed(how)) => {
+                        return Err(refuse(format!(
+                            "its key {} = {template} is made of field `{field}`, which the update \
+                             changes with {how}, so its new value is known only to DynamoDB; \
+                             set the field to its new value instead",
+                            template.attribute()
+                        )))
+                    }
+                    Some(Change::Removed) => unreachable!("removals are handled above"),
+                    None => {
+                        if !needed.contains(&field) {
+                            needed.push(field);
+                        }
+                    }
+                }
+            }
+            rendered.push((template, values));
+        }
+        if !needed.is_empty() {
+            let templates: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{} = {}", k.template.attribute(), k.template))
+                .collect();
+            return Err(refuse(format!(
+                "the update changes some fields of its key ({}) but not {}; set {} in the same \
+                 update too, so that the index key can be written",
+                templates.join(", "),
+                quoted(&needed),
+                if needed.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        if absent {
+            remove.extend(keys.iter().map(|k| k.template.attribute()));
+            continue;
+        }
+        for (template, values) in rendered {
+            let parts: Vec<&dyn KeyPart> = values.iter().map(|v| v as &dyn KeyPart).collect();
+            set.push((
+                template.attribute(),
+                AttributeValue::S(template.render(&parts)?),
+            ));
+        }
+    }
+    Ok((set, remove))
+}
+
+/// The field names of a template's placeholders, in order.
+fn template_fields(template: &KeyTemplate) -> impl Iterator<Item = &'static str> {
+    template
+        .segments()
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Field(field) => Some(*field),
+            Segment::Literal(_) => None,
+        })
+}
+
+/// The text of `field` in the primary key `key`, if its templates hold it.
+fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<String>> {
+    let (_, pk) = key.partition_key()?;
+    let sk = key.sort_key()?.map(|(_, sk)| sk);
+    let templates =
+        std::iter::once((E::PK_TEMPLATE, Some(pk))).chain(E::SK_TEMPLATE.map(|t| (t, sk)));
+    for (template, text) in templates {
+        if let Some(position) = template_fields(&template).position(|f| f == field) {
+            let value = text
+                .and_then(|text| template.parse(text))
+                .and_then(|values| values.get(position).map(|v| (*v).to_owned()));
+            return Ok(value);
+        }
+    }
+    Ok(None)
+}
+
+/// `` `a`, `b` ``.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
