@@ -180,6 +180,8 @@ macro_rules! present_value {
         }
     };
 }
+#[cfg(any(feature = "uuid", feature = "chrono"))]
+pub(crate) use present_value;
 
 /// Binary data, stored as a DynamoDB B attribute (a `Vec<u8>` would be a list of numbers).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

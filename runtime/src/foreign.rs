@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 #[cfg(any(feature = "uuid", feature = "chrono"))]
-use crate::attribute::{Attribute, ValueError};
+use crate::attribute::{present_value, Attribute, ValueError};
 #[cfg(any(feature = "uuid", feature = "chrono"))]
 use crate::key::KeyPart;
 
@@ -36,28 +36,16 @@ macro_rules! text_type {
         }
 
         impl Attribute for $t {
-            fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
-                Ok(Some(AttributeValue::S(crate::key::key_text(self))))
-            }
+            present_value!(
+                |value| AttributeValue::S(crate::key::key_text(value)),
+                key text as AttributeValue::S
+            );
 
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
                 match value {
                     AttributeValue::S(text) => <$t as KeyPart>::parse_key(text),
-                    other => Err(ValueError::unexpected(
-                        concat!("a string holding ", $what),
-                        other,
-                    )),
+                    other => Err(ValueError::unexpected(concat!("a string holding ", $what), other)),
                 }
-            }
-
-            fn put_key_text_into(
-                &self,
-                key_text: String,
-                item: &mut HashMap<String, AttributeValue>,
-                name: &'static str,
-            ) -> Result<(), ValueError> {
-                item.insert(name.to_owned(), AttributeValue::S(key_text));
-                Ok(())
             }
         }
     };

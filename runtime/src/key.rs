@@ -631,6 +631,7 @@ pub enum SortKeyMatch {
 pub struct Partition<E> {
     pk: std::result::Result<(&'static str, String), KeyError>,
     sort_key: SortKeyMatch,
+    whole: bool,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -649,6 +650,7 @@ impl<E> Partition<E> {
         Partition {
             pk: pk.render(pk_values).map(|value| (pk.attribute(), value)),
             sort_key,
+            whole: false,
             _entity: PhantomData,
         }
     }
@@ -670,7 +672,15 @@ impl<E> Partition<E> {
     /// types in one query.
     pub fn whole(mut self) -> Self {
         self.sort_key = SortKeyMatch::Any;
+        self.whole = true;
         self
+    }
+
+    /// Whether this is the [`whole`](Self::whole) partition, every item of which is
+    /// selected; otherwise only the items of entity `E` are, which its sort-key match
+    /// may not tell apart from deeper keys (`ORDER#7#NOTE#1` begins with `ORDER#`).
+    pub fn is_whole(&self) -> bool {
+        self.whole
     }
 }
 
@@ -679,6 +689,7 @@ impl<E> Clone for Partition<E> {
         Partition {
             pk: self.pk.clone(),
             sort_key: self.sort_key.clone(),
+            whole: self.whole,
             _entity: PhantomData,
         }
     }
@@ -883,6 +894,9 @@ mod tests {
             partition.sort_key(),
             &SortKeyMatch::BeginsWith("SK", "ORG#".into())
         );
-        assert_eq!(partition.whole().sort_key(), &SortKeyMatch::Any);
+        assert!(!partition.is_whole());
+        let whole = partition.whole();
+        assert_eq!(whole.sort_key(), &SortKeyMatch::Any);
+        assert!(whole.is_whole());
     }
 }

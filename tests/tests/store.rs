@@ -156,6 +156,38 @@ async fn a_partition_of_orders_and_their_notes_reads_back_exactly_the_orders() {
         [1, orders.len(), notes.len()],
         "each item is of one entity"
     );
+
+    // Deleting the orders leaves their notes and the customer.
+    assert_eq!(
+        table
+            .delete_partition(Order::partition("dave"))
+            .await
+            .unwrap(),
+        orders.len()
+    );
+    assert!(table
+        .query(Order::partition("dave"))
+        .all()
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        table
+            .query(OrderNote::partition("dave"))
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        notes.len()
+    );
+    assert!(table.get(Customer::key("dave")).await.unwrap().is_some());
+    assert_eq!(
+        table
+            .delete_partition(Order::partition("dave").whole())
+            .await
+            .unwrap(),
+        1 + notes.len()
+    );
 }
 
 #[tokio::test]

@@ -102,7 +102,8 @@ impl Table {
         }
     }
 
-    /// Deletes every item `partition` selects: the entity's items, or with
+    /// Deletes every item `partition` selects: the entity's items (those whose keys fit
+    /// its templates, not another entity's deeper keys under the same prefix), or with
     /// [`Partition::whole`] every item under the partition key. Reads the keys only, page
     /// by page, and deletes each page in batches, several at once.
     ///
@@ -337,18 +338,26 @@ impl<E: Entity + Send> DeletePartition<'_, E> {
     /// Deletes; the same as `.await`. Answers how many items were deleted.
     pub async fn send(self) -> Result<usize> {
         let table = self.table;
+        // An entity's sort-key prefix also selects deeper keys of other entities
+        // (`ORDER#` takes `ORDER#7#NOTE#1`): only the whole partition deletes them.
+        let whole = self.partition.is_whole();
         let mut pages = std::pin::pin!(table.query(self.partition).keys_only().pages());
         let mut deleted = 0;
         let mut pending: Vec<WriteRequest> = Vec::new();
         while let Some(page) = pages.try_next().await? {
-            pending.extend(page.iter().map(|item| {
-                let key = DeleteRequest::builder()
-                    .set_key(Some(table.key_of(item)))
-                    .build()
-                    .expect("the key is set");
-                WriteRequest::builder().delete_request(key).build()
-            }));
-            deleted += page.len();
+            let before = pending.len();
+            pending.extend(
+                page.iter()
+                    .filter(|item| whole || E::matches(item))
+                    .map(|item| {
+                        let key = DeleteRequest::builder()
+                            .set_key(Some(table.key_of(item)))
+                            .build()
+                            .expect("the key is set");
+                        WriteRequest::builder().delete_request(key).build()
+                    }),
+            );
+            deleted += pending.len() - before;
             // Full batches go now; a partial one waits for the next page's keys, so that
             // n items take ceil(n / 25) requests however the pages fall.
             let full = pending.len() - pending.len() % MAX_WRITE_REQUESTS;
