@@ -319,35 +319,35 @@ fn to_item(c: &Container) -> TokenStream {
         if keys.is_empty() {
             return None;
         }
-        let consts = keys.iter().enumerate().map(|(n, template)| {
-            let name = format_ident!("__INDEX_KEY_{}", n);
-            let template_const = template_const(template);
-            quote!(const #name: ::dynaschema::key::KeyTemplate = #template_const;)
-        });
-        let texts: Vec<Ident> = (0..keys.len())
-            .map(|n| format_ident!("__index_key_{}", n))
-            .collect();
-        let renders = keys
+        // An index's keys are written together or not at all: an optional field that is
+        // `None` leaves the item out of the (sparse) index.
+        let names = distinct_fields(keys.iter().copied());
+        let bindings: Vec<Ident> = names
             .iter()
-            .zip(&texts)
-            .enumerate()
-            .map(|(n, (template, text))| {
-                let name = format_ident!("__INDEX_KEY_{}", n);
-                let parts = template::fields(&template.pieces).map(|name| sparse_part(c, name));
-                quote!(let #text = ::dynaschema::key::render_sparse(&#name, &[#(#parts),*])?;)
+            .map(|name| format_ident!("__index_{}", name))
+            .collect();
+        let values = names.iter().map(|name| optional_value(c, name));
+        let writes = keys.iter().map(|template| {
+            let attribute = &template.attribute;
+            let template_const = template_const(template);
+            let parts = template::fields(&template.pieces).map(|name| {
+                let binding = format_ident!("__index_{}", name);
+                // The span of the type puts a "cannot be part of a key" error on the field.
+                let ty = field(c, name).ty;
+                let ty = option_inner(ty).unwrap_or(ty);
+                quote_spanned!(ty.span()=> #binding as &dyn ::dynaschema::KeyPart)
             });
-        let attributes = keys.iter().map(|t| &t.attribute);
-        // An index's keys are written together or not at all (a sparse index).
+            quote! {
+                const TEMPLATE: ::dynaschema::key::KeyTemplate = #template_const;
+                item.insert(
+                    ::std::string::String::from(#attribute),
+                    ::dynaschema::item::AttributeValue::S(TEMPLATE.render(&[#(#parts),*])?),
+                );
+            }
+        });
         Some(quote! {
-            {
-                #(#consts)*
-                #(#renders)*
-                if let (#(::core::option::Option::Some(#texts),)*) = (#(#texts,)*) {
-                    #(item.insert(
-                        ::std::string::String::from(#attributes),
-                        ::dynaschema::item::AttributeValue::S(#texts),
-                    );)*
-                }
+            if let (#(::core::option::Option::Some(#bindings),)*) = (#(#values,)*) {
+                #({ #writes })*
             }
         })
     });
@@ -532,16 +532,14 @@ fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     }
 }
 
-/// `Some(&self.tier as &dyn KeyPart)`, or for an optional field
-/// `self.shipped_at.as_ref().map(..)`: a value of an index key that may be absent.
-fn sparse_part(c: &Container, name: &str) -> TokenStream {
+/// `Some(&self.tier)`, or `self.shipped_at.as_ref()` for an optional field: a value of
+/// an index key that may be absent.
+fn optional_value(c: &Container, name: &str) -> TokenStream {
     let f = field(c, name);
     let (ident, ty) = (f.ident, f.ty);
     match option_inner(ty) {
-        Some(inner) => quote_spanned!(inner.span()=>
-            self.#ident.as_ref().map(|value| value as &dyn ::dynaschema::KeyPart)),
-        None => quote_spanned!(ty.span()=>
-            ::core::option::Option::Some(&self.#ident as &dyn ::dynaschema::KeyPart)),
+        Some(inner) => quote_spanned!(inner.span()=> self.#ident.as_ref()),
+        None => quote_spanned!(ty.span()=> ::core::option::Option::Some(&self.#ident)),
     }
 }
 

@@ -406,3 +406,12 @@ fn connector_cause(err: Option<&aws_smithy_runtime_api::client::result::Connecto
     };
     format!("{kind} ({cause})")
 }
+
+/// `` `a`, `b` ``: names listed in a message.
+pub(crate) fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -6,20 +6,15 @@
 //! for another crate's type; for any other such type, wrap it in a newtype of the
 //! application's own and implement the traits for that (see [`KeyPart`]).
 
-#[cfg(any(feature = "uuid", feature = "chrono"))]
 use std::collections::HashMap;
 
-#[cfg(any(feature = "uuid", feature = "chrono"))]
 use aws_sdk_dynamodb::types::AttributeValue;
 
-#[cfg(any(feature = "uuid", feature = "chrono"))]
 use crate::attribute::{present_value, Attribute, ValueError};
-#[cfg(any(feature = "uuid", feature = "chrono"))]
 use crate::key::KeyPart;
 
 /// `KeyPart` and `Attribute` (a string attribute holding the key text) for a type
 /// written by `$write` and read by `$parse`.
-#[cfg(any(feature = "uuid", feature = "chrono"))]
 macro_rules! text_type {
     ($t:ty, $what:literal, |$v:ident, $out:ident| $write:expr, |$text:ident| $parse:expr) => {
         impl KeyPart for $t {

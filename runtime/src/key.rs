@@ -77,6 +77,24 @@ impl KeyTemplate {
         self.segments
     }
 
+    /// The fields its placeholders name, in order.
+    ///
+    /// ```
+    /// use dynaschema::key::{KeyTemplate, Segment};
+    ///
+    /// const SK: KeyTemplate = KeyTemplate::new("SK", &[
+    ///     Segment::Literal("ORDER#"), Segment::Field("order_id"),
+    ///     Segment::Literal("#NOTE#"), Segment::Field("n"),
+    /// ]);
+    /// assert!(SK.fields().eq(["order_id", "n"]));
+    /// ```
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> {
+        self.segments.iter().filter_map(|segment| match segment {
+            Segment::Field(field) => Some(*field),
+            Segment::Literal(_) => None,
+        })
+    }
+
     /// Whether the template has no placeholder (like `ACCOUNT`).
     pub fn is_constant(&self) -> bool {
         self.segments
@@ -179,14 +197,7 @@ impl KeyTemplate {
         // The common shape, `PREFIX#{field}`, without walking the template.
         if let ([Segment::Literal(prefix), Segment::Field(_)], 1) = (self.segments, N) {
             let value = key.strip_prefix(prefix)?;
-            // The delimiter of a trailing value is the prefix's last character.
-            let fits = match prefix.as_bytes().last() {
-                Some(&byte) if byte.is_ascii() => !value.as_bytes().contains(&byte),
-                _ => prefix
-                    .chars()
-                    .next_back()
-                    .is_none_or(|d| !value.contains(d)),
-            };
+            let fits = self.delimiter(1).is_none_or(|d| !value.contains(d));
             return fits.then_some([value; N]);
         }
         let mut values = [""; N];
@@ -263,27 +274,6 @@ pub struct IndexKey {
     /// The attribute of each placeholder's field, in the template's order: `None` for a
     /// `key_only` field, whose value is in the primary key.
     pub attributes: &'static [Option<&'static str>],
-}
-
-/// Renders `template` from values of which some may be absent (an optional field's
-/// `None`): `None` when one is, for an index key that is then not written.
-#[doc(hidden)]
-pub fn render_sparse(
-    template: &KeyTemplate,
-    values: &[Option<&dyn KeyPart>],
-) -> std::result::Result<Option<String>, KeyError> {
-    let mut present: [&dyn KeyPart; 8] = [&""; 8];
-    if values.len() > present.len() {
-        let values: Option<Vec<&dyn KeyPart>> = values.iter().copied().collect();
-        return values.map(|values| template.render(&values)).transpose();
-    }
-    for (slot, value) in present.iter_mut().zip(values) {
-        match value {
-            Some(value) => *slot = *value,
-            None => return Ok(None),
-        }
-    }
-    template.render(&present[..values.len()]).map(Some)
 }
 
 /// A type whose values can be part of a key: written into the key's text and parsed
@@ -798,42 +788,25 @@ mod tests {
 
     #[test]
     fn a_trailing_value_never_swallows_a_deeper_key() {
-        const ORDER: KeyTemplate = KeyTemplate::new(
-            "SK",
-            &[Segment::Literal("ORDER#"), Segment::Field("order_id")],
-        );
-        const NOTE: KeyTemplate = KeyTemplate::new(
-            "SK",
-            &[
-                Segment::Literal("ORDER#"),
-                Segment::Field("order_id"),
-                Segment::Literal("#NOTE#"),
-                Segment::Field("n"),
-            ],
-        );
-        assert_eq!(ORDER.parse("ORDER#7"), Some(vec!["7"]));
-        assert_eq!(ORDER.parse_exact::<1>("ORDER#7"), Some(["7"]));
-        for deeper in ["ORDER#7#NOTE#1", "ORDER#7#"] {
-            assert_eq!(ORDER.parse(deeper), None, "{deeper}");
-            assert_eq!(ORDER.parse_exact::<1>(deeper), None, "{deeper}");
-            assert!(!ORDER.matches(deeper), "{deeper}");
+        const ORG: KeyTemplate =
+            KeyTemplate::new("SK", &[Segment::Literal("ORG#"), Segment::Field("org")]);
+        assert_eq!(ORG.parse("ORG#acme"), Some(vec!["acme"]));
+        assert_eq!(ORG.parse_exact::<1>("ORG#acme"), Some(["acme"]));
+        for deeper in ["ORG#acme#USER#7", "ORG#acme#"] {
+            assert_eq!(ORG.parse(deeper), None, "{deeper}");
+            assert_eq!(ORG.parse_exact::<1>(deeper), None, "{deeper}");
+            assert!(!ORG.matches(deeper), "{deeper}");
         }
-        assert_eq!(NOTE.parse("ORDER#7#NOTE#1"), Some(vec!["7", "1"]));
-        assert_eq!(NOTE.parse_exact::<2>("ORDER#7#NOTE#1"), Some(["7", "1"]));
-        for other in [
-            "ORDER#7#X#NOTE#1",
-            "ORDER#7#NOTE#1#2",
-            "ORDER#7",
-            "ORDER#7#NOTE",
-        ] {
-            assert_eq!(NOTE.parse(other), None, "{other}");
-            assert!(!NOTE.matches(other), "{other}");
+        assert_eq!(TWO.parse_exact::<2>("ORG#acme#USER#7"), Some(["acme", "7"]));
+        for other in ["ORG#a#b#USER#7", "ORG#acme#USER#7#8", "ORG#acme#USER"] {
+            assert_eq!(TWO.parse(other), None, "{other}");
+            assert!(!TWO.matches(other), "{other}");
         }
         // Whatever render accepts parses back to the same values.
-        for (id, n) in [("7", "1"), ("", ""), ("a:b", "NOTE"), ("x y", "#")] {
-            match NOTE.render(&[&id, &n]) {
-                Ok(key) => assert_eq!(NOTE.parse(&key), Some(vec![id, n]), "{key}"),
-                Err(_) => assert!(n.contains('#')),
+        for (org, user) in [("acme", "7"), ("", ""), ("a:b", "USER"), ("x y", "#")] {
+            match TWO.render(&[&org, &user]) {
+                Ok(key) => assert_eq!(TWO.parse(&key), Some(vec![org, user]), "{key}"),
+                Err(_) => assert!(user.contains('#')),
             }
         }
         // A prefix that ends in another character delimits with that one.
@@ -841,43 +814,7 @@ mod tests {
             KeyTemplate::new("SK", &[Segment::Literal("v1_"), Segment::Field("id")]);
         assert_eq!(TAGGED.parse_exact::<1>("v1_a#b"), Some(["a#b"]));
         assert_eq!(TAGGED.parse_exact::<1>("v1_a_b"), None);
-    }
-
-    #[test]
-    fn sparse_keys_are_rendered_only_when_every_value_is_there() {
-        assert_eq!(
-            render_sparse(&TWO, &[Some(&"acme"), Some(&7_u32)]).unwrap(),
-            Some("ORG#acme#USER#7".to_owned())
-        );
-        assert_eq!(render_sparse(&TWO, &[Some(&"acme"), None]).unwrap(), None);
-        assert!(render_sparse(&TWO, &[Some(&"a#b"), Some(&1_u8)]).is_err());
-        let many: Vec<Option<&dyn KeyPart>> = vec![Some(&1_u8); 9];
-        const NINE: KeyTemplate = KeyTemplate::new(
-            "K",
-            &[
-                Segment::Field("a"),
-                Segment::Literal("#"),
-                Segment::Field("b"),
-                Segment::Literal("#"),
-                Segment::Field("c"),
-                Segment::Literal("#"),
-                Segment::Field("d"),
-                Segment::Literal("#"),
-                Segment::Field("e"),
-                Segment::Literal("#"),
-                Segment::Field("f"),
-                Segment::Literal("#"),
-                Segment::Field("g"),
-                Segment::Literal("#"),
-                Segment::Field("h"),
-                Segment::Literal("#"),
-                Segment::Field("i"),
-            ],
-        );
-        assert_eq!(
-            render_sparse(&NINE, &many).unwrap().as_deref(),
-            Some("1#1#1#1#1#1#1#1#1")
-        );
+        assert!(TWO.fields().eq(["org", "user"]));
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub mod attribute;
 pub mod client;
 pub mod error;
 pub mod expr;
+#[cfg(any(feature = "uuid", feature = "chrono"))]
 pub mod foreign;
 pub mod item;
 pub mod key;

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
@@ -264,11 +264,7 @@ impl<'a, E: Entity> Index<'a, E> {
                  (or INCLUDE them) in schema.toml and run provision, or read the items \
                  untyped with .items()",
                 index.projection,
-                missing
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                quoted(&missing),
                 E::ENTITY_NAME
             ),
         })

@@ -8,10 +8,10 @@ use futures::future::BoxFuture;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
-use crate::key::{IndexKey, Key, KeyPart, KeyTemplate, Segment};
+use crate::key::{IndexKey, Key, KeyPart};
 use crate::table::{error_code, Table};
 
 /// An UpdateItem of one entity, made by [`Table::update`]; `.await` sends it and
@@ -146,11 +146,8 @@ impl<'a, E: Entity + Send + 'a> IntoFuture for UpdateItem<'a, E> {
 }
 
 /// The index key attributes an update of the item of `key` sets and removes so that
-/// `E`'s computed index keys stay in step with the fields it changes: each index whose
-/// key fields the update changes has its keys rendered again from the update and the
-/// primary key, or removed when the update removes one of its optional fields (the item
-/// leaves that sparse index). An index key the update cannot render is an
-/// [`Error::IndexKey`], before anything is sent.
+/// `E`'s computed index keys stay in step with the fields it changes: see
+/// [`index_change`].
 #[allow(clippy::type_complexity)]
 fn index_key_changes<E: Entity>(
     key: &Key<E>,
@@ -161,101 +158,137 @@ fn index_key_changes<E: Entity>(
     indexes.dedup();
     for index in indexes {
         let keys: Vec<&IndexKey> = E::INDEX_KEYS.iter().filter(|k| k.index == index).collect();
-        let changes = || {
-            keys.iter()
-                .flat_map(|k| k.attributes.iter().flatten())
-                .filter_map(|attribute| update.change_of(attribute))
-        };
-        if changes().next().is_none() {
-            continue;
-        }
-        let refuse = |message: String| Error::IndexKey {
-            entity: E::ENTITY_NAME,
-            index,
-            key: key.to_string(),
-            message,
-        };
-        if changes().any(|change| matches!(change, Change::Removed)) {
-            remove.extend(keys.iter().map(|k| k.template.attribute()));
-            continue;
-        }
-        let mut rendered = Vec::new();
-        let mut needed: Vec<&str> = Vec::new();
-        let mut absent = false;
-        for index_key in &keys {
-            let template = &index_key.template;
-            let mut values: Vec<String> = Vec::new();
-            for (field, attribute) in template_fields(template).zip(index_key.attributes) {
-                if let Some(text) = primary_key_value(key, field)? {
-                    values.push(text);
-                    continue;
-                }
-                match attribute.and_then(|a| update.change_of(a)) {
-                    Some(Change::Set(Ok(value))) => match E::index_key_text(field, value)? {
-                        Some(text) => values.push(text),
-                        None => absent = true,
-                    },
-                    Some(Change::Set(Err(message))) => {
-                        return Err(Error::InvalidExpression {
-                            attribute: attribute.unwrap_or(field),
-                            message: message.to_owned(),
-                        })
-                    }
-                    Some(Change::Computed(how)) => {
-                        return Err(refuse(format!(
-                            "its key {} = {template} is made of field `{field}`, which the update \
-                             changes with {how}, so its new value is known only to DynamoDB; \
-                             set the field to its new value instead",
-                            template.attribute()
-                        )))
-                    }
-                    Some(Change::Removed) => unreachable!("removals are handled above"),
-                    None => {
-                        if !needed.contains(&field) {
-                            needed.push(field);
-                        }
-                    }
-                }
-            }
-            rendered.push((template, values));
-        }
-        if !needed.is_empty() {
-            let templates: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{} = {}", k.template.attribute(), k.template))
-                .collect();
-            return Err(refuse(format!(
-                "the update changes some fields of its key ({}) but not {}; set {} in the same \
-                 update too, so that the index key can be written",
-                templates.join(", "),
-                quoted(&needed),
-                if needed.len() == 1 { "it" } else { "them" },
-            )));
-        }
-        if absent {
-            remove.extend(keys.iter().map(|k| k.template.attribute()));
-            continue;
-        }
-        for (template, values) in rendered {
-            let parts: Vec<&dyn KeyPart> = values.iter().map(|v| v as &dyn KeyPart).collect();
-            set.push((
-                template.attribute(),
-                AttributeValue::S(template.render(&parts)?),
-            ));
+        match index_change(key, update, index, &keys)? {
+            IndexChange::Unchanged => {}
+            IndexChange::Set(values) => set.extend(values),
+            IndexChange::Remove => remove.extend(keys.iter().map(|k| k.template.attribute())),
         }
     }
     Ok((set, remove))
 }
 
-/// The field names of a template's placeholders, in order.
-fn template_fields(template: &KeyTemplate) -> impl Iterator<Item = &'static str> {
-    template
-        .segments()
+/// What an update does to the keys of one index.
+enum IndexChange {
+    /// It changes none of their fields.
+    Unchanged,
+    /// They are written again, with these values.
+    Set(Vec<(&'static str, AttributeValue)>),
+    /// They are removed: an optional field of theirs is removed or absent, so the item
+    /// leaves the (sparse) index.
+    Remove,
+}
+
+/// How the update changes the `keys` of `index`: each key is rendered again from the
+/// values the update sets and those of the primary key. A key it cannot render is an
+/// [`Error::IndexKey`] naming the fields still needed, before anything is sent.
+fn index_change<E: Entity>(
+    key: &Key<E>,
+    update: &Update<E>,
+    index: &'static str,
+    keys: &[&IndexKey],
+) -> Result<IndexChange> {
+    let changes: Vec<Change> = keys
         .iter()
-        .filter_map(|segment| match segment {
-            Segment::Field(field) => Some(*field),
-            Segment::Literal(_) => None,
-        })
+        .flat_map(|k| k.attributes.iter().flatten())
+        .filter_map(|attribute| update.change_of(attribute))
+        .collect();
+    if changes.is_empty() {
+        return Ok(IndexChange::Unchanged);
+    }
+    if changes
+        .iter()
+        .any(|change| matches!(change, Change::Removed))
+    {
+        return Ok(IndexChange::Remove);
+    }
+    let refuse = |message: String| Error::IndexKey {
+        entity: E::ENTITY_NAME,
+        index,
+        key: key.to_string(),
+        message,
+    };
+    let (mut rendered, mut needed, mut absent) = (Vec::new(), Vec::new(), false);
+    for index_key in keys {
+        let template = &index_key.template;
+        let mut values: Vec<String> = Vec::new();
+        for (field, attribute) in template.fields().zip(index_key.attributes) {
+            match field_text(key, update, field, *attribute)? {
+                FieldText::Known(Some(text)) => values.push(text),
+                FieldText::Known(None) => absent = true,
+                FieldText::Unknown if !needed.contains(&field) => needed.push(field),
+                FieldText::Unknown => {}
+                FieldText::Computed(how) => {
+                    return Err(refuse(format!(
+                        "its key {} = {template} is made of field `{field}`, which the update \
+                         changes with {how}, so its new value is known only to DynamoDB; set \
+                         the field to its new value instead",
+                        template.attribute()
+                    )))
+                }
+            }
+        }
+        rendered.push((template, values));
+    }
+    if !needed.is_empty() {
+        let templates: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{} = {}", k.template.attribute(), k.template))
+            .collect();
+        return Err(refuse(format!(
+            "the update changes some fields of its key ({}) but not {}; set {} in the same \
+             update too, so that the index key can be written",
+            templates.join(", "),
+            quoted(&needed),
+            if needed.len() == 1 { "it" } else { "them" },
+        )));
+    }
+    if absent {
+        return Ok(IndexChange::Remove);
+    }
+    let mut set = Vec::with_capacity(rendered.len());
+    for (template, values) in rendered {
+        let parts: Vec<&dyn KeyPart> = values.iter().map(|v| v as &dyn KeyPart).collect();
+        set.push((
+            template.attribute(),
+            AttributeValue::S(template.render(&parts)?),
+        ));
+    }
+    Ok(IndexChange::Set(set))
+}
+
+/// A key field's text after an update.
+enum FieldText {
+    /// From the primary key or the update: `None` for an optional field set to a value
+    /// whose key text is absent.
+    Known(Option<String>),
+    /// The update leaves the field as it is, so its value is not known here.
+    Unknown,
+    /// The update changes it with this method, to a value only DynamoDB knows.
+    Computed(&'static str),
+}
+
+/// The text of key field `field` (stored as `attribute`, if it is stored) after
+/// `update` of the item of `key`: the primary key's own value, else what the update
+/// sets it to.
+fn field_text<E: Entity>(
+    key: &Key<E>,
+    update: &Update<E>,
+    field: &str,
+    attribute: Option<&'static str>,
+) -> Result<FieldText> {
+    if let Some(text) = primary_key_value(key, field)? {
+        return Ok(FieldText::Known(Some(text)));
+    }
+    match attribute.and_then(|a| update.change_of(a)) {
+        Some(Change::Set(Ok(value))) => E::index_key_text(field, value).map(FieldText::Known),
+        Some(Change::Set(Err(message))) => Err(Error::InvalidExpression {
+            attribute: attribute.unwrap_or_default(),
+            message: message.to_owned(),
+        }),
+        Some(Change::Computed(how)) => Ok(FieldText::Computed(how)),
+        // Removals are handled before any key is rendered.
+        Some(Change::Removed) | None => Ok(FieldText::Unknown),
+    }
 }
 
 /// The text of `field` in the primary key `key`, if its templates hold it.
@@ -265,7 +298,7 @@ fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<Stri
     let templates =
         std::iter::once((E::PK_TEMPLATE, Some(pk))).chain(E::SK_TEMPLATE.map(|t| (t, sk)));
     for (template, text) in templates {
-        if let Some(position) = template_fields(&template).position(|f| f == field) {
+        if let Some(position) = template.fields().position(|f| f == field) {
             let value = text
                 .and_then(|text| template.parse(text))
                 .and_then(|values| values.get(position).map(|v| (*v).to_owned()));
@@ -273,13 +306,4 @@ fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<Stri
         }
     }
     Ok(None)
-}
-
-/// `` `a`, `b` ``.
-fn quoted(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|name| format!("`{name}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
