@@ -1,6 +1,9 @@
 //! Keys: building a primary key and a partition from their templates, reading key
 //! values back, and recognising an item's entity, against the same work by hand.
 //! See BENCHMARKS.md.
+//!
+//! With `DYNASCHEMA_BENCH_REPEAT=<side>:<n>` (see [`SIDES`]) it runs that side `n` times
+//! and exits: what `scripts/bench-instructions keys` counts under valgrind.
 
 mod common;
 
@@ -43,11 +46,38 @@ const NOTE: KeyTemplate = KeyTemplate::new(
     ],
 );
 
+/// The sides `DYNASCHEMA_BENCH_REPEAT` can repeat.
+const SIDES: [&str; 5] = [
+    "matches",
+    "matches-refused",
+    "matches-by-hand",
+    "from-matching-item",
+    "parse-two",
+];
+
 fn keys(c: &mut Criterion) {
     let operation = Operation::sample();
     let at = operation.created_at;
     let item = operation.to_item().expect("the sample converts");
     let account_item = Account::sample().to_item().expect("the sample converts");
+    assert!(operation_matches_by_hand(&item) && !operation_matches_by_hand(&account_item));
+    let note = NOTE.render(&[&123_456_u64, &7_u32]).unwrap();
+
+    if let Some((side, n)) = common::repeat_spec() {
+        for _ in 0..n {
+            match side.as_str() {
+                "matches" => drop(black_box(Operation::matches(black_box(&item)))),
+                "matches-refused" => drop(black_box(Operation::matches(black_box(&account_item)))),
+                "matches-by-hand" => drop(black_box(operation_matches_by_hand(black_box(&item)))),
+                "from-matching-item" => {
+                    drop(black_box(Operation::from_matching_item(black_box(&item))))
+                }
+                "parse-two" => drop(black_box(NOTE.parse_exact::<2>(black_box(&note)))),
+                other => panic!("no side {other}; the sides are {SIDES:?}"),
+            }
+        }
+        std::process::exit(0);
+    }
     assert_eq!(
         Operation::key(123_456, at).to_item().unwrap(),
         operation_key_by_hand(123_456, at)
@@ -100,7 +130,6 @@ fn keys(c: &mut Criterion) {
 
     // A hierarchical sort key, ORDER#{order_id}#NOTE#{n}, read back; and the order's own
     // template, ORDER#{order_id}, refusing it (its value would hold the delimiter).
-    let note = NOTE.render(&[&123_456_u64, &7_u32]).unwrap();
     assert_eq!(NOTE.parse_exact::<2>(&note), Some(["123456", "7"]));
     assert_eq!(ORDER.parse_exact::<1>(&note), None);
     let mut group = c.benchmark_group("key/parse, two placeholders");
@@ -136,7 +165,22 @@ fn keys(c: &mut Criterion) {
     group.bench_function("an account item, refused", |b| {
         b.iter(|| Operation::matches(black_box(&account_item)))
     });
+    // The operation item's check by hand: each key has its prefix, and its value no `#`.
+    group.bench_function("hand-written", |b| {
+        b.iter(|| operation_matches_by_hand(black_box(&item)))
+    });
     group.finish();
+}
+
+/// Whether an item is an operation's, written by hand as [`Entity::matches`] decides it.
+fn operation_matches_by_hand(item: &Item) -> bool {
+    let fits = |attribute: &str, prefix: &str| match item.get(attribute) {
+        Some(AttributeValue::S(key)) => key
+            .strip_prefix(prefix)
+            .is_some_and(|value| !value.contains('#')),
+        _ => false,
+    };
+    fits("PK", "ACCOUNT#") && fits("SK", "OPERATION#")
 }
 
 criterion_group! {

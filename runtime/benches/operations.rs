@@ -262,12 +262,8 @@ fn client_side_cost(c: &mut Criterion) {
     let account = Account::sample();
     let operation = Operation::sample();
 
-    if let Ok(spec) = std::env::var("DYNASCHEMA_BENCH_REPEAT") {
-        let (side, n) = spec
-            .split_once(':')
-            .and_then(|(side, n)| Some((side, n.parse().ok()?)))
-            .expect("DYNASCHEMA_BENCH_REPEAT is <side>:<count>");
-        runtime.block_on(repeat(side, n, &client, &table));
+    if let Some((side, n)) = common::repeat_spec() {
+        runtime.block_on(repeat(&side, n, &client, &table));
         std::process::exit(0);
     }
 

@@ -194,12 +194,6 @@ impl KeyTemplate {
     /// assert_eq!(PK.parse_exact::<1>("OPERATION#1"), None);
     /// ```
     pub fn parse_exact<'k, const N: usize>(&self, key: &'k str) -> Option<[&'k str; N]> {
-        // The common shape, `PREFIX#{field}`, without walking the template.
-        if let ([Segment::Literal(prefix), Segment::Field(_)], 1) = (self.segments, N) {
-            let value = key.strip_prefix(prefix)?;
-            let fits = self.delimiter(1).is_none_or(|d| !value.contains(d));
-            return fits.then_some([value; N]);
-        }
         let mut values = [""; N];
         let mut count = 0;
         let fits = self.split(key, |value| {
@@ -221,6 +215,17 @@ impl KeyTemplate {
     /// whether the whole key fits. A value holds no delimiter, as when rendering: so
     /// `ORDER#7#NOTE#1` does not fit `ORDER#{order_id}`, whose value would be `7#NOTE#1`.
     fn split<'k>(&self, key: &'k str, mut value: impl FnMut(&'k str)) -> bool {
+        // The common shape, `PREFIX#{field}`, without walking the template.
+        if let [Segment::Literal(prefix), Segment::Field(_)] = self.segments {
+            let Some(rest) = key.strip_prefix(prefix) else {
+                return false;
+            };
+            if self.delimiter(1).is_some_and(|d| rest.contains(d)) {
+                return false;
+            }
+            value(rest);
+            return true;
+        }
         let mut rest = key;
         for (index, segment) in self.segments.iter().enumerate() {
             match segment {

@@ -21,6 +21,17 @@ pub fn criterion(measurement: Duration) -> Criterion {
         .measurement_time(measurement)
 }
 
+/// `DYNASCHEMA_BENCH_REPEAT=<side>:<count>`, when set: run that side `count` times
+/// and exit, without criterion, for `scripts/bench-instructions` to count under valgrind.
+pub fn repeat_spec() -> Option<(String, usize)> {
+    let spec = std::env::var("DYNASCHEMA_BENCH_REPEAT").ok()?;
+    let (side, n) = spec
+        .split_once(':')
+        .and_then(|(side, n)| Some((side.to_owned(), n.parse().ok()?)))
+        .expect("DYNASCHEMA_BENCH_REPEAT is <side>:<count>");
+    Some((side, n))
+}
+
 /// One entity, converted the two other ways, for comparison with the derive.
 pub trait ByHand: Entity {
     /// A typical value.
