@@ -165,28 +165,28 @@ impl Ningipoints {
             let failed = |index| {
                 reasons
                     .iter()
-                    .any(|r| r.index == index && r.code == "ConditionalCheckFailed")
+                    .find(|r| r.index == index && r.code == "ConditionalCheckFailed")
             };
-            if failed(1) {
-                // The account is missing, or its balance too low (or too high): which one
-                // takes a read, made only on this failure path.
-                return Err(
-                    match (self.table.get(Account::key(id)).consistent().await?, kind) {
-                        (None, _) => Error::NotFound { id },
-                        (Some(account), OperationType::Debit) => Error::InsufficientBalance {
-                            id,
-                            balance: account.balance,
-                            amount,
-                        },
-                        (Some(account), OperationType::Credit) => Error::InvalidInput(format!(
-                            "a credit of {amount} would take account {id}'s balance of {} past {}",
-                            account.balance,
-                            i64::MAX
-                        )),
+            if let Some(reason) = failed(1) {
+                // The account is missing, or its balance too low (or too high): the
+                // cancellation reason holds the account as the condition saw it, so the
+                // balance reported is the one that refused the operation.
+                let account = reason.item.as_ref().map(Account::from_item).transpose()?;
+                return Err(match (account, kind) {
+                    (None, _) => Error::NotFound { id },
+                    (Some(account), OperationType::Debit) => Error::InsufficientBalance {
+                        id,
+                        balance: account.balance,
+                        amount,
                     },
-                );
+                    (Some(account), OperationType::Credit) => Error::InvalidInput(format!(
+                        "a credit of {amount} would take account {id}'s balance of {} past {}",
+                        account.balance,
+                        i64::MAX
+                    )),
+                });
             }
-            if !failed(0) {
+            if failed(0).is_none() {
                 return Err(dynaschema::Error::TransactionCanceled { reasons }.into());
             }
             operation.created_at =

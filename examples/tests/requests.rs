@@ -100,8 +100,8 @@ async fn single_item_functions_make_one_request_each() {
         "{counts:?}"
     );
 
-    // Refusals cost no more than the attempt, except a refused operation, which reads
-    // the account once to say why.
+    // Refusals cost no more than the attempt: a refused operation says why from the
+    // account the cancellation reason carries, without reading it again.
     assert!(matches!(
         points.create_account(1, "clara", "clara@42sp.org.br").await,
         Err(Error::AlreadyExists { .. })
@@ -122,7 +122,7 @@ async fn single_item_functions_make_one_request_each() {
             counts.requests("GetItem"),
             counts.total()
         ),
-        (1, 1, 2),
+        (1, 0, 1),
         "{counts:?}"
     );
 }
@@ -185,7 +185,10 @@ async fn small_accounts_are_read_and_deleted_in_few_requests() {
 async fn a_large_account_is_read_page_by_page_and_deleted_in_full_batches() {
     let (points, counter) = points("requests-large").await;
     points.create_account(9, "x", "x@x.org").await.unwrap();
-    let n = 10_000;
+    // About 105 bytes an operation (attribute names and values, as DynamoDB sizes an
+    // item): 12,000 make about 1.26 MB, clear of the 1 MB page whatever a server's
+    // rounding. 10,000 sit right at it.
+    let n = 12_000;
     store(&points, &counter, &operations(9, n)).await;
 
     assert_eq!(points.get_operations(9).await.unwrap().len(), n);

@@ -1,4 +1,5 @@
-//! `#[derive(Entity)]`: turns a struct into a DynamoDB entity of `dynaschema`.
+//! `#[derive(Entity)]`: turns a struct into a DynamoDB entity of `dynaschema`; and
+//! `#[dynaschema::test]`, an async test with a fresh table on a local server.
 //!
 //! Use it through the `dynaschema` crate, which re-exports it; its documentation
 //! describes the options. The input is first read into a checked model
@@ -10,6 +11,7 @@ use syn::{parse_macro_input, DeriveInput};
 
 mod entity;
 mod internals;
+mod test_attribute;
 
 /// Implements `dynaschema::Entity` for a struct with named fields, and adds key
 /// builders and attribute handles.
@@ -38,6 +40,22 @@ mod internals;
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     entity::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// An async test given a table of its own, provisioned from a schema.toml on the
+/// process's shared embedded server (`dynaschema::local`). Tests run in parallel, each on
+/// its own table, with nothing to start beforehand.
+///
+/// `#[dynaschema::test]` reads `schema.toml` in the crate's directory;
+/// `#[dynaschema::test(schema = "tests/schema.toml")]` names another file, relative to
+/// the crate's directory. The function is an `async fn` taking one `dynaschema::Table`;
+/// it may return a `Result`, as any test may. Use it through the `dynaschema` crate
+/// with its `local` feature.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attribute::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

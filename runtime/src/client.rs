@@ -41,6 +41,9 @@ pub struct ClientConfig {
     endpoint: Option<String>,
     region: Option<String>,
     local_default: bool,
+    /// Sends dummy credentials to the loopback endpoint even when the environment has
+    /// real ones: for servers of this process's own, which need no others.
+    dummy_credentials: bool,
 }
 
 /// A DynamoDB client together with the endpoint it talks to, so that errors can name it.
@@ -75,6 +78,14 @@ impl ClientConfig {
     /// Uses this region, whatever the environment says.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// Sends dummy credentials, whatever the environment holds. Only for an explicit
+    /// loopback endpoint, such as an embedded server's.
+    #[cfg(feature = "local")]
+    pub(crate) fn with_dummy_credentials(mut self) -> Self {
+        self.dummy_credentials = true;
         self
     }
 
@@ -129,7 +140,9 @@ impl ClientConfig {
         }
 
         if loopback {
-            if env("AWS_ACCESS_KEY_ID").is_none() && env("AWS_PROFILE").is_none() {
+            if self.dummy_credentials
+                || (env("AWS_ACCESS_KEY_ID").is_none() && env("AWS_PROFILE").is_none())
+            {
                 loader = loader.credentials_provider(dummy_credentials());
             }
         } else if !credentials_configured() {

@@ -73,6 +73,8 @@ pub mod expr;
 pub mod foreign;
 pub mod item;
 pub mod key;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod migrate;
 pub mod ops;
 pub mod provision;
@@ -82,6 +84,18 @@ pub mod timestamp;
 
 pub use attribute::{Attribute, Bytes};
 pub use client::{ClientConfig, Connection};
+/// An async test with a fresh table on the shared local server; see [`local`].
+///
+/// ```
+/// # use dynaschema::Table;
+/// #[dynaschema::test(schema = "../schema.toml")]
+/// async fn writes_and_reads(table: Table) {
+///     assert!(table.schema().table.name.starts_with("writes_and_reads-"));
+/// }
+/// # fn main() {}
+/// ```
+#[cfg(feature = "local")]
+pub use dynaschema_macros::test;
 pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};

@@ -1,11 +1,14 @@
 //! The harness of the integration tests: a live DynamoDB-compatible server and a table
 //! name of each test's own.
 //!
-//! With `DYNASCHEMA_TEST_ENDPOINT` set, tests use that endpoint. Otherwise each test binary
-//! starts its own moto server from the repository's `.venv/` on a free loopback port; the
-//! server stops when the test binary exits, because it watches its standard input, which
-//! closes with the test process. Without `.venv/` a test fails at once, naming the command
-//! that creates it.
+//! Which server, in order:
+//! - `DYNASCHEMA_TEST_ENDPOINT` set: that endpoint (any server, real DynamoDB included);
+//! - `DYNASCHEMA_TEST_SERVER=moto`: a moto server of the test binary's own, started from
+//!   the repository's `.venv/` on a free loopback port, stopped when the test binary
+//!   exits (it watches its standard input, which closes with the test process); without
+//!   `.venv/` a test fails at once, naming the command that creates it;
+//! - otherwise (`DYNASCHEMA_TEST_SERVER` unset or `dynoxide`): the embedded dynoxide
+//!   server of `dynaschema::local`, one per test binary, shared by its tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use dynaschema::local::LocalServer;
 use dynaschema::{ClientConfig, Connection, Schema, Table};
 
 pub mod counting;
@@ -26,8 +30,38 @@ pub use counting::{Counts, RequestCounter};
 /// the test binary's own.
 pub const ENDPOINT_VAR: &str = "DYNASCHEMA_TEST_ENDPOINT";
 
-/// The command that installs the local server.
+/// The environment variable choosing the server of the test binary's own: `dynoxide`
+/// (the default) or `moto`.
+pub const SERVER_VAR: &str = "DYNASCHEMA_TEST_SERVER";
+
+/// The command that installs moto.
 pub const SETUP_COMMAND: &str = "scripts/dynamodb-local install";
+
+/// The implementation the tests talk to, for the few behaviours in which
+/// DynamoDB-compatible servers differ from DynamoDB and from each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerKind {
+    /// The embedded dynoxide server.
+    Dynoxide,
+    /// moto.
+    Moto,
+    /// Whatever `DYNASCHEMA_TEST_ENDPOINT` names: real DynamoDB, or a server whose kind
+    /// is not known; tests assert DynamoDB's behaviour on it.
+    Endpoint,
+}
+
+/// The server the tests use, from the environment. Panics on an unknown
+/// `DYNASCHEMA_TEST_SERVER`, naming the choices.
+pub fn server_kind() -> ServerKind {
+    if std::env::var_os(ENDPOINT_VAR).is_some() {
+        return ServerKind::Endpoint;
+    }
+    match std::env::var(SERVER_VAR).as_deref() {
+        Err(_) | Ok("") | Ok("dynoxide") => ServerKind::Dynoxide,
+        Ok("moto") => ServerKind::Moto,
+        Ok(other) => panic!("{SERVER_VAR}={other} is not a server: use `dynoxide` or `moto`"),
+    }
+}
 
 /// Runs moto in-process and stops it when standard input closes: when the test binary
 /// exits, however it exits, the server goes with it. Its argument is `serial` or
@@ -68,31 +102,38 @@ pub fn repository_root() -> PathBuf {
 
 /// The endpoint of the server the tests use, started on first use.
 ///
-/// Panics, naming the setup command, when there is no endpoint and no `.venv/` to start
-/// one from.
+/// Panics when the server cannot start, saying why (for moto without `.venv/`, naming
+/// the setup command).
 pub fn endpoint() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
     shared_endpoint(&SERVER, "serial")
 }
 
-/// The endpoint of a moto server of this process's own that serves requests
-/// concurrently, started on first use: for benchmarks of bounded concurrency only (see
-/// [`SERVER_SCRIPT`], `threaded`). `DYNASCHEMA_TEST_ENDPOINT` replaces it as it does
-/// [`endpoint`].
+/// The endpoint of a server that serves requests concurrently, started on first use:
+/// for benchmarks of bounded concurrency only. It is [`endpoint`]'s server, except with
+/// moto, where it is a second moto server serving a request per thread (see
+/// [`SERVER_SCRIPT`], `threaded`).
 pub fn endpoint_threaded() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
     shared_endpoint(&SERVER, "threaded")
 }
 
-/// The endpoint of the server kept in `server`: `DYNASCHEMA_TEST_ENDPOINT`'s, or a moto
-/// server in `mode` started on first use and kept for the process.
+/// The endpoint of the server kept in `server`: `DYNASCHEMA_TEST_ENDPOINT`'s, the shared
+/// embedded server, or a moto server in `mode` started on first use and kept for the
+/// process.
 fn shared_endpoint(server: &'static OnceLock<Result<Server, String>>, mode: &str) -> &'static str {
-    let server = server.get_or_init(|| match std::env::var(ENDPOINT_VAR) {
-        Ok(endpoint) => Ok(Server {
-            endpoint,
+    let server = server.get_or_init(|| match server_kind() {
+        ServerKind::Endpoint => Ok(Server {
+            endpoint: std::env::var(ENDPOINT_VAR).unwrap_or_default(),
             _process: None,
         }),
-        Err(_) => start_server(&repository_root().join(".venv"), mode),
+        ServerKind::Dynoxide => LocalServer::shared()
+            .map(|local| Server {
+                endpoint: local.endpoint().to_owned(),
+                _process: None,
+            })
+            .map_err(|e| e.to_string()),
+        ServerKind::Moto => start_server(&repository_root().join(".venv"), mode),
     });
     match server {
         Ok(server) => &server.endpoint,

@@ -1,0 +1,19 @@
+#[dynaschema::test]
+fn not_async(table: dynaschema::Table) {
+    let _ = table;
+}
+
+#[dynaschema::test(schema = "schema.toml")]
+async fn no_table() {}
+
+#[dynaschema::test(shcema = "schema.toml")]
+async fn misspelt(table: dynaschema::Table) {
+    let _ = table;
+}
+
+#[dynaschema::test(schema = 42)]
+async fn not_a_path(table: dynaschema::Table) {
+    let _ = table;
+}
+
+fn main() {}
