@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use dynaschema::{Error, RetryPolicy, Timestamp};
 use dynaschema_tests::entities::{Account, Operation};
-use dynaschema_tests::provisioned_table;
+use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned, provisioned_table};
 
 fn account(id: u64) -> Account {
     Account {
@@ -231,4 +231,38 @@ async fn delete_partition_removes_what_the_partition_selects() {
             .unwrap(),
         0
     );
+}
+
+#[tokio::test]
+async fn delete_partition_over_many_pages_reads_ahead_and_sends_only_full_batches() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("delete-pages"), connection).await;
+    let ops: Vec<_> = (0..103).map(|m| operation(1, m)).collect();
+    table
+        .batch_write()
+        .put(&account(1))
+        .put_all(&ops)
+        .await
+        .unwrap();
+    counter.reset();
+
+    // Pages of 7 keys: 15 for the 103 operations (the account's key is in a page too,
+    // but not the entity's, so it is left). 103 deletes take 5 batches, not one per page.
+    let deleted = table
+        .delete_partition(Operation::partition(1))
+        .page_size(7)
+        .concurrency(2)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 103);
+    let counts = counter.take();
+    assert_eq!(counts.requests("BatchWriteItem"), 5, "{counts:?}");
+    assert!(counts.requests("Query") >= 15, "{counts:?}");
+    assert!(table
+        .query(Operation::partition(1))
+        .all()
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(table.get(Account::key(1)).await.unwrap().is_some());
 }
