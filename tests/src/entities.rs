@@ -40,3 +40,15 @@ pub struct Operation {
     /// Also part of the sort key.
     pub created_at: Timestamp,
 }
+
+/// An account named `name` with email `a{id}@x.org`, balance 0, created at the Unix
+/// epoch: for tests in which only the key and the name matter.
+pub fn account(id: u64, name: &str) -> Account {
+    Account {
+        id,
+        name: name.to_owned(),
+        email: format!("a{id}@x.org"),
+        balance: 0,
+        created_at: Timestamp::from_unix_micros(0),
+    }
+}

@@ -5,20 +5,10 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, MigrationState, Migrator};
-use dynaschema::{Error, Schema, Table, Timestamp};
-use dynaschema_tests::entities::Account;
+use dynaschema::{Error, Schema, Table};
+use dynaschema_tests::entities::{account, Account};
 use dynaschema_tests::{connect, provisioned_table, unique_table_name};
 use futures::future::BoxFuture;
-
-fn account(id: u64, name: &str) -> Account {
-    Account {
-        id,
-        name: name.to_owned(),
-        email: format!("a{id}@x.org"),
-        balance: 0,
-        created_at: Timestamp::from_unix_micros(0),
-    }
-}
 
 async fn balance(table: &Table, id: u64) -> i64 {
     table

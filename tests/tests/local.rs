@@ -7,20 +7,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Mutex;
 
 use dynaschema::local::{LocalServer, Storage};
-use dynaschema::{provision, Table, Timestamp};
-use dynaschema_tests::entities::Account;
+use dynaschema::{provision, Table};
+use dynaschema_tests::entities::{account, Account};
 use dynaschema_tests::ningipoints_schema;
 use futures::TryStreamExt;
-
-fn account(id: u64, name: &str) -> Account {
-    Account {
-        id,
-        name: name.into(),
-        email: format!("{name}@example.org"),
-        balance: 0,
-        created_at: Timestamp::parse("2026-12-01T10:00:00Z").unwrap(),
-    }
-}
 
 /// The table names the tests below were given.
 static NAMES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -46,7 +36,7 @@ async fn a_test_gets_a_fresh_table_of_its_own(table: Table) {
     assert_eq!(table.schema().indexes[0].name, "EmailIndex");
     let by_email = table
         .index::<Account>("EmailIndex")
-        .query("a_test_gets_a_fresh_table_of_its_own@example.org")
+        .query("a1@x.org")
         .first()
         .await
         .unwrap();
