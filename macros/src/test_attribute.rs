@@ -5,7 +5,7 @@
 //! same name hands it to `dynaschema::local::run_test`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -41,6 +41,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             "#[dynaschema::test] gives the test one argument: take it as `table: dynaschema::Table`",
         ));
     }
+    if let Some(syn::FnArg::Typed(argument)) = signature.inputs.first() {
+        if let syn::Type::Reference(reference) = &*argument.ty {
+            errors.push(Error::new_spanned(
+                reference,
+                "#[dynaschema::test] gives the test its table by value: take it as `table: dynaschema::Table`",
+            ));
+        }
+    }
     if !signature.generics.params.is_empty() {
         errors.push(Error::new(
             signature.generics.span(),
@@ -64,6 +72,12 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let name = &sig.ident;
     let output = &sig.output;
     let inputs = &sig.inputs;
+    // The call is spanned at the argument, so that an argument of another type than
+    // `Table` is reported there.
+    let argument_span = inputs.first().map_or(name.span(), Spanned::span);
+    let call = quote_spanned! {argument_span=>
+        |table: ::dynaschema::Table| #name(table)
+    };
     let path = schema.value();
     let schema_expr = if std::path::Path::new(&path).is_absolute() {
         quote!(#schema)
@@ -78,7 +92,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             ::dynaschema::local::run_test(
                 #schema_expr,
                 ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
-                #name,
+                #call,
             )
         }
     })

@@ -61,8 +61,9 @@ pub enum Error {
 
     /// Nothing answered at the endpoint, or the connection failed.
     #[error(
-        "cannot reach DynamoDB at {endpoint}: {cause}. Is the server running? \
-         For the local one: scripts/dynamodb-local start"
+        "cannot reach DynamoDB at {endpoint}: {cause}. Is a server running there? \
+         For a local one, run dynaschema-local (dynaschema's `local` feature) or start a \
+         dynaschema::local::LocalServer"
     )]
     Unreachable {
         /// The endpoint that was tried.

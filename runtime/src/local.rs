@@ -42,8 +42,9 @@
 //! ```
 //!
 //! [`LocalServer::open`] keeps the data in a file, so it outlives the process; the
-//! `dynaschema-local` binary (`cargo run -p dynaschema --features local --bin
-//! dynaschema-local`) serves such a file on a fixed port for other programs.
+//! `dynaschema-local` binary of this crate (`cargo install --path runtime --features
+//! local --bin dynaschema-local` in dynaschema's repository) serves such a file on a
+//! fixed port for other programs.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -229,8 +230,9 @@ impl Drop for LocalServer {
 
 /// Runs the body of a `#[dynaschema::test]` on a runtime of its own, with a fresh table
 /// provisioned from the schema at `schema_path` on the [shared](LocalServer::shared)
-/// server.
+/// server. A table that cannot be set up fails the test at the test.
 #[doc(hidden)]
+#[track_caller]
 pub fn run_test<F, Fut>(schema_path: &str, test_name: &str, body: F) -> Fut::Output
 where
     F: FnOnce(crate::Table) -> Fut,
@@ -240,12 +242,11 @@ where
         .enable_all()
         .build()
         .expect("a test runtime starts");
-    runtime.block_on(async move {
-        let table = test_table(schema_path, test_name)
-            .await
-            .unwrap_or_else(|e| panic!("#[dynaschema::test] could not set up its table: {e}"));
-        body(table).await
-    })
+    let table = match runtime.block_on(test_table(schema_path, test_name)) {
+        Ok(table) => table,
+        Err(e) => panic!("#[dynaschema::test] could not set up its table: {e}"),
+    };
+    runtime.block_on(body(table))
 }
 
 /// A table of the test's own on the shared server, named after the test and unique in the

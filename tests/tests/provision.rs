@@ -322,10 +322,7 @@ async fn an_endpoint_where_nothing_listens_is_named_in_the_error() {
         Err(err @ Error::Unreachable { .. }) => {
             let message = err.to_string();
             assert!(message.contains(&endpoint), "{message}");
-            assert!(
-                message.contains("scripts/dynamodb-local start"),
-                "{message}"
-            );
+            assert!(message.contains("run dynaschema-local"), "{message}");
         }
         other => panic!("expected Unreachable, got {other:?}"),
     }

@@ -16,4 +16,9 @@ async fn not_a_path(table: dynaschema::Table) {
     let _ = table;
 }
 
+#[dynaschema::test]
+async fn by_reference(table: &dynaschema::Table) {
+    let _ = table;
+}
+
 fn main() {}

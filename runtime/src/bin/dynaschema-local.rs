@@ -16,7 +16,7 @@ Usage: dynaschema-local [--port PORT] [--db PATH | --in-memory]
 Options:
   --port PORT   the port on 127.0.0.1 to serve on (default 8000; 0 picks a free one)
   --db PATH     keep the tables in this SQLite file, created when missing, so that they
-                outlive the server (default .dynamodb/local.db)
+                outlive the server (default .dynamodb/local-PORT.db)
   --in-memory   keep the tables in memory: they go when the server stops
   -h, --help    print this help
 
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let mut port: u16 = 8000;
-    let mut storage = Storage::File(PathBuf::from(".dynamodb/local.db"));
+    let mut storage = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -50,8 +50,12 @@ fn run() -> Result<(), String> {
                     .parse()
                     .map_err(|_| format!("not a port number: {value}"))?;
             }
-            "--db" => storage = Storage::File(args.next().ok_or("--db needs a file path")?.into()),
-            "--in-memory" => storage = Storage::Memory,
+            "--db" => {
+                storage = Some(Storage::File(
+                    args.next().ok_or("--db needs a file path")?.into(),
+                ))
+            }
+            "--in-memory" => storage = Some(Storage::Memory),
             other => return Err(format!("unknown argument `{other}`; see --help")),
         }
     }
@@ -59,6 +63,8 @@ fn run() -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start: {e}"))?;
+    let storage = storage
+        .unwrap_or_else(|| Storage::File(PathBuf::from(format!(".dynamodb/local-{port}.db"))));
     let address = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let server = runtime
         .block_on(LocalServer::serve(storage, address))
