@@ -5,7 +5,9 @@
 //! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), brings an
 //! existing table to its schema with the plan shown first ([`migrate`]), turns
 //! annotated structs into entities with `#[derive(Entity)]`, and reads and writes them
-//! through typed operations on a [`Table`] ([`ops`]).
+//! through typed operations on a [`Table`] ([`ops`]). With the cargo feature `local`, the
+//! module `local` runs a DynamoDB-compatible server inside the process for local work and
+//! tests, and `#[dynaschema::test]` gives each test a fresh table on it.
 //!
 //! ```no_run
 //! use dynaschema::{provision, ClientConfig, Entity, Schema, Table, Timestamp};
