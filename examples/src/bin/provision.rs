@@ -10,10 +10,9 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use clap::{Args, Parser, Subcommand};
-use dynaschema::migrate::{
-    self, ApplyOptions, Change, MigrateEvent, MigrationState, Migrator, Plan,
-};
-use dynaschema::{provision, Error, Schema, Table};
+use dynaschema::migrate::{ApplyOptions, MigrateEvent, MigrationState, Migrator};
+use dynaschema::{provision, Schema, Table};
+use dynaschema_cli::commands;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ningipoints::migrations::MIGRATIONS;
 use ningipoints::target::{default_schema_path, Target};
@@ -176,30 +175,11 @@ impl ApplyArgs {
     }
 }
 
-/// Exit status of `plan` when changes are pending.
-const CHANGES_PENDING: u8 = 2;
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // Help and version go to stdout with status 0. A bad command line is status 1, not
-        // clap's 2, which `plan` uses for "changes pending".
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli).await {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("provision: {err}");
-            ExitCode::FAILURE
-        }
+    match commands::parse::<Cli>() {
+        Ok(cli) => commands::exit_status("provision", run(&cli).await),
+        Err(status) => status,
     }
 }
 
@@ -230,39 +210,19 @@ async fn run(cli: &Cli) -> dynaschema::Result<ExitCode> {
 async fn apply(common: &Common, options: ApplyOptions) -> dynaschema::Result<ExitCode> {
     let schema = common.schema()?;
     let connection = common.target.connect().await?;
-    migrate::apply(&connection, &schema, &options, |event| println!("{event}")).await?;
-    Ok(ExitCode::SUCCESS)
+    commands::apply(&connection, &schema, &options).await
 }
 
 async fn plan(common: &Common) -> dynaschema::Result<ExitCode> {
     let schema = common.schema()?;
     let connection = common.target.connect().await?;
-    let plan = Plan::for_table(&connection, &schema).await?;
-    print!("{plan}");
-    Ok(if plan.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(CHANGES_PENDING)
-    })
+    commands::plan(&connection, &schema).await
 }
 
 async fn status(common: &Common) -> dynaschema::Result<ExitCode> {
     let schema = common.schema()?;
     let connection = common.target.connect().await?;
-    let status = migrate::status(&connection, &schema.table.name).await?;
-    print!("{status}");
-    match Plan::diff(Some(&status.schema), &schema) {
-        Ok(plan) if plan.is_empty() => println!("schema: the table matches it"),
-        Ok(plan) => println!(
-            "schema: changes pending, {} to add, {} to change, {} to remove: `provision plan` \
-             lists them",
-            plan.count(Change::Add),
-            plan.count(Change::Change),
-            plan.count(Change::Remove)
-        ),
-        Err(err @ Error::NotInPlace { .. }) => println!("schema: {err}"),
-        Err(err) => return Err(err),
-    }
+    commands::table_status(&connection, &schema, "provision plan").await?;
     let table = Table::new(connection, schema);
     let statuses = Migrator::new(&table, MIGRATIONS)?.status().await?;
     println!("data migrations:");
