@@ -4,8 +4,10 @@
 //! binary) and [`export`]: the table a schema.toml describes, written as a
 //! CloudFormation template (JSON or YAML) or a Terraform resource, for teams whose
 //! production tables are deployed by infrastructure-as-code, so that schema.toml stays
-//! the one source of truth.
+//! the one source of truth; and [`init`], a schema.toml written from a live table, so that
+//! an existing table can be adopted.
 #![warn(missing_docs)]
 
 pub mod commands;
 pub mod export;
+pub mod init;

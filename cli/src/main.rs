@@ -1,4 +1,5 @@
-//! `dynaschema`: plan, apply, show and export the DynamoDB table a schema.toml describes.
+//! `dynaschema`: plan, apply, show and export the DynamoDB table a schema.toml describes,
+//! and write a schema.toml from a live table.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use dynaschema::migrate::ApplyOptions;
 use dynaschema::{provision, ClientConfig, Connection, Error, Schema};
 use dynaschema_cli::commands;
 use dynaschema_cli::export::{export, Format};
+use dynaschema_cli::init;
 
 /// Plan, apply, show and export the DynamoDB table a schema.toml describes.
 ///
@@ -92,6 +94,23 @@ enum Command {
         #[arg(long, value_enum)]
         format: ExportFormat,
     },
+
+    /// Write a schema.toml (at --schema, else ./schema.toml) to start from.
+    ///
+    /// With --from-table, the schema of that live table (DescribeTable and
+    /// DescribeTimeToLive): keys, billing and capacity, indexes, TTL, stream, deletion
+    /// protection, so that an existing table can be adopted; `plan` then reports no
+    /// changes. Without it, a commented example to edit. An existing file is left alone
+    /// unless --force is given.
+    Init {
+        /// The live table to read the schema of
+        #[arg(long, value_name = "NAME")]
+        from_table: Option<String>,
+
+        /// Overwrite the schema file if it exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -123,6 +142,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> dynaschema::Result<ExitCode> {
+    if let Command::Init { from_table, force } = &cli.command {
+        return init(cli, from_table.as_deref(), *force).await;
+    }
     let schema = cli.schema()?;
     match &cli.command {
         Command::Export { format } => {
@@ -144,22 +166,64 @@ async fn run(cli: &Cli) -> dynaschema::Result<ExitCode> {
             commands::table_status(&cli.connect().await?, &schema, "dynaschema plan").await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Init { .. } => unreachable!("init needs no schema and ran above"),
     }
+}
+
+/// Writes the schema file: the live table's schema, or the starter.
+async fn init(cli: &Cli, from_table: Option<&str>, force: bool) -> dynaschema::Result<ExitCode> {
+    let path = cli.schema_path();
+    if path.exists() && !force {
+        return Err(Error::Config(format!(
+            "{} exists already and was left alone; --force overwrites it",
+            path.display()
+        )));
+    }
+    let (text, what) = match from_table {
+        Some(name) => {
+            let connection = cli.connect().await?;
+            let schema = provision::describe(&connection, name)
+                .await?
+                .ok_or_else(|| Error::TableMissing {
+                    table: name.to_owned(),
+                    endpoint: connection.endpoint().to_owned(),
+                })?;
+            let header = format!(
+                "# The table {name}, as DescribeTable showed it at {}.\n",
+                connection.endpoint()
+            );
+            (
+                header + &init::to_toml(&schema),
+                format!("the schema of table {name}"),
+            )
+        }
+        None => (init::STARTER.to_owned(), "a starter schema".to_owned()),
+    };
+    std::fs::write(&path, text).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    println!("wrote {what} to {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 impl Cli {
     /// The schema file's schema, renamed to the `--table` name when one is given. A
     /// missing file is an error naming it and how to name another.
-    fn schema(&self) -> dynaschema::Result<Schema> {
-        let path = self
-            .schema
+    /// The schema file's path: --schema, $DYNASCHEMA_SCHEMA, else ./schema.toml.
+    fn schema_path(&self) -> PathBuf {
+        self.schema
             .clone()
-            .unwrap_or_else(|| Path::new("schema.toml").to_owned());
+            .unwrap_or_else(|| Path::new("schema.toml").to_owned())
+    }
+
+    fn schema(&self) -> dynaschema::Result<Schema> {
+        let path = self.schema_path();
         if !path.exists() {
             return Err(Error::Config(format!(
-                "no schema file at {}: write one there (the table's keys, billing and \
-                 indexes; see dynaschema's README), or name yours with --schema PATH or \
-                 DYNASCHEMA_SCHEMA",
+                "no schema file at {}: `dynaschema init` writes one to edit, \
+                 `dynaschema init --from-table NAME` one from a live table; or name yours \
+                 with --schema PATH or DYNASCHEMA_SCHEMA",
                 path.display()
             )));
         }

@@ -172,3 +172,82 @@ fn export_prints_each_format_from_the_schema_alone() {
         text(&unknown.stderr)
     );
 }
+
+#[test]
+fn init_adopts_a_live_table_and_plan_then_finds_nothing_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = unique_table_name("cli-init");
+    let schema = store_schema();
+    let created = dynaschema_in(
+        dir.path(),
+        &[
+            "apply",
+            "--schema",
+            schema.to_str().unwrap(),
+            "--table",
+            &table,
+        ],
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", text(&created.stderr));
+
+    let init = dynaschema_in(dir.path(), &["init", "--from-table", &table]);
+    assert_eq!(init.status.code(), Some(0), "{}", text(&init.stderr));
+    assert_eq!(
+        text(&init.stdout),
+        format!("wrote the schema of table {table} to schema.toml\n")
+    );
+    let written = std::fs::read_to_string(dir.path().join("schema.toml")).unwrap();
+    assert!(
+        written.contains(&format!("name = \"{table}\"")),
+        "{written}"
+    );
+    assert!(
+        written.contains("projection = \"INCLUDE\"\nnon_key_attributes = [\"name\"]"),
+        "{written}"
+    );
+
+    let plan = dynaschema_in(dir.path(), &["plan"]);
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}{}",
+        text(&plan.stdout),
+        text(&plan.stderr)
+    );
+
+    // The file is there now: left alone without --force.
+    let again = dynaschema_in(dir.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("schema.toml exists already"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("schema.toml")).unwrap(),
+        written
+    );
+
+    let starter = dynaschema_in(dir.path(), &["init", "--force"]);
+    assert_eq!(starter.status.code(), Some(0), "{}", text(&starter.stderr));
+    let text_written = std::fs::read_to_string(dir.path().join("schema.toml")).unwrap();
+    assert_eq!(text_written, dynaschema_cli::init::STARTER);
+
+    let missing = dynaschema_in(
+        dir.path(),
+        &[
+            "init",
+            "--from-table",
+            "no-such-table",
+            "--schema",
+            "other.toml",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("`no-such-table` does not exist"),
+        "{}",
+        text(&missing.stderr)
+    );
+    assert!(!dir.path().join("other.toml").exists());
+}

@@ -547,7 +547,7 @@ async fn migrate_runs_the_pending_data_migrations_once_and_dry_run_changes_nothi
     let missing = provision_at(&unique_table_name("cli-migrate-missing"), &["migrate"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(
-        text(&missing.stderr).contains("create it with `provision`"),
+        text(&missing.stderr).contains("create it from its schema.toml first (`apply`)"),
         "{}",
         text(&missing.stderr)
     );

@@ -124,7 +124,7 @@ pub enum Error {
     },
 
     /// The table does not exist at the endpoint.
-    #[error("table `{table}` does not exist at {endpoint}; create it with `provision`")]
+    #[error("table `{table}` does not exist at {endpoint}; create it from its schema.toml first (`apply`)")]
     TableMissing {
         /// The table name.
         table: String,

@@ -283,7 +283,7 @@ async fn an_update_that_changes_nothing_is_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn a_missing_table_says_to_run_provision() {
+async fn a_missing_table_says_to_create_it_from_its_schema() {
     let connection = connect().await;
     let table = Table::new(connection, ningipoints_schema("never-created"));
     let err = table.get(Account::key(1)).await.unwrap_err();
@@ -291,7 +291,11 @@ async fn a_missing_table_says_to_run_provision() {
         Error::TableMissing { table: name, .. } => assert_eq!(name, table.name()),
         other => panic!("expected TableMissing, got {other:?}"),
     }
-    assert!(err.to_string().contains("provision"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("create it from its schema.toml first"),
+        "{err}"
+    );
     assert!(matches!(
         table.put(&account(1, "x", 0)).await,
         Err(Error::TableMissing { .. })

@@ -19,6 +19,7 @@ pub mod cloudformation;
 mod document;
 pub mod terraform;
 
+pub(crate) use document::quoted;
 use dynaschema::Schema;
 
 /// The formats a table can be exported to.
