@@ -26,11 +26,11 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-use dynaschema::migrate::{MigrateEvent, Migrator};
+use dynaschema::migrate::MigrateEvent;
 use dynaschema::{provision, ClientConfig, Connection, Entity, Item, Table, Timestamp};
 use dynaschema_tests::{endpoint_threaded, ningipoints_schema, server_kind};
 use futures::StreamExt;
-use ningipoints::migrations::MIGRATIONS;
+use ningipoints::migrations;
 use ningipoints::{Account, Ningipoints, Operation, OperationType};
 
 /// Operations per account in the migration's data.
@@ -499,7 +499,7 @@ async fn main() {
             check_balances(&points).await;
 
             let (points, _) = wrong("bulk-migrate").await;
-            let migrator = Migrator::new(points.table(), MIGRATIONS).expect("valid");
+            let migrator = migrations::migrator(points.table()).expect("valid");
             toolkit.push(
                 timed(async {
                     let body = std::sync::Mutex::new(None);

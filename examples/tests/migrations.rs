@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dynaschema::migrate::{MigrationState, Migrator};
+use dynaschema::migrate::MigrationState;
 use dynaschema::provision;
 use dynaschema_tests::{connect, ningipoints_schema};
-use ningipoints::migrations::MIGRATIONS;
+use ningipoints::migrations;
 use ningipoints::{Account, Ningipoints, OperationType};
 
 async fn points(purpose: &str) -> Ningipoints {
@@ -72,7 +72,7 @@ async fn recompute_balances_fixes_exactly_the_wrong_ones() {
         .unwrap();
     corrupt(&points, 31, 5).await;
 
-    let migrator = Migrator::new(points.table(), MIGRATIONS).unwrap();
+    let migrator = migrations::migrator(points.table()).unwrap();
     let would = std::sync::Mutex::new(Vec::new());
     migrator
         .run(true, |e| would.lock().unwrap().push(e.to_string()))
@@ -153,7 +153,7 @@ async fn operations_written_during_the_migration_are_not_lost() {
             }
         }
     };
-    let migrator = Migrator::new(points.table(), MIGRATIONS).unwrap();
+    let migrator = migrations::migrator(points.table()).unwrap();
     let (migrated, ()) = tokio::join!(migrator.run(false, |_| {}), writer);
     assert_eq!(migrated.unwrap(), [1]);
 

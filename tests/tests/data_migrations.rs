@@ -76,6 +76,9 @@ fn fails_on_name<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema:
     })
 }
 
+/// The application whose migrations the tests run.
+const APP: &str = "test-app";
+
 const TEN: Migration = Migration::new(1, "add ten", "add ten, v1", add_ten);
 const FIVE: Migration = Migration::new(2, "add five after ten", "add five, v1", add_five_after_ten);
 
@@ -89,7 +92,7 @@ async fn table_with_account(purpose: &str) -> Table {
 async fn migrations_run_in_order_once_and_stay_out_of_entity_reads() {
     let table = table_with_account("dm-order").await;
     // Given out of order: ids order them.
-    let migrator = Migrator::new(&table, &[FIVE, TEN]).unwrap();
+    let migrator = Migrator::new(&table, APP, &[FIVE, TEN]).unwrap();
     let statuses = migrator.status().await.unwrap();
     assert!(
         statuses.iter().all(|s| s.state == MigrationState::Pending),
@@ -153,7 +156,7 @@ async fn migrations_run_in_order_once_and_stay_out_of_entity_reads() {
 #[tokio::test]
 async fn a_dry_run_counts_and_writes_nothing() {
     let table = table_with_account("dm-dry").await;
-    let migrator = Migrator::new(&table, &[TEN, FIVE]).unwrap();
+    let migrator = Migrator::new(&table, APP, &[TEN, FIVE]).unwrap();
     let events = std::sync::Mutex::new(Vec::new());
     let would = migrator
         .run(true, |e| events.lock().unwrap().push(e.clone()))
@@ -186,7 +189,7 @@ async fn two_concurrent_runners_apply_a_migration_once() {
     let run = |holder: &'static str| {
         let table = table.clone();
         tokio::spawn(async move {
-            let migrator = Migrator::new(&table, &slow)
+            let migrator = Migrator::new(&table, APP, &slow)
                 .unwrap()
                 .holder(holder)
                 .wait_for_lease(Duration::from_secs(30));
@@ -213,7 +216,7 @@ async fn a_runner_that_does_not_wait_names_the_holder() {
     let first = {
         let table = table.clone();
         tokio::spawn(async move {
-            Migrator::new(&table, &slow)
+            Migrator::new(&table, APP, &slow)
                 .unwrap()
                 .holder("runner-a")
                 .run(false, |_| {})
@@ -222,7 +225,7 @@ async fn a_runner_that_does_not_wait_names_the_holder() {
     };
     // The first runner holds the lease once its migration reports progress.
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let err = Migrator::new(&table, &slow)
+    let err = Migrator::new(&table, APP, &slow)
         .unwrap()
         .holder("runner-b")
         .run(false, |_| {})
@@ -245,14 +248,17 @@ async fn an_expired_lease_is_taken_over() {
         .client()
         .put_item()
         .table_name(table.name())
-        .item("PK", AttributeValue::S("_dynaschema#migrations".into()))
+        .item(
+            "PK",
+            AttributeValue::S(format!("_dynaschema#migrations#{APP}")),
+        )
         .item("SK", AttributeValue::S("LEASE".into()))
         .item("lease_holder", AttributeValue::S("ghost:1".into()))
         .item("lease_expires_at", AttributeValue::N("1".into()))
         .send()
         .await
         .unwrap();
-    let applied = Migrator::new(&table, &[TEN])
+    let applied = Migrator::new(&table, APP, &[TEN])
         .unwrap()
         .run(false, |_| {})
         .await
@@ -268,7 +274,7 @@ async fn a_failed_migration_is_not_recorded_and_runs_again_next_time() {
         Migration::new(1, "fails on a name", "fails v1", fails_on_name),
         FIVE,
     ];
-    let migrator = Migrator::new(&table, &migrations).unwrap();
+    let migrator = Migrator::new(&table, APP, &migrations).unwrap();
 
     let err = migrator.run(false, |_| {}).await.unwrap_err();
     assert!(matches!(err, Error::MigrationFailed { id: 1, .. }), "{err}");
@@ -292,14 +298,14 @@ async fn a_failed_migration_is_not_recorded_and_runs_again_next_time() {
 #[tokio::test]
 async fn a_modified_migration_blocks_the_run() {
     let table = table_with_account("dm-modified").await;
-    Migrator::new(&table, &[TEN])
+    Migrator::new(&table, APP, &[TEN])
         .unwrap()
         .run(false, |_| {})
         .await
         .unwrap();
 
     let changed = Migration::new(1, "add ten", "add ten, v2", add_ten);
-    let migrator = Migrator::new(&table, &[changed, FIVE]).unwrap();
+    let migrator = Migrator::new(&table, APP, &[changed, FIVE]).unwrap();
     let err = migrator.run(false, |_| {}).await.unwrap_err();
     assert!(
         matches!(&err, Error::MigrationModified { id: 1, .. }),
@@ -318,12 +324,12 @@ async fn a_modified_migration_blocks_the_run() {
 #[tokio::test]
 async fn a_recorded_migration_missing_from_the_code_blocks_the_run() {
     let table = table_with_account("dm-missing").await;
-    Migrator::new(&table, &[TEN, FIVE])
+    Migrator::new(&table, APP, &[TEN, FIVE])
         .unwrap()
         .run(false, |_| {})
         .await
         .unwrap();
-    let migrator = Migrator::new(&table, &[TEN]).unwrap();
+    let migrator = Migrator::new(&table, APP, &[TEN]).unwrap();
     let err = migrator.run(false, |_| {}).await.unwrap_err();
     assert!(
         matches!(err, Error::MigrationMissing { id: 2, .. }),
@@ -339,9 +345,13 @@ async fn a_recorded_migration_missing_from_the_code_blocks_the_run() {
 #[tokio::test]
 async fn ids_are_unique_and_the_table_needs_string_keys() {
     let table = table_with_account("dm-config").await;
-    let err = Migrator::new(&table, &[TEN, Migration::new(1, "again", "x", add_ten)])
-        .err()
-        .unwrap();
+    let err = Migrator::new(
+        &table,
+        APP,
+        &[TEN, Migration::new(1, "again", "x", add_ten)],
+    )
+    .err()
+    .unwrap();
     assert!(
         err.to_string().contains("two data migrations have id 1"),
         "{err}"
@@ -356,7 +366,7 @@ async fn ids_are_unique_and_the_table_needs_string_keys() {
     )
     .unwrap();
     let table = Table::new(connect().await, schema);
-    let err = Migrator::new(&table, &[TEN]).err().unwrap();
+    let err = Migrator::new(&table, APP, &[TEN]).err().unwrap();
     assert!(matches!(err, Error::Config(_)), "{err}");
 }
 
@@ -372,4 +382,91 @@ fn events_read_as_lines() {
         MigrateEvent::UpToDate.to_string(),
         "no pending data migrations"
     );
+}
+
+#[tokio::test]
+async fn two_applications_sharing_a_table_keep_their_migrations_apart() {
+    let table = table_with_account("dm-apps").await;
+    let billing = Migrator::new(&table, "billing", &[TEN]).unwrap();
+    assert_eq!(billing.run(false, |_| {}).await.unwrap(), [1]);
+
+    // Another application's migration 1 is its own: neither applied nor modified, and
+    // billing's record is not missing from its code.
+    let audit_migration = Migration::new(1, "audit", "audit, v1", add_five_after_ten);
+    let audit = Migrator::new(&table, "audit", &[audit_migration]).unwrap();
+    let statuses = audit.status().await.unwrap();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert_eq!(statuses[0].state, MigrationState::Pending);
+    assert_eq!(audit.run(false, |_| {}).await.unwrap(), [1]);
+    assert_eq!(balance(&table, 1).await, 15);
+
+    let statuses = billing.status().await.unwrap();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert!(matches!(&statuses[0].state, MigrationState::Applied(r) if r.description == "add ten"));
+    assert_eq!(billing.run(false, |_| {}).await.unwrap(), Vec::<u32>::new());
+}
+
+#[tokio::test]
+async fn records_of_no_application_are_adopted_only_when_asked() {
+    let table = table_with_account("dm-unnamed").await;
+    // TEN ran before migrations belonged to an application, and recorded it so.
+    table
+        .update(Account::key(1), |u| u.set(Account::BALANCE, 10_i64))
+        .await
+        .unwrap();
+    let n = |v: u64| AttributeValue::N(v.to_string());
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .item("PK", AttributeValue::S("_dynaschema#migrations".into()))
+        .item("SK", AttributeValue::S("MIGRATION#0000000001".into()))
+        .item("migration_id", n(1))
+        .item("description", AttributeValue::S("add ten".into()))
+        .item("checksum", AttributeValue::S(TEN.checksum()))
+        .item(
+            "applied_at",
+            AttributeValue::S("2026-11-25T02:30:33.196130Z".into()),
+        )
+        .item("duration_ms", n(8))
+        .item("items_touched", n(1))
+        .send()
+        .await
+        .unwrap();
+
+    let fresh = Migrator::new(&table, APP, &[TEN, FIVE]).unwrap();
+    let states: Vec<_> = fresh
+        .status()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(states, [MigrationState::Pending, MigrationState::Pending]);
+
+    let adopting = Migrator::new(&table, APP, &[TEN, FIVE])
+        .unwrap()
+        .adopt_unnamed_records();
+    let statuses = adopting.status().await.unwrap();
+    assert!(
+        matches!(&statuses[0].state, MigrationState::Applied(r) if r.duration_ms == 8),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[1].state, MigrationState::Pending);
+    // Only FIVE runs: TEN's old record counts.
+    assert_eq!(adopting.run(false, |_| {}).await.unwrap(), [2]);
+    assert_eq!(balance(&table, 1).await, 15);
+}
+
+#[tokio::test]
+async fn an_application_name_that_cannot_name_a_partition_is_refused() {
+    let table = provisioned_table("dm-app-name").await;
+    for name in ["", "a#b", "with space"] {
+        let err = Migrator::new(&table, name, &[TEN]).err().unwrap();
+        assert!(
+            err.to_string()
+                .contains("cannot name an application's data migrations"),
+            "{err}"
+        );
+    }
 }

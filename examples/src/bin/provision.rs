@@ -10,11 +10,11 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 
 use clap::{Args, Parser, Subcommand};
-use dynaschema::migrate::{ApplyOptions, MigrateEvent, MigrationState, Migrator};
+use dynaschema::migrate::{ApplyOptions, MigrateEvent, MigrationState};
 use dynaschema::{provision, Schema, Table};
 use dynaschema_cli::commands;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ningipoints::migrations::MIGRATIONS;
+use ningipoints::migrations;
 use ningipoints::target::{default_schema_path, Target};
 
 /// Create the DynamoDB table and the indexes schema.toml declares, or bring an existing
@@ -224,7 +224,7 @@ async fn status(common: &Common) -> dynaschema::Result<ExitCode> {
     let connection = common.target.connect().await?;
     commands::table_status(&connection, &schema, "provision plan").await?;
     let table = Table::new(connection, schema);
-    let statuses = Migrator::new(&table, MIGRATIONS)?.status().await?;
+    let statuses = migrations::migrator(&table)?.status().await?;
     println!("data migrations:");
     for status in statuses {
         let state = match &status.state {
@@ -247,7 +247,7 @@ async fn migrate_data(
 ) -> dynaschema::Result<ExitCode> {
     let schema = common.schema()?;
     let table = Table::new(common.target.connect().await?, schema);
-    let migrator = Migrator::new(&table, MIGRATIONS)?.wait_for_lease(wait);
+    let migrator = migrations::migrator(&table)?.wait_for_lease(wait);
     let report = Report::new();
     let result = migrator.run(dry_run, |event| report.event(event)).await;
     report.finish();

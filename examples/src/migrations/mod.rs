@@ -1,6 +1,7 @@
 //! The data migrations of the ningipoints table, in id order: run by `provision migrate`.
 
-use dynaschema::migrate::Migration;
+use dynaschema::migrate::{Migration, Migrator};
+use dynaschema::Table;
 
 mod m0001_recompute_balances;
 
@@ -15,3 +16,18 @@ pub const MIGRATIONS: &[Migration] = &[Migration::new(
     include_str!("m0001_recompute_balances.rs"),
     m0001_recompute_balances::up,
 )];
+
+/// The application name ningipoints' migrations are recorded under.
+pub const APP: &str = "ningipoints";
+
+/// The runner of ningipoints' migrations on `table`. Records written before migrations
+/// belonged to an application are ningipoints': it was the only one then.
+///
+/// ```no_run
+/// # async fn run(table: dynaschema::Table) -> dynaschema::Result<()> {
+/// let statuses = ningipoints::migrations::migrator(&table)?.status().await?;
+/// # let _ = statuses; Ok(()) }
+/// ```
+pub fn migrator(table: &Table) -> dynaschema::Result<Migrator<'_>> {
+    Ok(Migrator::new(table, APP, MIGRATIONS)?.adopt_unnamed_records())
+}

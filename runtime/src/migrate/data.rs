@@ -247,7 +247,7 @@ impl fmt::Display for MigrateEvent {
 /// # async fn run(table: dynaschema::Table, migrations: &[dynaschema::migrate::Migration]) -> dynaschema::Result<()> {
 /// use dynaschema::migrate::Migrator;
 ///
-/// let migrator = Migrator::new(&table, migrations)?;
+/// let migrator = Migrator::new(&table, "billing", migrations)?;
 /// for status in migrator.status().await? {
 ///     println!("{} {:?}", status.id, status.state);
 /// }
@@ -264,8 +264,11 @@ pub struct Migrator<'a> {
 }
 
 impl<'a> Migrator<'a> {
-    /// A runner of `migrations` on `table`. Ids must be unique; they are run in id order.
-    pub fn new(table: &'a Table, migrations: &[Migration]) -> Result<Self> {
+    /// A runner of application `app`'s `migrations` on `table`. Ids must be unique; they
+    /// are run in id order. The records and the lease are the application's own (1 to 64
+    /// letters, digits, `-`, `_` or `.`): another application sharing the table has its
+    /// own, and never sees these as missing or modified.
+    pub fn new(table: &'a Table, app: &str, migrations: &[Migration]) -> Result<Self> {
         let mut migrations = migrations.to_vec();
         migrations.sort_by_key(Migration::id);
         if let Some(pair) = migrations.windows(2).find(|pair| pair[0].id == pair[1].id) {
@@ -276,12 +279,20 @@ impl<'a> Migrator<'a> {
         }
         Ok(Migrator {
             table,
-            records: Records::for_table(table)?,
+            records: Records::for_table(table, app)?,
             migrations,
             holder: default_holder(),
             lease_duration: Duration::from_secs(30),
             lease_wait: Duration::ZERO,
         })
+    }
+
+    /// Also reads the records written before data migrations belonged to an application
+    /// (by dynaschema versions without application names) as this application's: for the
+    /// one application that used the table then.
+    pub fn adopt_unnamed_records(mut self) -> Self {
+        self.records.adopt_unnamed();
+        self
     }
 
     /// How long the lease lasts unless renewed (renewed every third of it while a

@@ -1,5 +1,6 @@
 //! Where a table keeps the record of its applied data migrations: items of the table
-//! itself, in a partition of their own that no entity's keys can reach.
+//! itself, in a partition of each application's own that no entity's keys can reach, so
+//! that two applications sharing a table never see each other's migrations.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,7 +12,11 @@ use crate::schema::KeyType;
 use crate::table::Table;
 use crate::timestamp::Timestamp;
 
-/// The partition key value of the migration records and the lease.
+/// The partition key value of the migration records and the lease, followed by `#` and
+/// the application's name. Without a name, it is the partition of records written before
+/// migrations belonged to an application ([`Migrator::adopt_unnamed_records`]).
+///
+/// [`Migrator::adopt_unnamed_records`]: crate::migrate::Migrator::adopt_unnamed_records
 pub const PARTITION: &str = "_dynaschema#migrations";
 /// The sort key prefix of the records; the lease's sort key.
 pub(crate) const RECORD_PREFIX: &str = "MIGRATION#";
@@ -69,16 +74,31 @@ pub(crate) fn items(n: u64) -> String {
 pub(crate) struct Records {
     partition_key: String,
     sort_key: String,
+    /// The application's partition.
+    partition: String,
+    /// Whether the records of no application are read as this one's too.
+    adopt_unnamed: bool,
 }
 
 impl Records {
-    /// The records of `table`, which needs string partition and sort keys to hold them.
-    pub(crate) fn for_table(table: &Table) -> Result<Records> {
+    /// The records of application `app` in `table`, which needs string partition and sort
+    /// keys to hold them. An application's name is 1 to 64 letters, digits, `-`, `_` or
+    /// `.`.
+    pub(crate) fn for_table(table: &Table, app: &str) -> Result<Records> {
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if app.is_empty() || app.len() > 64 || !app.chars().all(valid) {
+            return Err(Error::Config(format!(
+                "`{app}` cannot name an application's data migrations: use 1 to 64 letters, \
+                 digits, `-`, `_` or `.`"
+            )));
+        }
         let schema = &table.schema().table;
         match (&schema.partition_key.kind, &schema.sort_key) {
             (KeyType::S, Some(sort_key)) if sort_key.kind == KeyType::S => Ok(Records {
                 partition_key: schema.partition_key.name.clone(),
                 sort_key: sort_key.name.clone(),
+                partition: format!("{PARTITION}#{app}"),
+                adopt_unnamed: false,
             }),
             _ => Err(Error::Config(format!(
                 "data migrations keep their records in the table, under string partition and \
@@ -88,16 +108,22 @@ impl Records {
         }
     }
 
+    /// Also reads the records written before migrations belonged to an application as
+    /// this application's.
+    pub(crate) fn adopt_unnamed(&mut self) {
+        self.adopt_unnamed = true;
+    }
+
     pub(crate) fn partition_key_name(&self) -> &str {
         &self.partition_key
     }
 
-    /// The key of the item with this sort key in the records' partition.
+    /// The key of the item with this sort key in the application's partition.
     pub(crate) fn key(&self, sort_key: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
             (
                 self.partition_key.clone(),
-                AttributeValue::S(PARTITION.to_owned()),
+                AttributeValue::S(self.partition.clone()),
             ),
             (
                 self.sort_key.clone(),
@@ -111,8 +137,24 @@ impl Records {
         format!("{RECORD_PREFIX}{id:010}")
     }
 
-    /// Every record, in id order, read consistently.
+    /// Every record of the application, in id order, read consistently: with
+    /// [`adopt_unnamed`](Self::adopt_unnamed), those of no application too, unless the
+    /// application has one of the same id.
     pub(crate) async fn read(&self, table: &Table) -> Result<Vec<Record>> {
+        let mut records = self.read_partition(table, &self.partition).await?;
+        if self.adopt_unnamed {
+            for record in self.read_partition(table, PARTITION).await? {
+                if !records.iter().any(|r| r.id == record.id) {
+                    records.push(record);
+                }
+            }
+            records.sort_by_key(|r| r.id);
+        }
+        Ok(records)
+    }
+
+    /// The records in `partition`, in id order.
+    async fn read_partition(&self, table: &Table, partition: &str) -> Result<Vec<Record>> {
         let mut records = Vec::new();
         let mut start = None;
         loop {
@@ -124,7 +166,7 @@ impl Records {
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#pk", &self.partition_key)
                 .expression_attribute_names("#sk", &self.sort_key)
-                .expression_attribute_values(":pk", AttributeValue::S(PARTITION.to_owned()))
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
                 .expression_attribute_values(":prefix", AttributeValue::S(RECORD_PREFIX.to_owned()))
                 .set_exclusive_start_key(start)
                 .send()
