@@ -25,18 +25,15 @@ use dynaschema::{Connection, Error, Schema};
 /// Exit status of `plan` when changes are pending; 0 means none, 1 an error.
 pub const CHANGES_PENDING: u8 = 2;
 
-/// Parses the command line as `C`. Help and version print on stdout, and the status is
-/// 0; a bad command line prints clap's error, and the status is 1, not clap's 2, which
-/// means "changes pending" here.
-pub fn parse<C: clap::Parser>() -> Result<C, ExitCode> {
-    C::try_parse().map_err(|err| {
-        let _ = err.print();
-        if err.use_stderr() {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
-    })
+/// Prints clap's `err` (help and version on stdout) and answers the exit status: 0 for
+/// help and version, 1 for a bad command line.
+pub fn usage_error(err: clap::Error) -> ExitCode {
+    let _ = err.print();
+    if err.use_stderr() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The exit status of a command that answered `result`: its own, or 1 after the error

@@ -251,3 +251,31 @@ fn init_adopts_a_live_table_and_plan_then_finds_nothing_to_change() {
     );
     assert!(!dir.path().join("other.toml").exists());
 }
+
+#[test]
+fn without_migrations_there_is_no_migrate_and_without_a_command_no_action() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(store_schema(), dir.path().join("schema.toml")).unwrap();
+    let migrate = dynaschema_in(dir.path(), &["migrate"]);
+    assert_eq!(migrate.status.code(), Some(1));
+    assert!(
+        text(&migrate.stderr).contains("dynaschema has no data migrations"),
+        "{}",
+        text(&migrate.stderr)
+    );
+    let help = dynaschema_in(dir.path(), &["--help"]);
+    assert!(
+        !text(&help.stdout).contains("migrate"),
+        "{}",
+        text(&help.stdout)
+    );
+
+    // Nothing is created by a bare `dynaschema`: it shows the usage and fails.
+    let bare = dynaschema_in(dir.path(), &[]);
+    assert_eq!(bare.status.code(), Some(1));
+    assert!(
+        text(&bare.stdout).contains("Usage: dynaschema"),
+        "{}",
+        text(&bare.stdout)
+    );
+}

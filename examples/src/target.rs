@@ -7,17 +7,16 @@ use dynaschema::{ClientConfig, Connection, Schema};
 /// The table name of ningipoints, unless `--table` or `NINGIPOINTS_TABLE` says otherwise.
 pub const TABLE_NAME: &str = "ningipoints";
 
-/// The schema file used when none is named: `schema.toml` in the current directory if
-/// there is one, else the repository's.
+/// The environment variable a table name may come from, instead of the schema's.
+pub const TABLE_VARIABLE: &str = "NINGIPOINTS_TABLE";
+
+/// The repository's schema.toml, which the binaries use when the current directory has
+/// none and none is named.
 ///
 /// ```
-/// assert!(ningipoints::target::default_schema_path().ends_with("schema.toml"));
+/// assert!(ningipoints::target::repository_schema_path().ends_with("schema.toml"));
 /// ```
-pub fn default_schema_path() -> PathBuf {
-    let here = Path::new("schema.toml");
-    if here.is_file() {
-        return here.to_owned();
-    }
+pub fn repository_schema_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("schema.toml")

@@ -4,8 +4,13 @@ use std::net::TcpListener;
 use std::process::{Command, Output};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use dynaschema::migrate::{Migration, MigrationContext, MigrationState, Migrator};
+use dynaschema::Table;
+use futures::future::BoxFuture;
 
-use dynaschema_tests::{endpoint, repository_root, server_kind, unique_table_name, ServerKind};
+use dynaschema_tests::{
+    connect, endpoint, repository_root, server_kind, unique_table_name, ServerKind,
+};
 
 /// Runs `provision` with `args`, in the repository root, with the AWS settings of the
 /// environment removed so that only the flags count.
@@ -550,5 +555,42 @@ async fn migrate_runs_the_pending_data_migrations_once_and_dry_run_changes_nothi
         text(&missing.stderr).contains("create it from its schema.toml first (`apply`)"),
         "{}",
         text(&missing.stderr)
+    );
+}
+
+#[tokio::test]
+async fn another_application_on_the_same_table_keeps_its_migrations_apart() {
+    let table_name = unique_table_name("cli-two-apps");
+    assert!(provision_at(&table_name, &[]).status.success());
+
+    // Another application's migration 1, run on the ningipoints table by its own code.
+    fn noop<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+        Box::pin(async move {
+            ctx.touched(0);
+            Ok(())
+        })
+    }
+    let schema = ningipoints::schema().with_table_name(&table_name).unwrap();
+    let table = Table::new(connect().await, schema);
+    let theirs = [Migration::new(1, "index the audit log", "audit v1", noop)];
+    let audit = Migrator::new(&table, "audit", &theirs).unwrap();
+    assert_eq!(audit.run(false, |_| {}).await.unwrap(), [1]);
+
+    // ningipoints' status lists its own migration only, still pending, not modified.
+    let status = text(&provision_at(&table_name, &["status"]).stdout);
+    let migrations = &status[status.find("data migrations:").expect("listed")..];
+    assert_eq!(
+        migrations,
+        "data migrations:\n     1 recompute every account's balance from its operations: pending\n"
+    );
+    let run = provision_at(&table_name, &["migrate"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+
+    // And theirs is still theirs alone: applied, nothing missing.
+    let statuses = audit.status().await.unwrap();
+    assert_eq!(statuses.len(), 1, "{statuses:?}");
+    assert!(
+        matches!(statuses[0].state, MigrationState::Applied(_)),
+        "{statuses:?}"
     );
 }

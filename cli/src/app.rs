@@ -1,0 +1,450 @@
+//! The command line as an application embeds it: [`run`] with an [`App`] gives a program
+//! of the application's own every table command (`plan`, `apply`, `status`, `export`,
+//! `init`) and, with the application's data migrations compiled in, `migrate`.
+//!
+//! ```no_run
+//! use dynaschema_cli::app::{run, App};
+//!
+//! # const MIGRATIONS: &[dynaschema::migrate::Migration] = &[];
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> std::process::ExitCode {
+//!     run(App::new("myapp-admin").migrations("myapp", MIGRATIONS)).await
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use dynaschema::migrate::{ApplyOptions, Migration, MigrationState, Migrator};
+use dynaschema::{provision, ClientConfig, Connection, Error, Schema, Table};
+
+use crate::commands;
+use crate::export::{export, Format};
+use crate::init;
+use crate::report::Report;
+
+/// What a program built on [`run`] is: its name, its data migrations, and where it
+/// finds its schema and table name.
+#[derive(Debug, Clone)]
+pub struct App {
+    program: String,
+    application: Option<String>,
+    migrations: Vec<Migration>,
+    adopt_unnamed_records: bool,
+    table_variable: String,
+    fallback_schema: Option<PathBuf>,
+    apply_by_default: bool,
+}
+
+impl App {
+    /// A program named `program` (as its messages and help name it) with no data
+    /// migrations, whose table name may come from `DYNASCHEMA_TABLE`.
+    pub fn new(program: impl Into<String>) -> Self {
+        App {
+            program: program.into(),
+            application: None,
+            migrations: Vec::new(),
+            adopt_unnamed_records: false,
+            table_variable: "DYNASCHEMA_TABLE".to_owned(),
+            fallback_schema: None,
+            apply_by_default: false,
+        }
+    }
+
+    /// The data migrations of `application`, run by `migrate` and listed by `status`;
+    /// recorded under the application's name (see `dynaschema::migrate::Migrator::new`).
+    pub fn migrations(mut self, application: impl Into<String>, migrations: &[Migration]) -> Self {
+        self.application = Some(application.into());
+        self.migrations = migrations.to_vec();
+        self
+    }
+
+    /// Also counts the records written before data migrations belonged to an application
+    /// as this application's (`Migrator::adopt_unnamed_records`).
+    pub fn adopt_unnamed_records(mut self) -> Self {
+        self.adopt_unnamed_records = true;
+        self
+    }
+
+    /// The environment variable a table name may come from, instead of
+    /// `DYNASCHEMA_TABLE`.
+    pub fn table_variable(mut self, name: impl Into<String>) -> Self {
+        self.table_variable = name.into();
+        self
+    }
+
+    /// The schema file to use when neither `--schema`, `DYNASCHEMA_SCHEMA` nor
+    /// `./schema.toml` gives one: for a program that carries its own. Without it, a
+    /// missing schema file is an error.
+    pub fn fallback_schema(mut self, path: impl Into<PathBuf>) -> Self {
+        self.fallback_schema = Some(path.into());
+        self
+    }
+
+    /// Runs `apply` when no command is given, instead of printing the usage.
+    pub fn apply_by_default(mut self) -> Self {
+        self.apply_by_default = true;
+        self
+    }
+}
+
+/// Plan, apply, show and export the DynamoDB table a schema.toml describes.
+///
+/// The schema is --schema, else $DYNASCHEMA_SCHEMA, else ./schema.toml. The table is the
+/// schema's unless --table names another. The endpoint is --endpoint, else
+/// $AWS_ENDPOINT_URL_DYNAMODB or $AWS_ENDPOINT_URL, else http://localhost:8000 (with
+/// region us-east-1 and dummy credentials, which are only ever sent to a loopback
+/// endpoint). For Amazon DynamoDB, name its endpoint and configure credentials as for any
+/// AWS tool.
+///
+/// Exit status: 0 on success, 2 when `plan` finds changes pending, 1 on error (the cause
+/// on stderr) or a bad command line.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Schema file [default: $DYNASCHEMA_SCHEMA, else ./schema.toml]
+    #[arg(long, value_name = "PATH", env = "DYNASCHEMA_SCHEMA", global = true)]
+    schema: Option<PathBuf>,
+
+    /// Table name, instead of the schema's (such as dev-orders)
+    #[arg(long, value_name = "NAME", global = true)]
+    table: Option<String>,
+
+    /// DynamoDB endpoint URL [default: $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL, else
+    /// http://localhost:8000]
+    #[arg(long, value_name = "URL", global = true)]
+    endpoint: Option<String>,
+
+    #[command(flatten)]
+    apply: ApplyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show what `apply` would change, and change nothing.
+    ///
+    /// Compares the live table (DescribeTable, DescribeTimeToLive) with the schema and
+    /// prints one line per step, in the order `apply` runs them: `+` adds, `~` changes,
+    /// `-` removes; steps marked (destructive) need `apply --allow-destructive`. The last
+    /// line counts them: "Plan: 1 to add, 0 to change, 1 to remove.". Changes DynamoDB
+    /// cannot make to an existing table (its keys, its local indexes) are an error that
+    /// says what to do instead.
+    ///
+    /// Exit status: 0 when the table matches the schema, 2 when changes are pending, 1 on
+    /// error (the cause on stderr) or a bad command line.
+    Plan,
+
+    /// Create the table, or bring it to the schema, waiting until it is ACTIVE.
+    ///
+    /// Plans afresh from the live table, then runs the steps in order: one index per
+    /// request as DynamoDB requires, waiting after each change until the table and its
+    /// indexes are ACTIVE (an index's backfill included), printing one line per thing done.
+    /// Steps that remove something (an index, the stream, TTL, deletion protection) are
+    /// refused, before anything changes, unless --allow-destructive is given. Interrupted,
+    /// it is safe to run again: it continues from where the table is.
+    ///
+    /// Exit status: 0 when the table matches the schema at the end, 1 on error (the cause
+    /// on stderr; the steps done before it stay done) or a bad command line.
+    Apply {
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+
+    /// Show the live table: status, item counts, indexes, billing, stream, TTL, and how it
+    /// compares with the schema.
+    ///
+    /// Item counts are DynamoDB's, refreshed about every six hours. With data migrations,
+    /// also where each stands. Changes nothing.
+    ///
+    /// Exit status: 0 when the table exists, 1 on error (such as a missing table; the
+    /// cause on stderr) or a bad command line.
+    Status,
+
+    /// Print the table as infrastructure-as-code, from the schema alone (no request).
+    ///
+    /// The CloudFormation template has one AWS::DynamoDB::Table resource, kept when the
+    /// stack is deleted (DeletionPolicy and UpdateReplacePolicy Retain), and an output
+    /// with its ARN. The Terraform resource is an aws_dynamodb_table with
+    /// `lifecycle { prevent_destroy = true }`.
+    Export {
+        /// The format to print
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+
+    /// Write a schema.toml (at --schema, else ./schema.toml) to start from.
+    ///
+    /// With --from-table, the schema of that live table (DescribeTable and
+    /// DescribeTimeToLive): keys, billing and capacity, indexes, TTL, stream, deletion
+    /// protection, so that an existing table can be adopted; `plan` then reports no
+    /// changes. Without it, a commented example to edit. An existing file is left alone
+    /// unless --force is given.
+    Init {
+        /// The live table to read the schema of
+        #[arg(long, value_name = "NAME")]
+        from_table: Option<String>,
+
+        /// Overwrite the schema file if it exists
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Run the pending data migrations, in order, each recorded once.
+    ///
+    /// The migrations are the application's own, compiled into this program. Each is
+    /// applied under a lease, so that two runners never apply one at the same time, and
+    /// recorded in the table with its checksum, duration and items touched. A migration
+    /// that fails is not recorded, and runs again next time. A recorded migration whose
+    /// code has changed (its checksum differs) stops the run before anything runs. Shows
+    /// a progress bar on a terminal, plain lines otherwise.
+    ///
+    /// Exit status: 0 when no migration is pending at the end (or, with --dry-run, after
+    /// listing them), 1 on error (the cause on stderr) or a bad command line.
+    Migrate {
+        /// List the pending migrations and how many items each would touch; change nothing
+        #[arg(long)]
+        dry_run: bool,
+
+        /// Seconds to wait for another runner's lease before giving up [default: 0]
+        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+        wait_for_lease: u64,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+struct ApplyArgs {
+    /// Seconds each wait for the table and its indexes to become ACTIVE may last
+    /// [default: 600]
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
+
+    /// Also run the steps that remove something: an index, the stream, TTL, deletion
+    /// protection
+    #[arg(long)]
+    allow_destructive: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// A CloudFormation template, as JSON
+    Cloudformation,
+    /// A CloudFormation template, as YAML
+    CloudformationYaml,
+    /// A Terraform aws_dynamodb_table resource, as HCL
+    Terraform,
+}
+
+impl From<ExportFormat> for Format {
+    fn from(format: ExportFormat) -> Format {
+        match format {
+            ExportFormat::Cloudformation => Format::CloudFormationJson,
+            ExportFormat::CloudformationYaml => Format::CloudFormationYaml,
+            ExportFormat::Terraform => Format::Terraform,
+        }
+    }
+}
+
+/// Parses the command line for `app` and runs the command: the program's whole `main`.
+pub async fn run(app: App) -> ExitCode {
+    let table_help = format!(
+        "Table name, instead of the schema's (such as dev-orders) [env: {}]",
+        app.table_variable
+    );
+    let mut command = Cli::command()
+        .name(app.program.clone())
+        .bin_name(app.program.clone())
+        .mut_arg("table", |arg| {
+            arg.env(app.table_variable.clone()).help(table_help)
+        });
+    if app.migrations.is_empty() {
+        command = command.mut_subcommand("migrate", |migrate| migrate.hide(true));
+    }
+    let cli = match command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => cli,
+        Err(err) => return commands::usage_error(err),
+    };
+    commands::exit_status(&app.program, run_command(&app, &cli).await)
+}
+
+async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
+    let command = match &cli.command {
+        Some(command) => command,
+        None if app.apply_by_default => &Command::Apply {
+            apply: cli.apply.clone(),
+        },
+        None => {
+            let mut help = Cli::command().name(app.program.clone());
+            let _ = help.print_help();
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Command::Init { from_table, force } = command {
+        return init_schema(cli, from_table.as_deref(), *force).await;
+    }
+    let schema = schema(app, cli)?;
+    match command {
+        Command::Export { format } => {
+            print!("{}", export(&schema, (*format).into()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan => commands::plan(&connect(cli).await?, &schema).await,
+        Command::Apply { apply } => {
+            let options = ApplyOptions {
+                allow_destructive: apply.allow_destructive || cli.apply.allow_destructive,
+                wait: apply
+                    .wait
+                    .or(cli.apply.wait)
+                    .map_or(provision::DEFAULT_WAIT, Duration::from_secs),
+            };
+            commands::apply(&connect(cli).await?, &schema, &options).await
+        }
+        Command::Status => {
+            let connection = connect(cli).await?;
+            let plan_command = format!("{} plan", app.program);
+            commands::table_status(&connection, &schema, &plan_command).await?;
+            if app.application.is_some() {
+                let table = Table::new(connection, schema);
+                migrations_status(&migrator(app, &table)?).await?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate {
+            dry_run,
+            wait_for_lease,
+        } => {
+            if app.application.is_none() {
+                return Err(Error::Config(format!(
+                    "{} has no data migrations: an application's own program runs its \
+                     migrations (see dynaschema_cli::app)",
+                    app.program
+                )));
+            }
+            let table = Table::new(connect(cli).await?, schema);
+            let migrator =
+                migrator(app, &table)?.wait_for_lease(Duration::from_secs(*wait_for_lease));
+            let report = Report::new();
+            let result = migrator.run(*dry_run, |event| report.event(event)).await;
+            report.finish();
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { .. } => unreachable!("init needs no schema and ran above"),
+    }
+}
+
+/// The runner of the application's migrations on `table`.
+fn migrator<'a>(app: &App, table: &'a Table) -> dynaschema::Result<Migrator<'a>> {
+    let application = app.application.as_deref().unwrap_or_default();
+    let migrator = Migrator::new(table, application, &app.migrations)?;
+    Ok(if app.adopt_unnamed_records {
+        migrator.adopt_unnamed_records()
+    } else {
+        migrator
+    })
+}
+
+/// Prints where each data migration stands.
+async fn migrations_status(migrator: &Migrator<'_>) -> dynaschema::Result<()> {
+    println!("data migrations:");
+    for status in migrator.status().await? {
+        let state = match &status.state {
+            MigrationState::Applied(record) => record.to_string(),
+            MigrationState::Pending => "pending".to_owned(),
+            MigrationState::Modified { .. } => {
+                "MODIFIED since it was applied: its checksum differs".to_owned()
+            }
+            MigrationState::Missing(_) => "applied, but MISSING from the code".to_owned(),
+        };
+        println!("  {:>4} {}: {state}", status.id, status.description);
+    }
+    Ok(())
+}
+
+/// The schema file's path: --schema, $DYNASCHEMA_SCHEMA, else ./schema.toml.
+fn schema_path(cli: &Cli) -> PathBuf {
+    cli.schema
+        .clone()
+        .unwrap_or_else(|| Path::new("schema.toml").to_owned())
+}
+
+/// The schema, renamed to the `--table` name when one is given. A missing file is an
+/// error naming it and how to make one, unless the application carries a fallback.
+fn schema(app: &App, cli: &Cli) -> dynaschema::Result<Schema> {
+    let mut path = schema_path(cli);
+    if !path.exists() {
+        match (&app.fallback_schema, &cli.schema) {
+            (Some(fallback), None) => path = fallback.clone(),
+            _ => {
+                return Err(Error::Config(format!(
+                    "no schema file at {}: `{program} init` writes one to edit, \
+                     `{program} init --from-table NAME` one from a live table; or name \
+                     yours with --schema PATH or DYNASCHEMA_SCHEMA",
+                    path.display(),
+                    program = app.program
+                )))
+            }
+        }
+    }
+    let schema = Schema::load(&path)?;
+    match &cli.table {
+        Some(name) => schema.with_table_name(name),
+        None => Ok(schema),
+    }
+}
+
+async fn connect(cli: &Cli) -> dynaschema::Result<Connection> {
+    let mut config = ClientConfig::local_default();
+    if let Some(endpoint) = &cli.endpoint {
+        config = config.endpoint(endpoint);
+    }
+    config.connect().await
+}
+
+/// Writes the schema file: the live table's schema, or the starter.
+async fn init_schema(
+    cli: &Cli,
+    from_table: Option<&str>,
+    force: bool,
+) -> dynaschema::Result<ExitCode> {
+    let path = schema_path(cli);
+    if path.exists() && !force {
+        return Err(Error::Config(format!(
+            "{} exists already and was left alone; --force overwrites it",
+            path.display()
+        )));
+    }
+    let (text, what) = match from_table {
+        Some(name) => {
+            let connection = connect(cli).await?;
+            let schema = provision::describe(&connection, name)
+                .await?
+                .ok_or_else(|| Error::TableMissing {
+                    table: name.to_owned(),
+                    endpoint: connection.endpoint().to_owned(),
+                })?;
+            let header = format!(
+                "# The table {name}, as DescribeTable showed it at {}.\n",
+                connection.endpoint()
+            );
+            (
+                header + &init::to_toml(&schema),
+                format!("the schema of table {name}"),
+            )
+        }
+        None => (init::STARTER.to_owned(), "a starter schema".to_owned()),
+    };
+    std::fs::write(&path, text).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    println!("wrote {what} to {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
