@@ -74,7 +74,7 @@ pub enum Error {
 
     /// A key cannot be made from its values; nothing was sent.
     #[error(transparent)]
-    InvalidKey(#[from] crate::key::KeyError),
+    InvalidKey(#[from] KeyError),
 
     /// An entity cannot be written as an item: a field's value cannot be stored.
     #[error("cannot store {entity}.{attribute}: {message}")]
@@ -190,11 +190,11 @@ pub enum Error {
     /// A transaction was canceled: nothing it held was written.
     #[error(
         "transaction canceled, nothing was written: {}; fix the failing items or retry",
-        crate::ops::transact::describe_reasons(.reasons)
+        describe_reasons(.reasons)
     )]
     TransactionCanceled {
         /// Why, for each item that failed, in the transaction's order.
-        reasons: Vec<crate::ops::transact::CancelReason>,
+        reasons: Vec<CancelReason>,
     },
 
     /// A transaction cannot be sent as it is. Nothing was sent.
@@ -210,7 +210,7 @@ pub enum Error {
         "{operation} on table `{table}` left {} item(s) unprocessed after {attempts} attempt(s): \
          {}; retry them later, or raise the table's capacity",
         keys.len(),
-        crate::ops::batch::describe_keys(.keys)
+        describe_keys(.keys)
     )]
     Unprocessed {
         /// `BatchGetItem` or `BatchWriteItem`.
@@ -415,4 +415,89 @@ pub(crate) fn quoted(names: &[&str]) -> String {
         .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Why DynamoDB canceled a transaction, for one of its items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelReason {
+    /// The item's position in the transaction, from 0, in the order it was added.
+    pub index: usize,
+    /// The item's entity type, such as `Account`.
+    pub entity: &'static str,
+    /// The item's key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
+    pub key: String,
+    /// DynamoDB's code, such as `ConditionalCheckFailed` or `TransactionConflict`.
+    pub code: String,
+    /// DynamoDB's message, if it gave one.
+    pub message: Option<String>,
+    /// For a failed condition, the item as it was when the condition was checked, or
+    /// `None` when there was no such item.
+    pub item: Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+}
+
+impl std::fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "item {} ({} {}): {}",
+            self.index, self.entity, self.key, self.code
+        )?;
+        match &self.message {
+            Some(message) => write!(f, " ({message})"),
+            None => Ok(()),
+        }
+    }
+}
+
+pub(crate) fn describe_reasons(reasons: &[CancelReason]) -> String {
+    if reasons.is_empty() {
+        return "DynamoDB gave no reason".to_owned();
+    }
+    reasons
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The first keys of a list, for a message: `PK=A, SK=1; PK=B, SK=2 and 3 more`.
+pub(crate) fn describe_keys(keys: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let shown = keys
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("; ");
+    match keys.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+/// A key that cannot be made: a placeholder value contains its template's delimiter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid key for template {template}: field `{field}`: {reason}")]
+pub struct KeyError {
+    /// The template, such as `ACCOUNT#{id}`.
+    pub template: String,
+    /// The placeholder's field.
+    pub field: String,
+    /// What is wrong with its value.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_the_first_keys() {
+        let keys: Vec<String> = (0..7).map(|i| format!("PK={i}")).collect();
+        assert_eq!(describe_keys(&keys[..2]), "PK=0; PK=1");
+        assert_eq!(
+            describe_keys(&keys),
+            "PK=0; PK=1; PK=2; PK=3; PK=4 and 2 more"
+        );
+    }
 }

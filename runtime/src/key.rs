@@ -10,17 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::attribute::ValueError;
 use crate::error::{Error, Result};
 
-/// A key that cannot be made: a placeholder value contains its template's delimiter.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid key for template {template}: field `{field}`: {reason}")]
-pub struct KeyError {
-    /// The template, such as `ACCOUNT#{id}`.
-    pub template: String,
-    /// The placeholder's field.
-    pub field: String,
-    /// What is wrong with its value.
-    pub reason: String,
-}
+pub use crate::error::KeyError;
 use crate::timestamp::Timestamp;
 
 /// One piece of a key template: literal text or a field placeholder.

@@ -75,6 +75,7 @@ pub mod expr;
 pub mod foreign;
 pub mod item;
 pub mod key;
+mod live;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod migrate;

@@ -11,7 +11,8 @@ use aws_sdk_dynamodb::types::{
 use super::plan::{Plan, Step};
 use crate::client::Connection;
 use crate::error::{Error, Result};
-use crate::provision::{self, Event};
+use crate::live;
+use crate::migrate::event::{wait_until_active, Event};
 use crate::schema::{Billing, Schema};
 
 /// How [`apply()`] runs.
@@ -37,7 +38,7 @@ impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
             allow_destructive: false,
-            wait: provision::DEFAULT_WAIT,
+            wait: live::DEFAULT_WAIT,
         }
     }
 }
@@ -106,14 +107,14 @@ async fn prepare(
     on_event: &mut impl FnMut(&Event),
 ) -> Result<(Plan, Option<Schema>)> {
     let name = &schema.table.name;
-    if let Some(description) = provision::describe_table(connection, name).await? {
+    if let Some(description) = live::describe_table(connection, name).await? {
         // An earlier apply may have stopped while DynamoDB was still changing the table;
         // DynamoDB takes no other change until it is done.
-        if provision::not_active(&description).is_some() {
-            provision::wait_until_active(connection, name, options.wait, on_event).await?;
+        if live::not_active(&description).is_some() {
+            wait_until_active(connection, name, options.wait, on_event).await?;
         }
     }
-    let live = provision::describe(connection, name).await?;
+    let live = live::describe(connection, name).await?;
     let plan = Plan::diff(live.as_ref(), schema)?;
     let destructive = plan.destructive_steps();
     if !destructive.is_empty() && !options.allow_destructive {
@@ -151,7 +152,7 @@ pub(crate) async fn execute(
         part.apply_to(&mut after);
         let changes_table = match &part {
             Step::CreateTable(schema) => {
-                provision::create_table(connection, schema).await?;
+                live::create_table(connection, schema).await?;
                 on_event(&Event::CreatedTable(schema.table.clone()));
                 for index in &schema.indexes {
                     on_event(&Event::CreatedIndex(index.clone()));
@@ -183,7 +184,7 @@ pub(crate) async fn execute(
         }
         // TTL does not change the table's status; everything else may take a while.
         if changes_table {
-            provision::wait_until_active(connection, &table, wait, on_event).await?;
+            wait_until_active(connection, &table, wait, on_event).await?;
         }
     }
     Ok(())
@@ -205,7 +206,7 @@ async fn update_time_to_live(
         .client()
         .update_time_to_live()
         .table_name(table)
-        .time_to_live_specification(provision::ttl_specification(attribute, enabled))
+        .time_to_live_specification(live::ttl_specification(attribute, enabled))
         .send()
         .await
         .map(|_| ())
@@ -236,20 +237,18 @@ async fn update_table(
         // The definitions must cover the new index's keys; those of the table as it will
         // be cover them and are all in use.
         Step::AddIndex(index) => request
-            .set_attribute_definitions(Some(provision::attribute_definitions(after)))
+            .set_attribute_definitions(Some(live::attribute_definitions(after)))
             .global_secondary_index_updates(
                 GlobalSecondaryIndexUpdate::builder()
                     .create(
                         CreateGlobalSecondaryIndexAction::builder()
                             .index_name(&index.name)
-                            .set_key_schema(Some(provision::key_schema(
+                            .set_key_schema(Some(live::key_schema(
                                 &index.partition_key,
                                 index.sort_key.as_ref(),
                             )))
-                            .projection(provision::projection(&index.projection))
-                            .set_provisioned_throughput(
-                                index.throughput.map(provision::provisioned),
-                            )
+                            .projection(live::projection(&index.projection))
+                            .set_provisioned_throughput(index.throughput.map(live::provisioned))
                             .build()
                             .expect("name, keys and projection are set"),
                     )
@@ -272,7 +271,7 @@ async fn update_table(
             // it changes.
             if let Billing::Provisioned(throughput) = to {
                 if from != to {
-                    request = request.provisioned_throughput(provision::provisioned(*throughput));
+                    request = request.provisioned_throughput(live::provisioned(*throughput));
                 }
             }
             for capacity in indexes {
@@ -281,7 +280,7 @@ async fn update_table(
                         .update(
                             UpdateGlobalSecondaryIndexAction::builder()
                                 .index_name(&capacity.index)
-                                .provisioned_throughput(provision::provisioned(capacity.to))
+                                .provisioned_throughput(live::provisioned(capacity.to))
                                 .build()
                                 .expect("name is set"),
                         )
@@ -291,11 +290,9 @@ async fn update_table(
             request
         }
         Step::EnableStream(view) => {
-            request.stream_specification(provision::stream_specification(Some(*view)))
+            request.stream_specification(live::stream_specification(Some(*view)))
         }
-        Step::DisableStream(_) => {
-            request.stream_specification(provision::stream_specification(None))
-        }
+        Step::DisableStream(_) => request.stream_specification(live::stream_specification(None)),
         Step::CreateTable(_)
         | Step::EnableTtl(_)
         | Step::DisableTtl(_)

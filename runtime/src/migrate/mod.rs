@@ -26,6 +26,7 @@
 
 pub mod apply;
 pub mod data;
+pub(crate) mod event;
 mod lease;
 pub mod plan;
 mod records;

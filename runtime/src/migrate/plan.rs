@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
-use crate::provision;
+use crate::live;
 use crate::schema::{Billing, GlobalIndex, KeyAttribute, Schema, StreamView, Throughput};
 
 /// How a step shows in a plan: `+` adds, `~` changes, `-` removes.
@@ -422,7 +422,7 @@ impl Plan {
     /// Reads the live table (DescribeTable, DescribeTimeToLive) and diffs it against
     /// `wanted`.
     pub async fn for_table(connection: &Connection, wanted: &Schema) -> Result<Plan> {
-        let live = provision::describe(connection, &wanted.table.name).await?;
+        let live = live::describe(connection, &wanted.table.name).await?;
         Plan::diff(live.as_ref(), wanted)
     }
 

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::TimeToLiveStatus;
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
-use crate::provision;
+use crate::live;
 use crate::schema::Schema;
 
 /// A live table as DynamoDB reports it now.
@@ -16,7 +16,7 @@ use crate::schema::Schema;
 /// some DynamoDB-compatible servers leave the index counts out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
-    /// The table's shape, read back as [`provision::describe`] reads it.
+    /// The table's shape, read back as [`live::describe`] reads it.
     pub schema: Schema,
     /// `ACTIVE`, `CREATING`, `UPDATING`...
     pub table_status: String,
@@ -66,11 +66,11 @@ pub async fn status(connection: &Connection, table: &str) -> Result<Status> {
         table: table.to_owned(),
         endpoint: connection.endpoint().to_owned(),
     };
-    let description = provision::describe_table(connection, table)
+    let description = live::describe_table(connection, table)
         .await?
         .ok_or_else(missing)?;
-    let schema = provision::live_schema(connection, &description).await?;
-    let ttl = provision::describe_time_to_live(connection, table)
+    let schema = live::live_schema(connection, &description).await?;
+    let ttl = live::describe_time_to_live(connection, table)
         .await?
         .ok_or_else(missing)?;
     let table_status = description

@@ -528,21 +528,6 @@ fn last_per_key<T>(requests: Vec<(String, T)>) -> Vec<T> {
         .collect()
 }
 
-/// The first keys of a list, for a message: `PK=A, SK=1; PK=B, SK=2 and 3 more`.
-pub(crate) fn describe_keys(keys: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let shown = keys
-        .iter()
-        .take(SHOWN)
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .join("; ");
-    match keys.len().saturating_sub(SHOWN) {
-        0 => shown,
-        more => format!("{shown} and {more} more"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,15 +594,5 @@ mod tests {
             ("c".to_owned(), 4),
         ];
         assert_eq!(last_per_key(requests), [2, 3, 4]);
-    }
-
-    #[test]
-    fn messages_show_the_first_keys() {
-        let keys: Vec<String> = (0..7).map(|i| format!("PK={i}")).collect();
-        assert_eq!(describe_keys(&keys[..2]), "PK=0; PK=1");
-        assert_eq!(
-            describe_keys(&keys),
-            "PK=0; PK=1; PK=2; PK=3; PK=4 and 2 more"
-        );
     }
 }

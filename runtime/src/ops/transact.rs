@@ -1,7 +1,6 @@
 //! Transactions: puts, updates, deletes and condition checks that all happen or none.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -11,9 +10,10 @@ use aws_sdk_dynamodb::types::{
 };
 use futures::future::BoxFuture;
 
+pub use crate::error::CancelReason;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition, Update};
-use crate::item::{Entity, Item};
+use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::update::update_expressions;
 use crate::table::Table;
@@ -110,38 +110,6 @@ fn item_key(item: &TransactWriteItem) -> Option<&HashMap<String, AttributeValue>
         Some(delete.key())
     } else {
         item.condition_check().map(|check| check.key())
-    }
-}
-
-/// Why DynamoDB canceled a transaction, for one of its items.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CancelReason {
-    /// The item's position in the transaction, from 0, in the order it was added.
-    pub index: usize,
-    /// The item's entity type, such as `Account`.
-    pub entity: &'static str,
-    /// The item's key, as `PK=ACCOUNT#123, SK=ACCOUNT`.
-    pub key: String,
-    /// DynamoDB's code, such as `ConditionalCheckFailed` or `TransactionConflict`.
-    pub code: String,
-    /// DynamoDB's message, if it gave one.
-    pub message: Option<String>,
-    /// For a failed condition, the item as it was when the condition was checked, or
-    /// `None` when there was no such item.
-    pub item: Option<Item>,
-}
-
-impl fmt::Display for CancelReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "item {} ({} {}): {}",
-            self.index, self.entity, self.key, self.code
-        )?;
-        match &self.message {
-            Some(message) => write!(f, " ({message})"),
-            None => Ok(()),
-        }
     }
 }
 
@@ -422,17 +390,6 @@ fn only_conflicts(reasons: &[CancelReason]) -> bool {
 }
 
 /// The reasons, for [`Error::TransactionCanceled`]'s message.
-pub(crate) fn describe_reasons(reasons: &[CancelReason]) -> String {
-    if reasons.is_empty() {
-        return "DynamoDB gave no reason".to_owned();
-    }
-    reasons
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
