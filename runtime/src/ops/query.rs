@@ -1,17 +1,16 @@
 //! Queries: the items of one partition of the table, or of one key value of a global
 //! secondary index, page after page.
 
-use std::future::Future;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::BoxStream;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 
-use crate::error::{quoted, Error, Result};
+use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
-use crate::schema::{KeyType, Projection};
+use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
+use crate::schema::KeyType;
 use crate::table::Table;
 
 /// The greatest character: `prefix` followed by it is above every key that begins with
@@ -52,7 +51,7 @@ pub struct Query<'a, E> {
     options: Options<E>,
     /// Why the items cannot be read as `E`s (an index that does not project what `E`
     /// needs); untyped reads go ahead.
-    unprojected: Option<Error>,
+    pub(super) unprojected: Option<Error>,
 }
 
 /// How a query reads its target, as its builder methods set it.
@@ -70,11 +69,11 @@ struct Options<E> {
 
 /// Where a query reads: the table or an index, the partition key, and the sort keys.
 #[derive(Debug, Clone)]
-struct Target {
-    index: Option<String>,
-    partition_key: (String, AttributeValue),
-    sort_key: Option<(String, KeyType)>,
-    base: SortKeyMatch,
+pub(super) struct Target {
+    pub(super) index: Option<String>,
+    pub(super) partition_key: (String, AttributeValue),
+    pub(super) sort_key: Option<(String, KeyType)>,
+    pub(super) base: SortKeyMatch,
 }
 
 /// A range of sort keys, relative to the entity's sort-key prefix.
@@ -165,124 +164,10 @@ impl Table {
         });
         Query::new(self, target)
     }
-
-    /// A global secondary index the schema declares, for queries of entity `E`.
-    ///
-    /// ```no_run
-    /// # use dynaschema::{Entity, Table};
-    /// # async fn run<Account: Entity + Send>(table: &Table) -> dynaschema::Result<()> {
-    /// let by_email: Option<Account> = table
-    ///     .index::<Account>("EmailIndex")
-    ///     .query("clara@42.fr")
-    ///     .first()
-    ///     .await?;
-    /// # let _ = by_email;
-    /// # Ok(()) }
-    /// ```
-    pub fn index<E: Entity>(&self, name: &str) -> Index<'_, E> {
-        Index {
-            table: self,
-            name: name.to_owned(),
-            _entity: std::marker::PhantomData,
-        }
-    }
-}
-
-/// A global secondary index, made by [`Table::index`].
-pub struct Index<'a, E> {
-    table: &'a Table,
-    name: String,
-    _entity: std::marker::PhantomData<fn() -> E>,
-}
-
-impl<'a, E: Entity> Index<'a, E> {
-    /// A query of the items whose index partition key is `value`, written as the key
-    /// type the schema declares (S or N). An index the schema does not declare is an
-    /// [`Error::Index`] when the query is read.
-    ///
-    /// An index that projects less than the whole item (KEYS_ONLY, or INCLUDE without
-    /// every attribute in [`Entity::required_attributes`]) cannot be read as entities:
-    /// `all`, `first` and `stream` answer an [`Error::Index`] naming the index, its
-    /// projection and the missing attributes, before any request. [`Query::items`]
-    /// reads it untyped; reading the full items from its keys is a
-    /// [`batch_get`](Table::batch_get) away.
-    pub fn query(&self, value: impl KeyPart) -> Query<'a, E> {
-        let error = |message: String| Error::Index {
-            index: self.name.clone(),
-            table: self.table.name().to_owned(),
-            message,
-        };
-        let target = match self.table.schema().index(&self.name) {
-            None => Err(error(
-                "the schema declares no such index; add it to schema.toml and run provision"
-                    .to_owned(),
-            )),
-            Some(index) => scalar(index.partition_key.kind, key_text(&value))
-                .map(|value| Target {
-                    index: Some(self.name.clone()),
-                    partition_key: (index.partition_key.name.clone(), value),
-                    sort_key: index.sort_key.as_ref().map(|k| (k.name.clone(), k.kind)),
-                    base: SortKeyMatch::Any,
-                })
-                .map_err(|message| {
-                    error(format!("its key `{}` {message}", index.partition_key.name))
-                }),
-        };
-        let mut query = Query::new(self.table, target);
-        query.unprojected = self.unprojected();
-        query
-    }
-
-    /// Why the index's items cannot be read as entities `E`, if they cannot: its
-    /// projection leaves out attributes `E` cannot do without. Reading them anyway would
-    /// fail on the first item, after the request was paid for.
-    pub(crate) fn unprojected(&self) -> Option<Error> {
-        let index = self.table.schema().index(&self.name)?;
-        let included: &[String] = match &index.projection {
-            Projection::All => return None,
-            Projection::KeysOnly => &[],
-            Projection::Include(attributes) => attributes,
-        };
-        let projected = |attribute: &str| {
-            included.iter().any(|a| a == attribute)
-                || self.table.key_names().any(|a| a == attribute)
-                || index.partition_key.name == attribute
-                || index.sort_key.as_ref().is_some_and(|k| k.name == attribute)
-        };
-        let missing: Vec<&str> = E::required_attributes()
-            .into_iter()
-            .filter(|attribute| !projected(attribute))
-            .collect();
-        if missing.is_empty() {
-            return None;
-        }
-        Some(Error::Index {
-            index: self.name.clone(),
-            table: self.table.name().to_owned(),
-            message: format!(
-                "it projects {}, without {} that {} needs; nothing was read. Project ALL \
-                 (or INCLUDE them) in schema.toml and run provision, or read the items \
-                 untyped with .items()",
-                index.projection,
-                quoted(&missing),
-                E::ENTITY_NAME
-            ),
-        })
-    }
-
-    /// The index name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The table the index belongs to.
-    pub fn table(&self) -> &'a Table {
-        self.table
-    }
 }
 
 impl<'a, E> Query<'a, E> {
-    fn new(table: &'a Table, target: Result<Target>) -> Self {
+    pub(super) fn new(table: &'a Table, target: Result<Target>) -> Self {
         Query {
             table,
             target,
@@ -498,33 +383,6 @@ struct Request<'a, E> {
     options: Options<E>,
 }
 
-/// Where a paginated read goes on from.
-enum Next {
-    Start,
-    After(Item),
-    Done,
-}
-
-impl Next {
-    /// The start key of the page to read (`Some(None)` for the first), or `None` after
-    /// the last.
-    fn start(self) -> Option<Option<Item>> {
-        match self {
-            Next::Start => Some(None),
-            Next::After(key) => Some(Some(key)),
-            Next::Done => None,
-        }
-    }
-
-    /// Where to go on from after a page that ended at `last`.
-    fn after(last: Option<Item>) -> Next {
-        match last {
-            Some(key) if !key.is_empty() => Next::After(key),
-            _ => Next::Done,
-        }
-    }
-}
-
 /// A query's pages, read one after another. Each page's request is made when it is
 /// sent, which costs less than keeping a copy of the first to clone for each page.
 struct Pages<'a, E> {
@@ -642,52 +500,12 @@ impl<E> Request<'_, E> {
 }
 
 /// A key value as the attribute type the schema declares for it.
-fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, String> {
+pub(super) fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, String> {
     match kind {
         KeyType::S => Ok(AttributeValue::S(text)),
         KeyType::N => Ok(AttributeValue::N(text)),
         KeyType::B => Err("is binary, which a query value given as text cannot match".to_owned()),
     }
-}
-
-/// The pages of a paginated read: `fetch` reads the page that starts after the given
-/// key (the first with `None`) and answers its items and the key to go on from.
-pub(crate) fn paginate<'a, F, Fut>(fetch: F) -> impl Stream<Item = Result<Vec<Item>>> + Send + 'a
-where
-    F: Fn(Option<Item>) -> Fut + Send + 'a,
-    Fut: Future<Output = Result<(Vec<Item>, Option<Item>)>> + Send + 'a,
-{
-    futures::stream::try_unfold((fetch, Next::Start), |(fetch, next)| async move {
-        let Some(start) = next.start() else {
-            return Ok(None);
-        };
-        let (items, last) = fetch(start).await?;
-        Ok(Some((items, (fetch, Next::after(last)))))
-    })
-}
-
-/// The entities `E` among the items of `pages`, one by one: items whose key does not
-/// fit `E`'s templates are skipped.
-pub(crate) fn entities_of_pages<'a, E: Entity + Send + 'a>(
-    pages: impl Stream<Item = Result<Vec<Item>>> + Send + 'a,
-) -> impl Stream<Item = Result<E>> + Send + 'a {
-    pages
-        .map_ok(|page| {
-            futures::stream::iter(
-                page.into_iter()
-                    .filter_map(|item| E::from_matching_item(&item)),
-            )
-        })
-        .try_flatten()
-}
-
-/// The items of `pages`, one by one.
-pub(crate) fn items_of_pages<'a>(
-    pages: impl Stream<Item = Result<Vec<Item>>> + Send + 'a,
-) -> impl Stream<Item = Result<Item>> + Send + 'a {
-    pages
-        .map_ok(|page| futures::stream::iter(page.into_iter().map(Ok)))
-        .try_flatten()
 }
 
 #[cfg(test)]

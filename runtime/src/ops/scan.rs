@@ -8,7 +8,8 @@ use futures::{StreamExt, TryStreamExt};
 use crate::error::Result;
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
-use crate::ops::query::{entities_of_pages, items_of_pages, paginate, Index};
+use crate::ops::index::Index;
+use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
