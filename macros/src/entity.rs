@@ -306,7 +306,7 @@ fn to_item(c: &Container) -> TokenStream {
             _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::put_into(&self.#ident, &mut item, #attribute)),
         };
         quote! {
-            #put.map_err(|err| ::dynaschema::item::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err))?;
+            #put.map_err(|err| ::dynaschema::generated::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err))?;
         }
     });
     let computed = computed_keys(c);
@@ -414,7 +414,7 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
         let n = template.map_or(0, placeholders);
         parses.push(match template {
             Some(template) if key_only_in(template) => quote! {
-                let #values = ::dynaschema::item::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#name, item)?;
+                let #values = ::dynaschema::generated::key_values::<#n>(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#name, item)?;
             },
             _ => quote!(let #values = [""; #n];),
         });
@@ -436,7 +436,7 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
                 };
                 quote_spanned! {ty.span()=>
                     <#ty as ::dynaschema::KeyPart>::parse_key(#values[#position]).map_err(|err| {
-                        ::dynaschema::item::key_field_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#template, #name, err)
+                        ::dynaschema::generated::key_field_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, &#template, #name, err)
                     })?
                 }
             }
@@ -454,7 +454,7 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
                     )
                 };
                 quote! {
-                    ::dynaschema::item::decode_field(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, item, #decode, #absent)?
+                    ::dynaschema::generated::decode_field(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, item, #decode, #absent)?
                 }
             }
             Storage::Skip { default: Some(path) } => quote!(#path()),
@@ -467,7 +467,7 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
     let pk_count = placeholders(&c.pk);
     let sk_count = c.sk.as_ref().map_or(0, placeholders);
     let sk_match = match &c.sk {
-        Some(_) => quote!(::dynaschema::item::matching_key::<#sk_count>(&__SK, item)?),
+        Some(_) => quote!(::dynaschema::generated::matching_key::<#sk_count>(&__SK, item)?),
         None => quote!([]),
     };
     let from_item = quote! {
@@ -479,7 +479,7 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
         fn from_matching_item(
             item: &::dynaschema::Item,
         ) -> ::core::option::Option<::dynaschema::Result<Self>> {
-            let __pk_values = ::dynaschema::item::matching_key::<#pk_count>(&__PK, item)?;
+            let __pk_values = ::dynaschema::generated::matching_key::<#pk_count>(&__PK, item)?;
             let __sk_values = #sk_match;
             ::core::option::Option::Some(Self::__dynaschema_from_parsed(item, __pk_values, __sk_values))
         }
@@ -595,7 +595,7 @@ fn index_key_text(c: &Container) -> TokenStream {
         quote! {
             #name => {
                 let read = #decode(value).map_err(|err| {
-                    ::dynaschema::item::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err)
+                    ::dynaschema::generated::encode_error(<Self as ::dynaschema::Entity>::ENTITY_NAME, #attribute, err)
                 })?;
                 ::core::result::Result::Ok(#text)
             }
@@ -608,7 +608,7 @@ fn index_key_text(c: &Container) -> TokenStream {
         ) -> ::dynaschema::Result<::core::option::Option<::std::string::String>> {
             match field {
                 #(#arms)*
-                _ => ::dynaschema::item::not_in_an_index_key(<Self as ::dynaschema::Entity>::ENTITY_NAME, field),
+                _ => ::dynaschema::generated::not_in_an_index_key(<Self as ::dynaschema::Entity>::ENTITY_NAME, field),
             }
         }
     }

@@ -2,7 +2,7 @@
 //!
 //! The test function is kept as an inner `async fn` with its own signature (so `?` and
 //! a `Result` return type work as in any test), and an outer `#[test]` function of the
-//! same name hands it to `dynaschema::local::run_test`.
+//! same name hands it to `dynaschema::generated::run_test`.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -89,7 +89,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #[::core::prelude::v1::test]
         #vis fn #name() #output {
             async fn #name(#inputs) #output #block
-            ::dynaschema::local::run_test(
+            ::dynaschema::generated::run_test(
                 #schema_expr,
                 ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
                 #call,

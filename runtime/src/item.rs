@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 pub use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::attribute::ValueError;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::key::{IndexKey, Key, KeyTemplate};
 
 /// A DynamoDB item: attribute names and values.
@@ -52,7 +51,14 @@ pub trait Entity: Sized {
     #[doc(hidden)]
     fn index_key_text(field: &str, value: &AttributeValue) -> Result<Option<String>> {
         let _ = value;
-        not_in_an_index_key(Self::ENTITY_NAME, field)
+        Err(crate::error::Error::Encode {
+            entity: Self::ENTITY_NAME,
+            attribute: "",
+            message: format!(
+                "field `{field}` is in no index key of {}",
+                Self::ENTITY_NAME
+            ),
+        })
     }
 
     /// Whether an item is of this entity, by its key attributes: how items of several
@@ -71,101 +77,4 @@ pub trait Entity: Sized {
     fn from_matching_item(item: &Item) -> Option<Result<Self>> {
         Self::matches(item).then(|| Self::from_item(item))
     }
-}
-
-/// The placeholder values of a key attribute of `item` if it fits `template`: what the
-/// derive's `from_matching_item` reads keys with.
-#[inline]
-pub fn matching_key<'i, const N: usize>(
-    template: &KeyTemplate,
-    item: &'i Item,
-) -> Option<[&'i str; N]> {
-    match item.get(template.attribute()) {
-        Some(AttributeValue::S(key)) => template.parse_exact(key),
-        _ => None,
-    }
-}
-
-/// Reads field `attribute` of entity `entity` from an item: what the derive's
-/// `from_item` calls for each stored field.
-#[inline]
-pub fn decode_field<T>(
-    entity: &'static str,
-    attribute: &'static str,
-    item: &Item,
-    decode: impl FnOnce(&AttributeValue) -> std::result::Result<T, ValueError>,
-    absent: impl FnOnce() -> std::result::Result<T, ValueError>,
-) -> Result<T> {
-    match item.get(attribute) {
-        Some(value) => decode(value),
-        None => absent(),
-    }
-    .map_err(|ValueError(message)| Error::Decode {
-        entity,
-        attribute,
-        message,
-    })
-}
-
-/// Reads the `N` placeholder values of a key attribute back: what the derive's
-/// `from_item` calls for `key_only` fields.
-#[inline]
-pub fn key_values<'i, const N: usize>(
-    entity: &'static str,
-    template: &KeyTemplate,
-    item: &'i Item,
-) -> Result<[&'i str; N]> {
-    let decode_error = |message: String| Error::Decode {
-        entity,
-        attribute: template.attribute(),
-        message,
-    };
-    match item.get(template.attribute()) {
-        Some(AttributeValue::S(key)) => template.parse_exact(key).ok_or_else(|| {
-            decode_error(format!(
-                "the key {key:?} does not fit the template {template}"
-            ))
-        }),
-        Some(other) => Err(decode_error(format!(
-            "expected a string key, found {}",
-            crate::attribute::describe(other)
-        ))),
-        None => Err(decode_error("the key attribute is missing".to_owned())),
-    }
-}
-
-/// The error of a `key_only` field whose text in the key does not parse.
-pub fn key_field_error(
-    entity: &'static str,
-    template: &KeyTemplate,
-    field: &str,
-    err: ValueError,
-) -> Error {
-    Error::Decode {
-        entity,
-        attribute: template.attribute(),
-        message: format!("field `{field}`: {}", err.0),
-    }
-}
-
-/// The error of a field whose value cannot be stored: what the derive's `to_item`
-/// reports when [`Attribute::put_into`](crate::Attribute::put_into) refuses.
-#[cold]
-pub fn encode_error(entity: &'static str, attribute: &'static str, err: ValueError) -> Error {
-    Error::Encode {
-        entity,
-        attribute,
-        message: err.0,
-    }
-}
-
-/// The answer of [`Entity::index_key_text`] for a field that is in no index key.
-#[doc(hidden)]
-#[cold]
-pub fn not_in_an_index_key<T>(entity: &'static str, field: &str) -> Result<T> {
-    Err(Error::Encode {
-        entity,
-        attribute: "",
-        message: format!("field `{field}` is in no index key of {entity}"),
-    })
 }

@@ -73,6 +73,8 @@ pub mod error;
 pub mod expr;
 #[cfg(any(feature = "uuid", feature = "chrono"))]
 pub mod foreign;
+#[doc(hidden)]
+pub mod generated;
 pub mod item;
 pub mod key;
 mod live;

@@ -46,7 +46,6 @@
 //! local --bin dynaschema-local` in dynaschema's repository) serves such a file on a
 //! fixed port for other programs.
 
-use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -228,30 +227,9 @@ impl Drop for LocalServer {
     }
 }
 
-/// Runs the body of a `#[dynaschema::test]` on a runtime of its own, with a fresh table
-/// provisioned from the schema at `schema_path` on the [shared](LocalServer::shared)
-/// server. A table that cannot be set up fails the test at the test.
-#[doc(hidden)]
-#[track_caller]
-pub fn run_test<F, Fut>(schema_path: &str, test_name: &str, body: F) -> Fut::Output
-where
-    F: FnOnce(crate::Table) -> Fut,
-    Fut: Future,
-{
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a test runtime starts");
-    let table = match runtime.block_on(test_table(schema_path, test_name)) {
-        Ok(table) => table,
-        Err(e) => panic!("#[dynaschema::test] could not set up its table: {e}"),
-    };
-    runtime.block_on(body(table))
-}
-
 /// A table of the test's own on the shared server, named after the test and unique in the
 /// process.
-async fn test_table(schema_path: &str, test_name: &str) -> Result<crate::Table> {
+pub(crate) async fn test_table(schema_path: &str, test_name: &str) -> Result<crate::Table> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
 

@@ -1,0 +1,129 @@
+//! What the code `#[derive(Entity)]` and `#[dynaschema::test]` generate calls, and nothing
+//! else: hidden from the documentation, not an API to call by hand.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::attribute::ValueError;
+use crate::error::{Error, Result};
+use crate::key::KeyTemplate;
+
+/// The placeholder values of a key attribute of `item` if it fits `template`: what the
+/// derive's `from_matching_item` reads keys with.
+#[inline]
+pub fn matching_key<'i, const N: usize>(
+    template: &KeyTemplate,
+    item: &'i HashMap<String, AttributeValue>,
+) -> Option<[&'i str; N]> {
+    match item.get(template.attribute()) {
+        Some(AttributeValue::S(key)) => template.parse_exact(key),
+        _ => None,
+    }
+}
+
+/// Reads field `attribute` of entity `entity` from an item: what the derive's
+/// `from_item` calls for each stored field.
+#[inline]
+pub fn decode_field<T>(
+    entity: &'static str,
+    attribute: &'static str,
+    item: &HashMap<String, AttributeValue>,
+    decode: impl FnOnce(&AttributeValue) -> std::result::Result<T, ValueError>,
+    absent: impl FnOnce() -> std::result::Result<T, ValueError>,
+) -> Result<T> {
+    match item.get(attribute) {
+        Some(value) => decode(value),
+        None => absent(),
+    }
+    .map_err(|ValueError(message)| Error::Decode {
+        entity,
+        attribute,
+        message,
+    })
+}
+
+/// Reads the `N` placeholder values of a key attribute back: what the derive's
+/// `from_item` calls for `key_only` fields.
+#[inline]
+pub fn key_values<'i, const N: usize>(
+    entity: &'static str,
+    template: &KeyTemplate,
+    item: &'i HashMap<String, AttributeValue>,
+) -> Result<[&'i str; N]> {
+    let decode_error = |message: String| Error::Decode {
+        entity,
+        attribute: template.attribute(),
+        message,
+    };
+    match item.get(template.attribute()) {
+        Some(AttributeValue::S(key)) => template.parse_exact(key).ok_or_else(|| {
+            decode_error(format!(
+                "the key {key:?} does not fit the template {template}"
+            ))
+        }),
+        Some(other) => Err(decode_error(format!(
+            "expected a string key, found {}",
+            crate::attribute::describe(other)
+        ))),
+        None => Err(decode_error("the key attribute is missing".to_owned())),
+    }
+}
+
+/// The error of a `key_only` field whose text in the key does not parse.
+pub fn key_field_error(
+    entity: &'static str,
+    template: &KeyTemplate,
+    field: &str,
+    err: ValueError,
+) -> Error {
+    Error::Decode {
+        entity,
+        attribute: template.attribute(),
+        message: format!("field `{field}`: {}", err.0),
+    }
+}
+
+/// The error of a field whose value cannot be stored: what the derive's `to_item`
+/// reports when [`Attribute::put_into`](crate::Attribute::put_into) refuses.
+#[cold]
+pub fn encode_error(entity: &'static str, attribute: &'static str, err: ValueError) -> Error {
+    Error::Encode {
+        entity,
+        attribute,
+        message: err.0,
+    }
+}
+
+/// The answer of [`Entity::index_key_text`](crate::Entity::index_key_text) for a field
+/// that is in no index key, as the trait's default gives it.
+#[cold]
+pub fn not_in_an_index_key<T>(entity: &'static str, field: &str) -> Result<T> {
+    Err(Error::Encode {
+        entity,
+        attribute: "",
+        message: format!("field `{field}` is in no index key of {entity}"),
+    })
+}
+
+/// Runs the body of a `#[dynaschema::test]` on a runtime of its own, with a fresh table
+/// provisioned from the schema at `schema_path` on the
+/// [shared](crate::local::LocalServer::shared) server. A table that cannot be set up
+/// fails the test at the test.
+#[cfg(feature = "local")]
+#[track_caller]
+pub fn run_test<F, Fut>(schema_path: &str, test_name: &str, body: F) -> Fut::Output
+where
+    F: FnOnce(crate::Table) -> Fut,
+    Fut: std::future::Future,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime starts");
+    let table = match runtime.block_on(crate::local::test_table(schema_path, test_name)) {
+        Ok(table) => table,
+        Err(e) => panic!("#[dynaschema::test] could not set up its table: {e}"),
+    };
+    runtime.block_on(body(table))
+}
