@@ -2,10 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dynaschema::{ClientConfig, Connection, Schema};
-
-/// The table name of ningipoints, unless `--table` or `NINGIPOINTS_TABLE` says otherwise.
-pub const TABLE_NAME: &str = "ningipoints";
+use dynaschema::{ClientConfig, Connection};
 
 /// The environment variable a table name may come from, instead of the schema's.
 pub const TABLE_VARIABLE: &str = "NINGIPOINTS_TABLE";
@@ -45,7 +42,7 @@ pub struct Target {
     pub endpoint: Option<String>,
 
     /// Table name, instead of the schema's (such as dev-ningipoints)
-    #[arg(long, value_name = "NAME", env = "NINGIPOINTS_TABLE")]
+    #[arg(long, value_name = "NAME", env = TABLE_VARIABLE)]
     pub table: Option<String>,
 }
 
@@ -58,14 +55,5 @@ impl Target {
             config = config.endpoint(endpoint);
         }
         config.connect().await
-    }
-
-    /// The schema at `path`, renamed to the `--table` name when one is given.
-    pub fn schema(&self, path: &Path) -> dynaschema::Result<Schema> {
-        let schema = Schema::load(path)?;
-        match &self.table {
-            Some(name) => schema.with_table_name(name),
-            None => Ok(schema),
-        }
     }
 }
