@@ -21,7 +21,7 @@ use dynaschema::migrate::{ApplyOptions, Migration, MigrationState, Migrator};
 use dynaschema::{provision, ClientConfig, Connection, Error, Schema, Table};
 
 use crate::commands;
-use crate::export::{export, Format};
+use crate::export::{export, workbench, Format};
 use crate::init;
 use crate::report::Report;
 
@@ -150,10 +150,7 @@ enum Command {
     ///
     /// Exit status: 0 when the table matches the schema at the end, 1 on error (the cause
     /// on stderr; the steps done before it stay done) or a bad command line.
-    Apply {
-        #[command(flatten)]
-        apply: ApplyArgs,
-    },
+    Apply,
 
     /// Show the live table: status, item counts, indexes, billing, stream, TTL, and how it
     /// compares with the schema.
@@ -170,7 +167,10 @@ enum Command {
     /// The CloudFormation template has one AWS::DynamoDB::Table resource, kept when the
     /// stack is deleted (DeletionPolicy and UpdateReplacePolicy Retain), and an output
     /// with its ARN. The Terraform resource is an aws_dynamodb_table with
-    /// `lifecycle { prevent_destroy = true }`.
+    /// `lifecycle { prevent_destroy = true }`. The NoSQL Workbench data model has the
+    /// table's keys, billing and global indexes; what that format has no place for (local
+    /// indexes, TTL, the stream, deletion protection) is named on stderr. It is dated
+    /// $SOURCE_DATE_EPOCH when set, else now.
     Export {
         /// The format to print
         #[arg(long, value_enum)]
@@ -216,17 +216,34 @@ enum Command {
     },
 }
 
+/// `apply`'s flags, global so that they are one set whether they come before or after the
+/// command (`provision --allow-destructive` applies by default); any other command
+/// refuses them.
 #[derive(Debug, Clone, Args)]
 struct ApplyArgs {
-    /// Seconds each wait for the table and its indexes to become ACTIVE may last
-    /// [default: 600]
-    #[arg(long, value_name = "SECONDS")]
+    /// With apply: seconds each wait for the table and its indexes to become ACTIVE may
+    /// last [default: 600]
+    #[arg(long, value_name = "SECONDS", global = true)]
     wait: Option<u64>,
 
-    /// Also run the steps that remove something: an index, the stream, TTL, deletion
-    /// protection
-    #[arg(long)]
+    /// With apply: also run the steps that remove something: an index, the stream, TTL,
+    /// deletion protection
+    #[arg(long, global = true)]
     allow_destructive: bool,
+}
+
+impl ApplyArgs {
+    /// The flags given, as typed.
+    fn given(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        if self.wait.is_some() {
+            given.push("--wait");
+        }
+        if self.allow_destructive {
+            given.push("--allow-destructive");
+        }
+        given
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -237,6 +254,8 @@ enum ExportFormat {
     CloudformationYaml,
     /// A Terraform aws_dynamodb_table resource, as HCL
     Terraform,
+    /// A NoSQL Workbench data model, as JSON (for its data modeler and visualizer)
+    Workbench,
 }
 
 impl From<ExportFormat> for Format {
@@ -245,22 +264,17 @@ impl From<ExportFormat> for Format {
             ExportFormat::Cloudformation => Format::CloudFormationJson,
             ExportFormat::CloudformationYaml => Format::CloudFormationYaml,
             ExportFormat::Terraform => Format::Terraform,
+            ExportFormat::Workbench => Format::Workbench,
         }
     }
 }
 
 /// Parses the command line for `app` and runs the command: the program's whole `main`.
 pub async fn run(app: App) -> ExitCode {
-    let table_help = format!(
-        "Table name, instead of the schema's (such as dev-orders) [env: {}]",
-        app.table_variable
-    );
     let mut command = Cli::command()
         .name(app.program.clone())
         .bin_name(app.program.clone())
-        .mut_arg("table", |arg| {
-            arg.env(app.table_variable.clone()).help(table_help)
-        });
+        .mut_arg("table", |arg| arg.env(app.table_variable.clone()));
     if app.migrations.is_empty() {
         command = command.mut_subcommand("migrate", |migrate| migrate.hide(true));
     }
@@ -277,15 +291,21 @@ pub async fn run(app: App) -> ExitCode {
 async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
     let command = match &cli.command {
         Some(command) => command,
-        None if app.apply_by_default => &Command::Apply {
-            apply: cli.apply.clone(),
-        },
+        None if app.apply_by_default => &Command::Apply,
         None => {
             let mut help = Cli::command().name(app.program.clone());
             let _ = help.print_help();
             return Ok(ExitCode::FAILURE);
         }
     };
+    let given = cli.apply.given();
+    if !matches!(command, Command::Apply) && !given.is_empty() {
+        return Err(Error::Config(format!(
+            "{} belongs to `{} apply`, not to this command",
+            given.join(" and "),
+            app.program
+        )));
+    }
     if let Command::Init { from_table, force } = command {
         return init_schema(cli, from_table.as_deref(), *force).await;
     }
@@ -293,15 +313,18 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
     match command {
         Command::Export { format } => {
             print!("{}", export(&schema, (*format).into()));
+            if let ExportFormat::Workbench = format {
+                workbench_notes(&app.program, &schema);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Plan => commands::plan(&connect(cli).await?, &schema).await,
-        Command::Apply { apply } => {
+        Command::Apply => {
             let options = ApplyOptions {
-                allow_destructive: apply.allow_destructive || cli.apply.allow_destructive,
-                wait: apply
+                allow_destructive: cli.apply.allow_destructive,
+                wait: cli
+                    .apply
                     .wait
-                    .or(cli.apply.wait)
                     .map_or(provision::DEFAULT_WAIT, Duration::from_secs),
             };
             commands::apply(&connect(cli).await?, &schema, &options).await
@@ -341,6 +364,27 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
 }
 
 /// The runner of the application's migrations on `table`.
+/// Says on stderr what of `schema` the Workbench model printed could not hold, and which
+/// untyped attributes it gave as strings.
+fn workbench_notes(program: &str, schema: &Schema) {
+    let left_out = workbench::left_out(schema);
+    if !left_out.is_empty() {
+        eprintln!(
+            "{program}: note: NoSQL Workbench models have no place for {}; \
+             `export --format cloudformation` or `terraform` keeps them",
+            left_out.join(", ")
+        );
+    }
+    let untyped = workbench::untyped_attributes(schema);
+    if !untyped.is_empty() {
+        eprintln!(
+            "{program}: note: schema.toml gives no type for the projected attributes {}; \
+             the model has them as strings (S)",
+            untyped.join(", ")
+        );
+    }
+}
+
 fn migrator<'a>(app: &App, table: &'a Table) -> dynaschema::Result<Migrator<'a>> {
     let application = app.application.as_deref().unwrap_or_default();
     let migrator = Migrator::new(table, application, &app.migrations)?;

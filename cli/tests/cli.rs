@@ -164,6 +164,33 @@ fn export_prints_each_format_from_the_schema_alone() {
         "{hcl}"
     );
 
+    // A reproducible stamp, so that a committed model only changes with the schema.
+    let workbench = Command::new(env!("CARGO_BIN_EXE_dynaschema"))
+        .current_dir(dir.path())
+        .args(["export", "--format", "workbench"])
+        .env("SOURCE_DATE_EPOCH", "1796083200")
+        .output()
+        .unwrap();
+    assert_eq!(
+        workbench.status.code(),
+        Some(0),
+        "{}",
+        text(&workbench.stderr)
+    );
+    let model: serde_json::Value = serde_json::from_slice(&workbench.stdout).unwrap();
+    assert_eq!(
+        model["ModelMetadata"]["DateCreated"],
+        "Dec 01, 2026, 12:00 AM"
+    );
+    let table = &model["DataModel"][0];
+    assert_eq!(table["TableName"], "store");
+    assert_eq!(table["GlobalSecondaryIndexes"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        text(&workbench.stderr),
+        "dynaschema: note: schema.toml gives no type for the projected attributes name; the \
+         model has them as strings (S)\n"
+    );
+
     let unknown = export("pulumi");
     assert_eq!(unknown.status.code(), Some(1));
     assert!(
@@ -278,4 +305,44 @@ fn without_migrations_there_is_no_migrate_and_without_a_command_no_action() {
         "{}",
         text(&bare.stdout)
     );
+}
+
+#[test]
+fn apply_flags_belong_to_apply_before_or_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = unique_table_name("cli-flags");
+    std::fs::copy(store_schema(), dir.path().join("schema.toml")).unwrap();
+    for args in [
+        &["plan", "--allow-destructive"][..],
+        &["--wait", "5", "status"],
+        &[
+            "export",
+            "--format",
+            "terraform",
+            "--wait",
+            "1",
+            "--allow-destructive",
+        ],
+    ] {
+        let refused = dynaschema_in(dir.path(), &[args, &["--table", &table]].concat());
+        assert_eq!(refused.status.code(), Some(1), "{args:?}");
+        assert!(refused.stdout.is_empty(), "{args:?}");
+        assert!(
+            text(&refused.stderr).contains("belongs to `dynaschema apply`"),
+            "{args:?}: {}",
+            text(&refused.stderr)
+        );
+    }
+    // Nothing was created by the refusals; the flags work on either side of `apply`.
+    let plan = dynaschema_in(dir.path(), &["plan", "--table", &table]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan.stderr));
+    for args in [
+        &["--wait", "60", "apply"][..],
+        &["apply", "--allow-destructive"],
+    ] {
+        let applied = dynaschema_in(dir.path(), &[args, &["--table", &table]].concat());
+        assert_eq!(applied.status.code(), Some(0), "{}", text(&applied.stderr));
+    }
+    let plan = dynaschema_in(dir.path(), &["plan", "--table", &table]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
 }

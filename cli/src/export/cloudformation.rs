@@ -154,7 +154,8 @@ fn key_schema(partition: &KeyAttribute, sort: Option<&KeyAttribute>) -> Node {
     Node::List(keys)
 }
 
-fn projection(projection: &Projection) -> Node {
+/// An index's `Projection`, as CloudFormation and the DynamoDB API write it.
+pub(crate) fn projection(projection: &Projection) -> Node {
     match projection {
         Projection::All => map([("ProjectionType", text("ALL"))]),
         Projection::KeysOnly => map([("ProjectionType", text("KEYS_ONLY"))]),
@@ -168,7 +169,8 @@ fn projection(projection: &Projection) -> Node {
     }
 }
 
-fn capacity(throughput: Throughput) -> Node {
+/// A `ProvisionedThroughput`, as CloudFormation and the DynamoDB API write it.
+pub(crate) fn capacity(throughput: Throughput) -> Node {
     map([
         ("ReadCapacityUnits", Node::Int(throughput.read)),
         ("WriteCapacityUnits", Node::Int(throughput.write)),

@@ -12,12 +12,15 @@
 //! assert!(template.contains("Type: \"AWS::DynamoDB::Table\""));
 //! let terraform = export(&schema, Format::Terraform);
 //! assert!(terraform.starts_with("resource \"aws_dynamodb_table\" \"orders\" {"));
+//! let model = export(&schema, Format::Workbench);
+//! assert!(model.contains("\"TableName\": \"orders\""));
 //! # Ok::<(), dynaschema::Error>(())
 //! ```
 
 pub mod cloudformation;
 mod document;
 pub mod terraform;
+pub mod workbench;
 
 pub(crate) use document::quoted;
 use dynaschema::Schema;
@@ -31,6 +34,9 @@ pub enum Format {
     CloudFormationYaml,
     /// A Terraform `aws_dynamodb_table` resource, as HCL.
     Terraform,
+    /// A NoSQL Workbench data model, as JSON, stamped with [`workbench::stamp`]. It has
+    /// no place for some settings: [`workbench::left_out`] names them.
+    Workbench,
 }
 
 /// The table of `schema` in `format`, ending with a newline.
@@ -39,6 +45,7 @@ pub fn export(schema: &Schema, format: Format) -> String {
         Format::CloudFormationJson => cloudformation::json(schema),
         Format::CloudFormationYaml => cloudformation::yaml(schema),
         Format::Terraform => terraform::hcl(schema),
+        Format::Workbench => workbench::json(schema, workbench::stamp()),
     }
 }
 
