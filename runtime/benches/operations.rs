@@ -1,6 +1,6 @@
 //! The client-side cost of a typed operation against the same raw SDK call, with no
-//! network: both go through one SDK client whose HTTP client is the SDK's own
-//! canned-response test client, so what is measured is building the request, the SDK's
+//! network: both go through one SDK client whose HTTP client answers canned
+//! responses (`Canned`), so what is measured is building the request, the SDK's
 //! serialization, signing and orchestration, deserialization, and the conversions. The
 //! raw calls do the same conversions by hand, so both sides return the same values.
 //! See BENCHMARKS.md.
@@ -12,6 +12,7 @@
 mod common;
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
@@ -19,11 +20,55 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
-use aws_smithy_http_client::test_util::infallible_client_fn;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
 use criterion::{criterion_group, criterion_main, Criterion};
 use dynaschema::{Connection, Entity, Schema, Table, Timestamp};
 
 use common::{Account, ByHand, Operation, OperationType};
+
+/// An HTTP client that answers each request with the body its operation's name gets,
+/// without a network: what the benchmark measures is the work on either side of it.
+#[derive(Clone)]
+struct Canned(Arc<dyn Fn(&str) -> String + Send + Sync>);
+
+impl std::fmt::Debug for Canned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Canned")
+    }
+}
+
+impl HttpConnector for Canned {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let operation = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|target| target.rsplit('.').next())
+            .unwrap_or_default();
+        let mut response = HttpResponse::new(
+            200.try_into().expect("a valid status"),
+            SdkBody::from((self.0)(operation)),
+        );
+        response
+            .headers_mut()
+            .insert("content-type", "application/x-amz-json-1.0");
+        HttpConnectorFuture::ready(Ok(response))
+    }
+}
+
+impl HttpClient for Canned {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
 
 /// How many operations the canned Query page holds.
 const PAGE: usize = 20;
@@ -72,23 +117,11 @@ fn canned_client() -> Client {
         "{{\"Count\":{PAGE},\"ScannedCount\":{PAGE},\"Items\":[{}]}}",
         items.join(",")
     );
-    let http = infallible_client_fn(move |request| {
-        let target = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let body = match target.rsplit('.').next() {
-            Some("GetItem") => get.clone(),
-            Some("Query") => query.clone(),
-            _ => "{}".to_owned(),
-        };
-        http::Response::builder()
-            .status(200)
-            .header("content-type", "application/x-amz-json-1.0")
-            .body(body)
-            .expect("a valid response")
-    });
+    let http = Canned(Arc::new(move |operation: &str| match operation {
+        "GetItem" => get.clone(),
+        "Query" => query.clone(),
+        _ => "{}".to_owned(),
+    }));
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))

@@ -197,6 +197,25 @@ pub enum Error {
         reasons: Vec<CancelReason>,
     },
 
+    /// A write may or may not have been applied: an attempt reached DynamoDB and no
+    /// definite answer came back (the connection was lost, the request timed out, or
+    /// DynamoDB answered with a server error), and the retries did not settle it.
+    #[error(
+        "{operation} on {key} in table `{table}` may or may not have been applied: {cause}. \
+         Read the item to see whether it was written before writing again"
+    )]
+    OutcomeUnknown {
+        /// The API operation, such as `PutItem` or `TransactWriteItems`.
+        operation: &'static str,
+        /// The key written, as `PK=ACCOUNT#123, SK=ACCOUNT` (a transaction's keys, `; `
+        /// between them).
+        key: String,
+        /// The table.
+        table: String,
+        /// What the last attempt reported.
+        cause: String,
+    },
+
     /// A transaction cannot be sent as it is. Nothing was sent.
     #[error("invalid transaction, nothing was sent: {message}")]
     InvalidTransaction {

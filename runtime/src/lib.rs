@@ -82,6 +82,7 @@ mod live;
 pub mod local;
 pub mod migrate;
 pub mod ops;
+mod outcome;
 pub mod provision;
 pub mod schema;
 pub mod table;

@@ -10,6 +10,7 @@ use crate::client::Connection;
 use crate::error::Error;
 use crate::item::Item;
 use crate::ops::retry::RetryPolicy;
+use crate::outcome::Attempts;
 use crate::schema::Schema;
 
 /// A table: where typed operations start.
@@ -98,6 +99,43 @@ impl Table {
             };
         }
         Error::from_sdk(operation, self.connection.endpoint(), err)
+    }
+
+    /// The error of a write whose request failed: [`Error::OutcomeUnknown`] when one of
+    /// its `attempts` may have been applied, else as [`sdk_error`](Self::sdk_error) says.
+    pub(crate) fn write_error<E, R>(
+        &self,
+        operation: &'static str,
+        key: String,
+        attempts: &Attempts,
+        err: SdkError<E, R>,
+    ) -> Error
+    where
+        aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        let err = self.sdk_error(operation, err);
+        if attempts.maybe_applied() {
+            self.outcome_unknown(operation, key, &err)
+        } else {
+            err
+        }
+    }
+
+    /// [`Error::OutcomeUnknown`] of a write of `key`, caused by `cause`.
+    pub(crate) fn outcome_unknown(
+        &self,
+        operation: &'static str,
+        key: String,
+        cause: &Error,
+    ) -> Error {
+        Error::OutcomeUnknown {
+            operation,
+            key,
+            table: self.name().to_owned(),
+            cause: cause.to_string(),
+        }
     }
 
     /// The primary key of a stored item, from the schema's key attributes.

@@ -22,6 +22,7 @@ use dynaschema::{ClientConfig, Connection, Schema, Table};
 
 pub mod counting;
 pub mod entities;
+pub mod faults;
 pub mod store;
 
 pub use counting::{Counts, RequestCounter};

@@ -2,12 +2,15 @@
 
 use std::future::IntoFuture;
 
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
+use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
 /// A DeleteItem of one entity, made by [`Table::delete`]; `.await` sends it.
@@ -40,6 +43,7 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
     /// Sends the request; the same as `.await`.
     pub async fn send(self) -> Result<()> {
         let condition = RequestCondition::new(self.condition.as_ref())?;
+        let attempts = Attempts::new();
         let result = self
             .table
             .client()
@@ -49,18 +53,40 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
             .set_condition_expression(condition.text)
             .set_expression_attribute_names(condition.names)
             .set_expression_attribute_values(condition.values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
-                Err(Error::ConditionFailed {
+                let stored = matches!(
+                    err.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(e)) if e.item.is_some()
+                );
+                // No item is left after an attempt that may have deleted it: the retry's
+                // condition failed on this call's own delete.
+                if attempts.maybe_applied() && !stored {
+                    return Ok(());
+                }
+                let failed = Error::ConditionFailed {
                     entity: E::ENTITY_NAME,
                     key: self.key.to_string(),
                     table: self.table.name().to_owned(),
+                };
+                Err(if attempts.maybe_applied() {
+                    self.table
+                        .outcome_unknown("DeleteItem", self.key.to_string(), &failed)
+                } else {
+                    failed
                 })
             }
-            Err(err) => Err(self.table.sdk_error("DeleteItem", err)),
+            Err(err) => {
+                Err(self
+                    .table
+                    .write_error("DeleteItem", self.key.to_string(), &attempts, err))
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
 use crate::item::{Entity, Item};
+use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
 /// A PutItem of one entity, made by [`Table::put`]; `.await` sends it.
@@ -61,6 +62,11 @@ impl<E: Entity + Send> PutItem<'_, E> {
     }
 
     /// Sends the request; the same as `.await`.
+    ///
+    /// When an attempt's answer was lost and the SDK's retry then fails the condition on
+    /// the very item this call writes, that item is this call's own earlier attempt: the
+    /// put succeeded. When retries end with the outcome still open, the error is
+    /// [`Error::OutcomeUnknown`].
     pub async fn send(self) -> Result<()> {
         let item = self.item?;
         let has_other_condition = self.condition.is_some();
@@ -73,6 +79,9 @@ impl<E: Entity + Send> PutItem<'_, E> {
             });
         }
         let condition = RequestCondition::new(condition.as_ref())?;
+        let attempts = Attempts::new();
+        // Kept to recognise this call's own earlier write, only for conditional puts.
+        let written = condition.text.is_some().then(|| item.clone());
         let result = self
             .table
             .client()
@@ -83,25 +92,38 @@ impl<E: Entity + Send> PutItem<'_, E> {
             .set_expression_attribute_names(condition.names)
             .set_expression_attribute_values(condition.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
             .send()
             .await;
+        let (entity, key, table) = (E::ENTITY_NAME, self.key, self.table.name().to_owned());
         match result {
             Ok(_) => Ok(()),
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
-                let existed = matches!(
-                    err.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(e)) if e.item.is_some()
-                );
-                let (entity, key, table) = (E::ENTITY_NAME, self.key, self.table.name().to_owned());
+                let stored = match err.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(e)) => e.item.as_ref(),
+                    _ => None,
+                };
+                if attempts.maybe_applied() && stored.is_some() && stored == written.as_ref() {
+                    return Ok(());
+                }
                 // Without another condition, only the item's existence can have failed.
                 let only_existence = self.if_not_exists && !has_other_condition;
-                Err(if only_existence || (self.if_not_exists && existed) {
-                    Error::AlreadyExists { entity, key, table }
+                if only_existence || (self.if_not_exists && stored.is_some()) {
+                    // Another item holds the key: this call's write did not land.
+                    Err(Error::AlreadyExists { entity, key, table })
+                } else if attempts.maybe_applied() {
+                    let failed = Error::ConditionFailed {
+                        entity,
+                        key: key.clone(),
+                        table,
+                    };
+                    Err(self.table.outcome_unknown("PutItem", key, &failed))
                 } else {
-                    Error::ConditionFailed { entity, key, table }
-                })
+                    Err(Error::ConditionFailed { entity, key, table })
+                }
             }
-            Err(err) => Err(self.table.sdk_error("PutItem", err)),
+            Err(err) => Err(self.table.write_error("PutItem", key, &attempts, err)),
         }
     }
 }

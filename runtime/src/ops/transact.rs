@@ -16,6 +16,7 @@ use crate::expr::{Condition, RequestCondition, Update};
 use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::update::update_expressions;
+use crate::outcome::Attempts;
 use crate::table::Table;
 
 /// DynamoDB's limit on items in one transaction.
@@ -61,6 +62,9 @@ struct Action<'a> {
     /// The entity's key attributes: the key text of a cancellation reason is read from
     /// the action's item, made again then, so that no text is made for every request.
     key_attributes: (&'static str, Option<&'static str>),
+    /// Whether the action is a [`put_new`](Transaction::put_new): its cancellation
+    /// reason tells whether an earlier attempt of the transaction was applied.
+    new_item: bool,
 }
 
 impl Action<'_> {
@@ -132,6 +136,7 @@ impl<'a> Transaction<'a> {
                 E::PK_TEMPLATE.attribute(),
                 E::SK_TEMPLATE.as_ref().map(|sk| sk.attribute()),
             ),
+            new_item: false,
         });
         self
     }
@@ -165,7 +170,11 @@ impl<'a> Transaction<'a> {
     /// with reason `ConditionalCheckFailed` for this item.
     pub fn put_new<E: Entity + Sync>(self, entity: &'a E) -> Self {
         let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
-        self.put_item(entity, Some(absent))
+        let mut transaction = self.put_item(entity, Some(absent));
+        if let Some(action) = transaction.items.last_mut() {
+            action.new_item = true;
+        }
+        transaction
     }
 
     /// Writes `entity` only if `condition` holds on the item stored under its key.
@@ -283,36 +292,92 @@ impl<'a> Transaction<'a> {
         check_distinct(&actions, &first)?;
         let mut next = Some(first);
         let policy = *table.retry_policy();
+        let attempts = Attempts::new();
+        let mut token = new_token();
         let mut attempt = 1;
         loop {
             let sent = match next.take() {
                 Some(items) => items,
                 None => make_items()?,
             };
+            // The token is the request's own: the SDK's retries of this request send it
+            // again, so that DynamoDB applies the transaction at most once.
             let result = table
                 .client()
                 .transact_write_items()
                 .set_transact_items(Some(sent))
+                .client_request_token(&token)
+                .customize()
+                .interceptor(attempts.clone())
                 .send()
                 .await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
+            let keys = || keys_text(table.name(), &actions);
             let reasons = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
                     reasons_of(table.name(), &actions, canceled.cancellation_reasons())
                 }
-                _ => return Err(table.sdk_error("TransactWriteItems", err)),
+                _ => return Err(table.write_error("TransactWriteItems", keys(), &attempts, err)),
             };
+            if attempts.maybe_applied() && own_item_found(table.name(), &actions, &reasons) {
+                // A put_new failed on the very item this transaction writes: an earlier
+                // attempt was applied, all of it.
+                return Ok(());
+            }
             if only_conflicts(&reasons) && attempt < policy.max_attempts {
                 tokio::time::sleep(policy.delay(attempt)).await;
                 attempt += 1;
+                // A new attempt gets a new token, unless an earlier one may have been
+                // applied: the same token then lets DynamoDB recognise it.
+                if !attempts.maybe_applied() {
+                    token = new_token();
+                }
                 continue;
             }
-            return Err(Error::TransactionCanceled { reasons });
+            let canceled = Error::TransactionCanceled { reasons };
+            return Err(if attempts.maybe_applied() {
+                table.outcome_unknown("TransactWriteItems", keys(), &canceled)
+            } else {
+                canceled
+            });
         }
     }
+}
+
+/// A fresh ClientRequestToken: 32 random hexadecimal digits.
+fn new_token() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// The keys of a transaction's actions, for a message.
+fn keys_text(table: &str, actions: &[Action]) -> String {
+    actions
+        .iter()
+        .map(|action| action.key_text(table))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Whether a put_new's condition failed on the item it writes itself, as the reason's
+/// ALL_OLD copy shows.
+fn own_item_found(table: &str, actions: &[Action], reasons: &[CancelReason]) -> bool {
+    reasons.iter().any(|reason| {
+        let Some(action) = actions.get(reason.index).filter(|a| a.new_item) else {
+            return false;
+        };
+        if reason.code != "ConditionalCheckFailed" {
+            return false;
+        }
+        let written = (action.make)(table).ok();
+        let written = written
+            .as_ref()
+            .and_then(|item| item.put())
+            .map(|put| put.item());
+        reason.item.is_some() && reason.item.as_ref() == written
+    })
 }
 
 impl<'a> IntoFuture for Transaction<'a> {
@@ -412,6 +477,7 @@ mod tests {
             }),
             entity,
             key_attributes: ("PK", Some("SK")),
+            new_item: false,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
+use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
 /// An UpdateItem of one entity, made by [`Table::update`]; `.await` sends it and
@@ -78,6 +79,7 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
         let key = self.key.to_item()?;
         let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
         let (names, values) = expression.into_placeholders();
+        let attempts = Attempts::new();
         let result = self
             .table
             .client()
@@ -90,10 +92,18 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .set_expression_attribute_values(values)
             .return_values(returned)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .interceptor(attempts.clone())
             .send()
             .await;
         match result {
             Ok(output) => Ok(output.attributes),
+            // A condition checked after an attempt that may have been applied may have
+            // failed on this call's own update.
+            Err(err) if attempts.maybe_applied() => {
+                let key = self.key.to_string();
+                Err(self.table.write_error("UpdateItem", key, &attempts, err))
+            }
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
                 let existed = matches!(
                     err.as_service_error(),
