@@ -271,6 +271,7 @@ impl From<ExportFormat> for Format {
 
 /// Parses the command line for `app` and runs the command: the program's whole `main`.
 pub async fn run(app: App) -> ExitCode {
+    crate::report::show_warnings();
     let mut command = Cli::command()
         .name(app.program.clone())
         .bin_name(app.program.clone())

@@ -36,12 +36,20 @@ pub fn usage_error(err: clap::Error) -> ExitCode {
     }
 }
 
-/// The exit status of a command that answered `result`: its own, or 1 after the error
-/// on stderr as `program: error`.
+/// Exit status of a command whose write may or may not have been applied
+/// ([`Error::OutcomeUnknown`]).
+pub const OUTCOME_UNKNOWN: u8 = 3;
+
+/// The exit status of a command that answered `result`: its own, or after the error on
+/// stderr as `program: error`, [`OUTCOME_UNKNOWN`] for a write whose outcome is unknown
+/// and 1 for any other error.
 pub fn exit_status(program: &str, result: dynaschema::Result<ExitCode>) -> ExitCode {
     result.unwrap_or_else(|err| {
         eprintln!("{program}: {err}");
-        ExitCode::FAILURE
+        match err {
+            Error::OutcomeUnknown { .. } => ExitCode::from(OUTCOME_UNKNOWN),
+            _ => ExitCode::FAILURE,
+        }
     })
 }
 

@@ -13,4 +13,4 @@ pub mod app;
 pub mod commands;
 pub mod export;
 pub mod init;
-mod report;
+pub mod report;

@@ -1,5 +1,5 @@
-//! How `migrate` shows a migration run: a progress bar on a terminal, plain lines
-//! otherwise.
+//! What a command shows while it works: a migration run (a progress bar on a terminal,
+//! plain lines otherwise), and the toolkit's warnings.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -69,4 +69,21 @@ fn new_bar(id: u32) -> ProgressBar {
     );
     bar.set_message(format!("migration {id}"));
     bar
+}
+
+/// Shows the toolkit's warnings on stderr, one line each (such as bulk work waiting out
+/// throttling: what was refused, how long it has waited, when it gives up). Call it once,
+/// first thing in `main`; a program that installs its own `tracing` subscriber first
+/// keeps it.
+///
+/// ```
+/// dynaschema_cli::report::show_warnings();
+/// ```
+pub fn show_warnings() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dynaschema_tests::{endpoint, repository_root, unique_table_name};
+use dynaschema_tests::{endpoint, flags_only, repository_root, unique_table_name};
 
 fn store_schema() -> PathBuf {
     repository_root().join("tests/fixtures/store.toml")
@@ -12,12 +12,10 @@ fn store_schema() -> PathBuf {
 
 /// `dynaschema ARGS` run in `dir`, against the test server.
 fn dynaschema_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dynaschema"))
+    flags_only(&mut Command::new(env!("CARGO_BIN_EXE_dynaschema")))
         .current_dir(dir)
         .args(args)
         .args(["--endpoint", endpoint()])
-        .env_remove("DYNASCHEMA_SCHEMA")
-        .env_remove("DYNASCHEMA_TABLE")
         .output()
         .expect("the binary runs")
 }

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use dynaschema::provision;
-use dynaschema_tests::{connect, endpoint, ningipoints_schema};
+use dynaschema_tests::{connect, endpoint, flags_only, ningipoints_schema};
 use serde_json::{json, Value};
 
 /// A provisioned table of the test's own, and a way to run the CLI on it.
@@ -25,18 +25,11 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ningipoints"));
-        command
+        flags_only(&mut Command::new(env!("CARGO_BIN_EXE_ningipoints")))
             .args(["--endpoint", endpoint(), "--table", &self.table])
-            .args(args);
-        for var in [
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_DYNAMODB",
-            "NINGIPOINTS_TABLE",
-        ] {
-            command.env_remove(var);
-        }
-        command.output().expect("ningipoints runs")
+            .args(args)
+            .output()
+            .expect("ningipoints runs")
     }
 
     /// Runs a command that must succeed, and parses its JSON.

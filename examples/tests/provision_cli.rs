@@ -9,22 +9,17 @@ use dynaschema::Table;
 use futures::future::BoxFuture;
 
 use dynaschema_tests::{
-    connect, endpoint, repository_root, server_kind, unique_table_name, ServerKind,
+    connect, endpoint, flags_only, repository_root, server_kind, unique_table_name, ServerKind,
 };
 
 /// Runs `provision` with `args`, in the repository root, with the AWS settings of the
 /// environment removed so that only the flags count.
 fn provision(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
-    command.args(args).current_dir(repository_root());
-    for var in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "NINGIPOINTS_TABLE",
-    ] {
-        command.env_remove(var);
-    }
-    command.output().expect("provision runs")
+    flags_only(&mut Command::new(env!("CARGO_BIN_EXE_provision")))
+        .args(args)
+        .current_dir(repository_root())
+        .output()
+        .expect("provision runs")
 }
 
 fn text(bytes: &[u8]) -> String {

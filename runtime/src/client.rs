@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
 use crate::error::{Error, Result};
@@ -44,6 +45,22 @@ pub struct ClientConfig {
     /// Sends dummy credentials to the loopback endpoint even when the environment has
     /// real ones: for servers of this process's own, which need no others.
     dummy_credentials: bool,
+    retry: Option<RetryConfig>,
+}
+
+/// The SDK's retry settings: attempts, backoff, and standard or adaptive mode. See
+/// [`ClientConfig::retry`].
+pub use aws_sdk_dynamodb::config::retry::RetryConfig;
+
+/// The SDK retry settings a client gets unless told otherwise: standard mode, 5 attempts
+/// in all, pauses drawn between zero and 50 ms doubling each retry up to 5 s. DynamoDB
+/// answers in milliseconds, so the SDK's own default (3 attempts, from 1 s up to 20 s)
+/// would give up sooner and wait longer.
+pub fn default_retry() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(5)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_secs(5))
 }
 
 /// A DynamoDB client together with the endpoint it talks to, so that errors can name it.
@@ -78,6 +95,27 @@ impl ClientConfig {
     /// Uses this region, whatever the environment says.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// How the SDK retries a request that was throttled, met a server error or lost its
+    /// answer, before the toolkit sees its error: instead of [`default_retry`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> dynaschema::Result<()> {
+    /// use std::time::Duration;
+    /// use dynaschema::client::{ClientConfig, RetryConfig};
+    ///
+    /// // Adaptive mode also slows the client down while DynamoDB throttles it.
+    /// let connection = ClientConfig::new()
+    ///     .retry(RetryConfig::adaptive().with_max_attempts(10))
+    ///     .connect()
+    ///     .await?;
+    /// # let _ = connection;
+    /// # Ok(()) }
+    /// ```
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
         self
     }
 
@@ -118,11 +156,13 @@ impl ClientConfig {
             .clone()
             .unwrap_or_else(|| "AWS's regional DynamoDB endpoint".to_owned());
 
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .build(),
-        );
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(self.retry.clone().unwrap_or_else(default_retry));
         if let Some(url) = &endpoint {
             loader = loader.endpoint_url(url);
         }
@@ -159,8 +199,18 @@ impl ClientConfig {
                 "no AWS region is configured for {label}: set AWS_REGION"
             )));
         }
+        // A retry partition of the toolkit's own, without the SDK's retry quota: under
+        // sustained throttling the quota would soon stop every retry of the process,
+        // while the toolkit bounds its retries itself (attempts per request, and a
+        // time budget for bulk work).
+        let partition = RetryPartition::custom("dynaschema")
+            .token_bucket(TokenBucket::unlimited())
+            .build();
+        let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+            .retry_partition(partition)
+            .build();
         Ok(Connection {
-            client: aws_sdk_dynamodb::Client::new(&config),
+            client: aws_sdk_dynamodb::Client::from_conf(dynamo),
             endpoint: label,
         })
     }

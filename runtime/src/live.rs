@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::{
 
 use crate::client::Connection;
 use crate::error::{Error, Result};
+use crate::ops::retry::{resend, RetryPolicy};
 use crate::schema::{
     Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
     TableSchema, Throughput,
@@ -177,13 +178,9 @@ pub(crate) async fn describe_table(
     connection: &Connection,
     table: &str,
 ) -> Result<Option<TableDescription>> {
-    match connection
-        .client()
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-    {
+    let request = connection.client().describe_table().table_name(table);
+    let policy = RetryPolicy::default();
+    match resend(&policy, "DescribeTable", || request.clone().send()).await {
         Ok(output) => Ok(output.table),
         Err(err) => match err.as_service_error() {
             Some(DescribeTableError::ResourceNotFoundException(_)) => Ok(None),
@@ -198,13 +195,12 @@ pub(crate) async fn describe_time_to_live(
     connection: &Connection,
     table: &str,
 ) -> Result<Option<TimeToLiveDescription>> {
-    match connection
+    let request = connection
         .client()
         .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-    {
+        .table_name(table);
+    let policy = RetryPolicy::default();
+    match resend(&policy, "DescribeTimeToLive", || request.clone().send()).await {
         Ok(output) => Ok(Some(output.time_to_live_description.unwrap_or_else(|| {
             TimeToLiveDescription::builder()
                 .time_to_live_status(TimeToLiveStatus::Disabled)

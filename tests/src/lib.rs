@@ -177,6 +177,23 @@ fn start_server(venv: &Path, mode: &str) -> Result<Server, String> {
     })
 }
 
+/// `command` without the settings of the environment that would choose another
+/// endpoint, table or schema than its flags (`AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_DYNAMODB`, `DYNASCHEMA_SCHEMA`, `DYNASCHEMA_TABLE`,
+/// `NINGIPOINTS_TABLE`): for tests that run a binary.
+pub fn flags_only(command: &mut Command) -> &mut Command {
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "DYNASCHEMA_SCHEMA",
+        "DYNASCHEMA_TABLE",
+        "NINGIPOINTS_TABLE",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// A connection to the test server.
 pub async fn connect() -> Connection {
     ClientConfig::local_default()

@@ -5,7 +5,7 @@
 
 use dynaschema::{Error, Table, Timestamp};
 use dynaschema_tests::entities::{account, Account, Operation};
-use dynaschema_tests::faults::{Fate, FaultProxy, Faults, Rates};
+use dynaschema_tests::faults::{self, Fate, FaultProxy, Faults, Rates};
 use dynaschema_tests::{provisioned_table, server_kind, ServerKind};
 
 /// A proxy with no random faults and `script` for `operation`, and `table` through it.
@@ -208,4 +208,58 @@ async fn a_retried_token_applies_a_transaction_once_on_a_server_that_honours_it(
         1
     };
     assert_eq!((balance(1).await, balance(2).await), (9 * times, times));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_queries_and_scans_finish_under_every_fault() {
+    let table = provisioned_table("fault-bulk").await;
+    let proxy = FaultProxy::in_front_of_test_server(Faults::new(Rates::hostile()), faults::seed());
+    let through = proxy.table(&table).await;
+    let context = || format!("seed {}, faults {:?}", proxy.seed(), proxy.fates(None));
+
+    let accounts: Vec<Account> = (1..=60).map(|id| account(id, "bulk")).collect();
+    let operations: Vec<Operation> = (0..240).map(|n| credit(1, n, n as u64 + 1)).collect();
+    through
+        .batch_write()
+        .put_all(&accounts)
+        .put_all(&operations)
+        .await
+        .unwrap_or_else(|err| panic!("{err}; {}", context()));
+    assert!(
+        proxy
+            .fates(Some("BatchWriteItem"))
+            .contains_key(&Fate::PartlyUnprocessed),
+        "{}",
+        context()
+    );
+
+    let fetched = through
+        .batch_get((1..=60).map(Account::key))
+        .await
+        .unwrap_or_else(|err| panic!("{err}; {}", context()));
+    assert_eq!(fetched.entities, accounts, "{}", context());
+    assert!(fetched.missing.is_empty());
+
+    let read: Vec<Operation> = through
+        .query(Operation::partition(1))
+        .page_size(25)
+        .all()
+        .await
+        .unwrap_or_else(|err| panic!("{err}; {}", context()));
+    assert_eq!(read, operations, "{}", context());
+    let scanned: Vec<Account> = through
+        .scan::<Account>()
+        .all()
+        .await
+        .unwrap_or_else(|err| panic!("{err}; {}", context()));
+    assert_eq!(scanned.len(), 60, "{}", context());
+
+    let deleted = through
+        .delete_partition(Operation::partition(1))
+        .page_size(50)
+        .await
+        .unwrap_or_else(|err| panic!("{err}; {}", context()));
+    assert_eq!(deleted, 240, "{}", context());
+    let left: Vec<Operation> = table.query(Operation::partition(1)).all().await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 ///
 /// Exit status: 0 on success; 1 when the account already exists, does not exist, or has
 /// too small a balance, or the table cannot be reached (the cause is on stderr); 2 on
-/// bad input. Nothing is written on any error.
+/// bad input; 3 when a write may or may not have been applied (its answer was lost and
+/// retries did not settle it: look before writing again). Nothing is written on any
+/// error but 3.
 #[derive(Debug, Parser)]
 #[command(version, after_help = "Create the table first with `provision`.")]
 struct Cli {
@@ -98,6 +100,7 @@ struct Deleted {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    dynaschema_cli::report::show_warnings();
     let cli = Cli::parse();
     match run(cli).await {
         Ok(json) => {
@@ -108,6 +111,7 @@ async fn main() -> ExitCode {
             eprintln!("ningipoints: {err}");
             match err {
                 Error::InvalidInput(_) => ExitCode::from(2),
+                Error::Storage(dynaschema::Error::OutcomeUnknown { .. }) => ExitCode::from(3),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -6,11 +6,15 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::ops::retry::{resend_if, transient};
 use crate::table::Table;
 use crate::timestamp::Timestamp;
 
@@ -489,34 +493,51 @@ impl<'a> Migrator<'a> {
                 duration_ms: duration.as_millis() as u64,
                 items_touched,
             };
-            let result = self
+            // Sent again when throttled, unanswered or in conflict: the record is the
+            // same each time, and the check only reads.
+            let put = self.records.put(self.table, &record);
+            let written = put.item().clone();
+            let request = self
                 .table
                 .client()
                 .transact_write_items()
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .put(self.records.put(self.table, &record))
-                        .build(),
-                )
+                .transact_items(TransactWriteItem::builder().put(put).build())
                 .transact_items(
                     TransactWriteItem::builder()
                         .condition_check(lease.check_held())
                         .build(),
-                )
-                .send()
-                .await;
+                );
+            let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
+                transient(err) || only_conflicts(err)
+            };
+            let policy = self.table.retry_policy();
+            let result = resend_if(policy, "TransactWriteItems", retryable, || {
+                request.clone().send()
+            })
+            .await;
             if let Err(err) = result {
-                let canceled = err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_transaction_canceled_exception());
-                return Err(if canceled {
-                    Error::MigrationLeaseLost {
-                        id,
-                        holder: lease.holder.clone(),
+                let reasons = match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+                        Some(canceled.cancellation_reasons())
                     }
-                } else {
-                    self.table.sdk_error("TransactWriteItems", err)
-                });
+                    _ => None,
+                };
+                // The record already there is this very one: an earlier attempt whose
+                // answer was lost wrote it.
+                let own = reasons
+                    .and_then(|reasons| reasons.first())
+                    .and_then(|reason| reason.item())
+                    .is_some_and(|stored| stored == &written);
+                if !own {
+                    return Err(if reasons.is_some() {
+                        Error::MigrationLeaseLost {
+                            id,
+                            holder: lease.holder.clone(),
+                        }
+                    } else {
+                        self.table.sdk_error("TransactWriteItems", err)
+                    });
+                }
             }
         }
         on_event(&MigrateEvent::Applied {
@@ -527,6 +548,21 @@ impl<'a> Migrator<'a> {
             dry_run: lease.is_none(),
         });
         Ok(())
+    }
+}
+
+/// Whether a transaction was canceled only because it met another.
+fn only_conflicts(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+            let codes: Vec<_> = canceled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|reason| reason.code().filter(|code| *code != "None"))
+                .collect();
+            !codes.is_empty() && codes.iter().all(|code| *code == "TransactionConflict")
+        }
+        _ => false,
     }
 }
 

@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 
 use crate::error::{Error, Result};
+use crate::ops::retry::resend;
 use crate::table::Table;
 
 use super::records::{Records, HOLDER, LEASE_SORT_KEY};
@@ -106,7 +107,9 @@ impl Lease {
             EXPIRES_AT.to_owned(),
             AttributeValue::N((now + duration.as_millis() as i64).to_string()),
         );
-        let result = table
+        // Sent again when throttled or unanswered: the condition lets this holder write
+        // the lease again.
+        let request = table
             .client()
             .put_item()
             .table_name(table.name())
@@ -119,9 +122,8 @@ impl Lease {
             .expression_attribute_names("#holder", HOLDER)
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = resend(table.retry_policy(), "PutItem", || request.clone().send()).await;
         match result {
             Ok(_) => Ok(None),
             Err(err) => match err.as_service_error() {
@@ -168,7 +170,7 @@ impl Lease {
     /// Stops renewing and deletes the lease if it is still ours.
     pub(crate) async fn release(self) -> Result<()> {
         self.renewal.abort();
-        let result = self
+        let request = self
             .table
             .client()
             .delete_item()
@@ -176,9 +178,9 @@ impl Lease {
             .set_key(Some(self.records.key(LEASE_SORT_KEY)))
             .condition_expression("#holder = :holder")
             .expression_attribute_names("#holder", HOLDER)
-            .expression_attribute_values(":holder", AttributeValue::S(self.holder.clone()))
-            .send()
-            .await;
+            .expression_attribute_values(":holder", AttributeValue::S(self.holder.clone()));
+        let policy = self.table.retry_policy();
+        let result = resend(policy, "DeleteItem", || request.clone().send()).await;
         match result {
             Ok(_) => Ok(()),
             // Someone else holds it now: theirs to release.
@@ -204,7 +206,7 @@ async fn renew(
 ) {
     loop {
         tokio::time::sleep(duration / 3).await;
-        let result = table
+        let request = table
             .client()
             .update_item()
             .table_name(table.name())
@@ -217,9 +219,11 @@ async fn renew(
                 ":expires",
                 AttributeValue::N((now_millis() + duration.as_millis() as i64).to_string()),
             )
-            .expression_attribute_values(":holder", AttributeValue::S(holder.clone()))
-            .send()
-            .await;
+            .expression_attribute_values(":holder", AttributeValue::S(holder.clone()));
+        let result = resend(table.retry_policy(), "UpdateItem", || {
+            request.clone().send()
+        })
+        .await;
         if result.is_err() {
             lost.store(true, Ordering::SeqCst);
             return;

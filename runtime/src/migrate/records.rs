@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure};
 
 use crate::error::{Error, Result};
+use crate::ops::retry::resend;
 use crate::schema::KeyType;
 use crate::table::Table;
 use crate::timestamp::Timestamp;
@@ -158,7 +159,7 @@ impl Records {
         let mut records = Vec::new();
         let mut start = None;
         loop {
-            let page = table
+            let request = table
                 .client()
                 .query()
                 .table_name(table.name())
@@ -168,8 +169,8 @@ impl Records {
                 .expression_attribute_names("#sk", &self.sort_key)
                 .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
                 .expression_attribute_values(":prefix", AttributeValue::S(RECORD_PREFIX.to_owned()))
-                .set_exclusive_start_key(start)
-                .send()
+                .set_exclusive_start_key(start);
+            let page = resend(table.retry_policy(), "Query", || request.clone().send())
                 .await
                 .map_err(|err| table.sdk_error("Query", err))?;
             for item in page.items() {
@@ -206,6 +207,8 @@ impl Records {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", &self.partition_key)
+            // The record there, to tell this runner's own earlier write from another's.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .expect("the table name and item are set")
     }

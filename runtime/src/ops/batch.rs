@@ -11,7 +11,7 @@ use futures::{SinkExt, Stream, StreamExt, TryStreamExt};
 use crate::error::{Error, Result};
 use crate::item::{Entity, Item};
 use crate::key::{Key, Partition};
-use crate::ops::retry::until_processed;
+use crate::ops::retry::{until_processed, Failure, Sent};
 use crate::table::Table;
 
 /// DynamoDB's limit on keys in one BatchGetItem.
@@ -155,7 +155,7 @@ impl<E: Entity + Send> BatchGet<'_, E> {
         let consistent = self.consistent;
         let drained: Vec<_> = futures::stream::iter(chunks(keys, MAX_GET_KEYS))
             .map(|chunk| {
-                until_processed(table.retry_policy(), chunk, move |keys| {
+                until_processed(table.retry_policy(), "BatchGetItem", chunk, move |keys| {
                     get_batch(table, keys, consistent)
                 })
             })
@@ -213,11 +213,7 @@ pub struct Fetched<E> {
 }
 
 /// One BatchGetItem: the items read, and the keys left unprocessed.
-async fn get_batch(
-    table: &Table,
-    keys: Vec<Item>,
-    consistent: bool,
-) -> Result<(Vec<Item>, Vec<Item>)> {
+async fn get_batch(table: &Table, keys: Vec<Item>, consistent: bool) -> Sent<Item, Item> {
     let request = KeysAndAttributes::builder()
         .set_keys(Some(keys))
         .set_consistent_read(consistent.then_some(true))
@@ -229,7 +225,7 @@ async fn get_batch(
         .request_items(table.name(), request)
         .send()
         .await
-        .map_err(|err| table.sdk_error("BatchGetItem", err))?;
+        .map_err(|err| Failure::of(err, |err| table.sdk_error("BatchGetItem", err)))?;
     let items = output
         .responses
         .and_then(|mut r| r.remove(table.name()))
@@ -453,7 +449,7 @@ where
 {
     let drained: Vec<_> = batches
         .map_ok(|batch| {
-            until_processed(table.retry_policy(), batch, |batch| {
+            until_processed(table.retry_policy(), "BatchWriteItem", batch, |batch| {
                 write_batch(table, batch)
             })
         })
@@ -484,18 +480,16 @@ where
     }
 }
 
-/// One BatchWriteItem: the requests left unprocessed.
-async fn write_batch(
-    table: &Table,
-    requests: Vec<WriteRequest>,
-) -> Result<(Vec<()>, Vec<WriteRequest>)> {
+/// One BatchWriteItem: the requests left unprocessed. Puts and deletes of whole items
+/// are safe to send again, so a lost answer is a transient failure like throttling.
+async fn write_batch(table: &Table, requests: Vec<WriteRequest>) -> Sent<WriteRequest, ()> {
     let output = table
         .client()
         .batch_write_item()
         .request_items(table.name(), requests)
         .send()
         .await
-        .map_err(|err| table.sdk_error("BatchWriteItem", err))?;
+        .map_err(|err| Failure::of(err, |err| table.sdk_error("BatchWriteItem", err)))?;
     let unprocessed = output
         .unprocessed_items
         .and_then(|mut u| u.remove(table.name()))

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use crate::error::Result;
 use crate::item::Entity;
 use crate::key::Key;
+use crate::ops::retry::resend;
 use crate::table::Table;
 
 /// A GetItem of one entity, made by [`Table::get`]; `.await` sends it.
@@ -41,18 +42,22 @@ impl<E: Entity + Send> GetItem<'_, E> {
         self
     }
 
-    /// Sends the request; the same as `.await`.
+    /// Sends the request; the same as `.await`. A read is safe to repeat: when the
+    /// SDK's retries end throttled or unanswered, it is sent again within the table's
+    /// [retry budget](crate::ops::RetryPolicy::budget).
     pub async fn send(self) -> Result<Option<E>> {
-        let output = self
+        let request = self
             .table
             .client()
             .get_item()
             .table_name(self.table.name())
             .set_key(Some(self.key.to_item()?))
-            .consistent_read(self.consistent)
-            .send()
-            .await
-            .map_err(|err| self.table.sdk_error("GetItem", err))?;
+            .consistent_read(self.consistent);
+        let output = resend(self.table.retry_policy(), "GetItem", || {
+            request.clone().send()
+        })
+        .await
+        .map_err(|err| self.table.sdk_error("GetItem", err))?;
         output.item.as_ref().map(E::from_item).transpose()
     }
 }

@@ -10,6 +10,7 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
+use crate::ops::retry::resend;
 use crate::schema::KeyType;
 use crate::table::Table;
 
@@ -398,9 +399,8 @@ impl<E> Pages<'_, E> {
         };
         let (request, skip) = self.request.prepare()?;
         let table = self.request.table;
-        let output = request
-            .set_exclusive_start_key(start)
-            .send()
+        let request = request.set_exclusive_start_key(start);
+        let output = resend(table.retry_policy(), "Query", || request.clone().send())
             .await
             .map_err(|err| table.sdk_error("Query", err))?;
         let mut items = output.items.unwrap_or_default();

@@ -10,6 +10,7 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::ops::index::Index;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
+use crate::ops::retry::resend;
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -249,8 +250,8 @@ impl<'a> Reading<'a> {
                     Box::pin(paginate(move |start| {
                         let request = request.clone().set_exclusive_start_key(start);
                         async move {
-                            let output = request
-                                .send()
+                            let policy = table.retry_policy();
+                            let output = resend(policy, "Scan", || request.clone().send())
                                 .await
                                 .map_err(|err| table.sdk_error("Scan", err))?;
                             Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
