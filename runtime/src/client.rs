@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 
 use crate::error::{Error, Result};
+use crate::outcome::{watched, AttemptWatch};
 
 /// The endpoint of a local DynamoDB-compatible server, as the seed's `get_client` uses it.
 pub const LOCAL_ENDPOINT: &str = "http://localhost:8000";
@@ -208,6 +209,7 @@ impl ClientConfig {
             .build();
         let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
             .retry_partition(partition)
+            .retry_classifier(AttemptWatch)
             .build();
         Ok(Connection {
             client: aws_sdk_dynamodb::Client::from_conf(dynamo),
@@ -217,10 +219,11 @@ impl ClientConfig {
 }
 
 impl Connection {
-    /// Wraps a client built elsewhere; `endpoint` only names it in error messages.
+    /// Wraps a client built elsewhere; `endpoint` only names it in error messages. The
+    /// client gets the interceptor that tells a write's unknown outcome from a failure.
     pub fn from_client(client: aws_sdk_dynamodb::Client, endpoint: impl Into<String>) -> Self {
         Connection {
-            client,
+            client: watched(&client),
             endpoint: endpoint.into(),
         }
     }

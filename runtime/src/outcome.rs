@@ -2,18 +2,24 @@
 //!
 //! The SDK sends a request again when its answer is lost (a reset connection, a
 //! timeout) or is a 5xx: the first attempt may have been applied all the same. An
-//! [`Attempts`] tracker, attached to each request of one call, remembers whether any
+//! [`Attempts`] tracker, given to each request of one call, remembers whether any
 //! attempt may have been applied, so that the call can recognise its own earlier write
 //! when a retry's condition fails on it, and say "outcome unknown" rather than "failed"
 //! when it gives up.
+//!
+//! Every client of the toolkit carries one retry classifier, [`AttemptWatch`], which
+//! notes what it sees in the tracker of the write being sent: the write runs its
+//! request in [`Attempts::watch`], which makes its tracker the task's own for that time.
+//! That costs less than an interceptor, which the SDK calls at every step of every
+//! request.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::interceptors::FinalizerInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
 /// Whether any attempt of one call may have been applied. Cheap to clone: clones share
 /// what they saw.
@@ -32,22 +38,44 @@ impl Attempts {
     pub(crate) fn maybe_applied(&self) -> bool {
         self.maybe_applied.load(Ordering::Relaxed)
     }
+
+    /// `send`, a request's future, with its attempts noted in this tracker. Not an
+    /// `async fn`: the request's future, kilobytes large, is moved once less.
+    pub(crate) fn watch<F: Future>(&self, send: F) -> impl Future<Output = F::Output> {
+        CURRENT.scope(self.clone(), send)
+    }
 }
 
-impl Intercept for Attempts {
+tokio::task_local! {
+    /// The tracker of the write whose request the task is sending.
+    static CURRENT: Attempts;
+}
+
+/// What every toolkit client carries, as a retry classifier (which the SDK consults
+/// once after each attempt, the last included): it notes each attempt's outcome in the
+/// tracker of the write being sent, if any, and leaves the decision to retry to the
+/// SDK's own classifiers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AttemptWatch;
+
+/// `client` with an [`AttemptWatch`] among its retry classifiers.
+pub(crate) fn watched(client: &aws_sdk_dynamodb::Client) -> aws_sdk_dynamodb::Client {
+    let config = client
+        .config()
+        .to_builder()
+        .retry_classifier(AttemptWatch)
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+impl ClassifyRetry for AttemptWatch {
     fn name(&self) -> &'static str {
-        "dynaschema::Attempts"
+        "dynaschema::AttemptWatch"
     }
 
-    /// After every attempt, the last one included: a 5xx answer, or no answer from a
-    /// request that may have been sent, leaves the outcome open. A 4xx answer is
-    /// DynamoDB's refusal: nothing was applied.
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
+    /// A 5xx answer, or no answer from a request that may have been sent, leaves the
+    /// outcome open. A 4xx answer is DynamoDB's refusal: nothing was applied.
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
         let open = match (context.response(), context.output_or_error()) {
             (Some(response), _) => response.status().is_server_error(),
             (None, Some(Err(err))) => match err.as_connector_error() {
@@ -57,9 +85,10 @@ impl Intercept for Attempts {
             (None, _) => false,
         };
         if open {
-            self.maybe_applied.store(true, Ordering::Relaxed);
+            let _ =
+                CURRENT.try_with(|attempts| attempts.maybe_applied.store(true, Ordering::Relaxed));
         }
-        Ok(())
+        RetryAction::NoActionIndicated
     }
 }
 

@@ -44,19 +44,21 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
     pub async fn send(self) -> Result<()> {
         let condition = RequestCondition::new(self.condition.as_ref())?;
         let attempts = Attempts::new();
-        let result = self
-            .table
-            .client()
-            .delete_item()
-            .table_name(self.table.name())
-            .set_key(Some(self.key.to_item()?))
-            .set_condition_expression(condition.text)
-            .set_expression_attribute_names(condition.names)
-            .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
+        let result = attempts
+            .watch(
+                self.table
+                    .client()
+                    .delete_item()
+                    .table_name(self.table.name())
+                    .set_key(Some(self.key.to_item()?))
+                    .set_condition_expression(condition.text)
+                    .set_expression_attribute_names(condition.names)
+                    .set_expression_attribute_values(condition.values)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .send(),
+            )
             .await;
         match result {
             Ok(_) => Ok(()),

@@ -2,12 +2,13 @@
 
 use std::future::IntoFuture;
 
+use aws_sdk_dynamodb::error::SdkError;
 use futures::future::BoxFuture;
 
 use crate::error::Result;
 use crate::item::Entity;
 use crate::key::Key;
-use crate::ops::retry::resend;
+use crate::ops::retry::resend_after;
 use crate::table::Table;
 
 /// A GetItem of one entity, made by [`Table::get`]; `.await` sends it.
@@ -46,18 +47,38 @@ impl<E: Entity + Send> GetItem<'_, E> {
     /// SDK's retries end throttled or unanswered, it is sent again within the table's
     /// [retry budget](crate::ops::RetryPolicy::budget).
     pub async fn send(self) -> Result<Option<E>> {
-        let request = self
-            .table
-            .client()
-            .get_item()
-            .table_name(self.table.name())
-            .set_key(Some(self.key.to_item()?))
-            .consistent_read(self.consistent);
-        let output = resend(self.table.retry_policy(), "GetItem", || {
-            request.clone().send()
-        })
-        .await
-        .map_err(|err| self.table.sdk_error("GetItem", err))?;
+        let request = |key| {
+            self.table
+                .client()
+                .get_item()
+                .table_name(self.table.name())
+                .set_key(Some(key))
+                .consistent_read(self.consistent)
+                .send()
+        };
+        let output = match request(self.key.to_item()?).await {
+            Ok(output) => output,
+            Err(err) => {
+                // A retry makes its request again, from the key: no copy is kept for it.
+                let again = || {
+                    let key = self.key.to_item();
+                    async move {
+                        match key {
+                            Ok(key) => request(key).await,
+                            Err(err) => Err(SdkError::construction_failure(err)),
+                        }
+                    }
+                };
+                Box::pin(resend_after(
+                    self.table.retry_policy(),
+                    "GetItem",
+                    err,
+                    again,
+                ))
+                .await
+                .map_err(|err| self.table.sdk_error("GetItem", err))?
+            }
+        };
         output.item.as_ref().map(E::from_item).transpose()
     }
 }

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
-use crate::item::{Entity, Item};
+use crate::item::Entity;
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -16,8 +16,9 @@ use crate::table::{error_code, Table};
 #[must_use = "an operation does nothing until it is awaited"]
 pub struct PutItem<'a, E> {
     table: &'a Table,
-    item: Result<Item>,
-    key: String,
+    /// Borrowed until sent: its item is made then, and made again only to recognise
+    /// this call's own earlier write, so that no copy is kept for that rare case.
+    entity: &'a E,
     if_not_exists: bool,
     condition: Option<Condition<E>>,
 }
@@ -26,7 +27,7 @@ impl Table {
     /// Writes `entity`, replacing any item with the same key.
     ///
     /// ```no_run
-    /// # async fn run<E: dynaschema::Entity + Send>(table: &dynaschema::Table, account: &E) -> dynaschema::Result<()> {
+    /// # async fn run<E: dynaschema::Entity + Sync>(table: &dynaschema::Table, account: &E) -> dynaschema::Result<()> {
     /// use dynaschema::Error;
     ///
     /// match table.put(account).if_not_exists().await {
@@ -36,18 +37,17 @@ impl Table {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn put<E: Entity>(&self, entity: &E) -> PutItem<'_, E> {
+    pub fn put<'a, E: Entity>(&'a self, entity: &'a E) -> PutItem<'a, E> {
         PutItem {
             table: self,
-            item: entity.to_item(),
-            key: entity.key().to_string(),
+            entity,
             if_not_exists: false,
             condition: None,
         }
     }
 }
 
-impl<E: Entity + Send> PutItem<'_, E> {
+impl<E: Entity + Sync> PutItem<'_, E> {
     /// Writes only when no item has the key: else [`Error::AlreadyExists`].
     pub fn if_not_exists(mut self) -> Self {
         self.if_not_exists = true;
@@ -68,7 +68,7 @@ impl<E: Entity + Send> PutItem<'_, E> {
     /// put succeeded. When retries end with the outcome still open, the error is
     /// [`Error::OutcomeUnknown`].
     pub async fn send(self) -> Result<()> {
-        let item = self.item?;
+        let item = self.entity.to_item()?;
         let has_other_condition = self.condition.is_some();
         let mut condition = self.condition;
         if self.if_not_exists {
@@ -80,23 +80,27 @@ impl<E: Entity + Send> PutItem<'_, E> {
         }
         let condition = RequestCondition::new(condition.as_ref())?;
         let attempts = Attempts::new();
-        // Kept to recognise this call's own earlier write, only for conditional puts.
-        let written = condition.text.is_some().then(|| item.clone());
-        let result = self
-            .table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition.text)
-            .set_expression_attribute_names(condition.names)
-            .set_expression_attribute_values(condition.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
+        let result = attempts
+            .watch(
+                self.table
+                    .client()
+                    .put_item()
+                    .table_name(self.table.name())
+                    .set_item(Some(item))
+                    .set_condition_expression(condition.text)
+                    .set_expression_attribute_names(condition.names)
+                    .set_expression_attribute_values(condition.values)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .send(),
+            )
             .await;
-        let (entity, key, table) = (E::ENTITY_NAME, self.key, self.table.name().to_owned());
+        let (entity, key, table) = (
+            E::ENTITY_NAME,
+            self.entity.key().to_string(),
+            self.table.name().to_owned(),
+        );
         match result {
             Ok(_) => Ok(()),
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
@@ -104,8 +108,11 @@ impl<E: Entity + Send> PutItem<'_, E> {
                     Some(PutItemError::ConditionalCheckFailedException(e)) => e.item.as_ref(),
                     _ => None,
                 };
-                if attempts.maybe_applied() && stored.is_some() && stored == written.as_ref() {
-                    return Ok(());
+                if attempts.maybe_applied() && stored.is_some() {
+                    let written = self.entity.to_item()?;
+                    if stored == Some(&written) {
+                        return Ok(());
+                    }
                 }
                 // Without another condition, only the item's existence can have failed.
                 let only_existence = self.if_not_exists && !has_other_condition;
@@ -128,7 +135,7 @@ impl<E: Entity + Send> PutItem<'_, E> {
     }
 }
 
-impl<'a, E: Entity + Send + 'a> IntoFuture for PutItem<'a, E> {
+impl<'a, E: Entity + Sync + 'a> IntoFuture for PutItem<'a, E> {
     type Output = Result<()>;
     type IntoFuture = BoxFuture<'a, Self::Output>;
 

@@ -1,6 +1,7 @@
 //! Queries: the items of one partition of the table, or of one key value of a global
 //! secondary index, page after page.
 
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
@@ -10,7 +11,7 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
-use crate::ops::retry::resend;
+use crate::ops::retry::resend_after;
 use crate::schema::KeyType;
 use crate::table::Table;
 
@@ -399,10 +400,25 @@ impl<E> Pages<'_, E> {
         };
         let (request, skip) = self.request.prepare()?;
         let table = self.request.table;
-        let request = request.set_exclusive_start_key(start);
-        let output = resend(table.retry_policy(), "Query", || request.clone().send())
-            .await
-            .map_err(|err| table.sdk_error("Query", err))?;
+        let output = match request.set_exclusive_start_key(start.clone()).send().await {
+            Ok(output) => output,
+            Err(err) => {
+                // A retry prepares its request again: no copy is kept for it.
+                let again = || {
+                    let prepared = self.request.prepare();
+                    let start = start.clone();
+                    async move {
+                        match prepared {
+                            Ok((request, _)) => request.set_exclusive_start_key(start).send().await,
+                            Err(err) => Err(SdkError::construction_failure(err)),
+                        }
+                    }
+                };
+                Box::pin(resend_after(table.retry_policy(), "Query", err, again))
+                    .await
+                    .map_err(|err| table.sdk_error("Query", err))?
+            }
+        };
         let mut items = output.items.unwrap_or_default();
         if let Some((attribute, value)) = &skip {
             items.retain(

@@ -178,6 +178,40 @@ where
     resend_if(policy, operation, transient, send).await
 }
 
+/// What [`resend`] does after a first attempt failed with `err`, each further attempt
+/// made by `again`: for callers that send the first attempt themselves, so that no copy
+/// of a request is made for a retry that rarely comes. Callers box this future, so that
+/// theirs stays as small as a plain send's (it holds further requests' futures,
+/// kilobytes each). A lasting error is `err` itself when it is not transient.
+pub(crate) async fn resend_after<T, E, F, Again>(
+    policy: &RetryPolicy,
+    operation: &'static str,
+    err: SdkError<E, HttpResponse>,
+    mut again: F,
+) -> std::result::Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Again,
+    Again: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut err = err;
+    if !transient(&err) {
+        return Err(err);
+    }
+    let mut patience = Patience::new(policy);
+    loop {
+        let cause = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
+        match patience.pause(operation, &cause) {
+            Some(pause) => tokio::time::sleep(pause).await,
+            None => return Err(err),
+        }
+        err = match again().await {
+            Err(err) if transient(&err) => err,
+            result => return result,
+        };
+    }
+}
+
 /// [`resend`], retrying the errors `retryable` picks.
 pub(crate) async fn resend_if<T, E, F, Fut>(
     policy: &RetryPolicy,

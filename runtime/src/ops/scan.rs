@@ -10,7 +10,7 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::ops::index::Index;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
-use crate::ops::retry::resend;
+use crate::ops::retry::resend_after;
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -247,13 +247,22 @@ impl<'a> Reading<'a> {
                     } else {
                         request.clone()
                     };
+                    let request = std::sync::Arc::new(request);
                     Box::pin(paginate(move |start| {
-                        let request = request.clone().set_exclusive_start_key(start);
+                        let base = request.clone();
                         async move {
-                            let policy = table.retry_policy();
-                            let output = resend(policy, "Scan", || request.clone().send())
-                                .await
-                                .map_err(|err| table.sdk_error("Scan", err))?;
+                            let page =
+                                |start| (*base).clone().set_exclusive_start_key(start).send();
+                            let output = match page(start.clone()).await {
+                                Ok(output) => output,
+                                Err(err) => {
+                                    let again = || page(start.clone());
+                                    let policy = table.retry_policy();
+                                    Box::pin(resend_after(policy, "Scan", err, again))
+                                        .await
+                                        .map_err(|err| table.sdk_error("Scan", err))?
+                                }
+                            };
                             Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
                         }
                     }))

@@ -302,14 +302,15 @@ impl<'a> Transaction<'a> {
             };
             // The token is the request's own: the SDK's retries of this request send it
             // again, so that DynamoDB applies the transaction at most once.
-            let result = table
-                .client()
-                .transact_write_items()
-                .set_transact_items(Some(sent))
-                .client_request_token(&token)
-                .customize()
-                .interceptor(attempts.clone())
-                .send()
+            let result = attempts
+                .watch(
+                    table
+                        .client()
+                        .transact_write_items()
+                        .set_transact_items(Some(sent))
+                        .client_request_token(&token)
+                        .send(),
+                )
                 .await;
             let err = match result {
                 Ok(_) => return Ok(()),

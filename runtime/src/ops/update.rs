@@ -80,21 +80,23 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
         let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
         let (names, values) = expression.into_placeholders();
         let attempts = Attempts::new();
-        let result = self
-            .table
-            .client()
-            .update_item()
-            .table_name(self.table.name())
-            .set_key(Some(key))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .return_values(returned)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .interceptor(attempts.clone())
-            .send()
+        let result = attempts
+            .watch(
+                self.table
+                    .client()
+                    .update_item()
+                    .table_name(self.table.name())
+                    .set_key(Some(key))
+                    .update_expression(update)
+                    .condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values(returned)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .send(),
+            )
             .await;
         match result {
             Ok(output) => Ok(output.attributes),
