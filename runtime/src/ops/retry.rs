@@ -187,29 +187,14 @@ pub(crate) async fn resend_after<T, E, F, Again>(
     policy: &RetryPolicy,
     operation: &'static str,
     err: SdkError<E, HttpResponse>,
-    mut again: F,
+    again: F,
 ) -> std::result::Result<T, SdkError<E, HttpResponse>>
 where
     F: FnMut() -> Again,
     Again: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let mut err = err;
-    if !transient(&err) {
-        return Err(err);
-    }
-    let mut patience = Patience::new(policy);
-    loop {
-        let cause = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
-        match patience.pause(operation, &cause) {
-            Some(pause) => tokio::time::sleep(pause).await,
-            None => return Err(err),
-        }
-        err = match again().await {
-            Err(err) if transient(&err) => err,
-            result => return result,
-        };
-    }
+    retry_after(policy, operation, transient, err, again).await
 }
 
 /// [`resend`], retrying the errors `retryable` picks.
@@ -224,19 +209,39 @@ where
     Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let mut patience = Patience::new(policy);
-    loop {
-        match send().await {
-            Err(err) if retryable(&err) => {
-                let cause = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
-                match patience.pause(operation, &cause) {
-                    Some(pause) => tokio::time::sleep(pause).await,
-                    None => return Err(err),
-                }
-            }
-            result => return result,
-        }
+    match send().await {
+        Err(err) => retry_after(policy, operation, retryable, err, send).await,
+        result => result,
     }
+}
+
+/// Sends again with `again` while the error is one `retryable` picks and the budget
+/// lasts, after a first attempt that failed with `err`.
+async fn retry_after<T, E, F, Again>(
+    policy: &RetryPolicy,
+    operation: &'static str,
+    retryable: impl Fn(&SdkError<E, HttpResponse>) -> bool,
+    mut err: SdkError<E, HttpResponse>,
+    mut again: F,
+) -> std::result::Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Again,
+    Again: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let mut patience = Patience::new(policy);
+    while retryable(&err) {
+        let cause = aws_sdk_dynamodb::error::DisplayErrorContext(&err);
+        match patience.pause(operation, &cause) {
+            Some(pause) => tokio::time::sleep(pause).await,
+            None => break,
+        }
+        err = match again().await {
+            Err(err) => err,
+            ok => return ok,
+        };
+    }
+    Err(err)
 }
 
 /// What one send of a batch did: what it produced, and what it left unprocessed; or the
