@@ -393,6 +393,20 @@ impl<E> Update<E> {
         self.condition.as_ref()
     }
 
+    /// Whether sending the update twice leaves the item as sending it once: it adds to,
+    /// increments or decrements no number. (Adding elements to a set is repeatable.)
+    pub(crate) fn repeatable(&self) -> bool {
+        let adds_to_number = self
+            .add
+            .iter()
+            .any(|(_, value)| matches!(value, Ok(AttributeValue::N(_))));
+        let computes = self
+            .set
+            .iter()
+            .any(|(_, value)| matches!(value, SetValue::Plus(_) | SetValue::Minus(_)));
+        !adds_to_number && !computes
+    }
+
     /// How the update changes `attribute`, if it does: what keeping index keys in step
     /// looks at.
     pub(crate) fn change_of(&self, attribute: &str) -> Option<Change<'_>> {

@@ -17,7 +17,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use aws_sdk_dynamodb::error::SdkError;
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 
@@ -89,6 +91,21 @@ impl ClassifyRetry for AttemptWatch {
                 CURRENT.try_with(|attempts| attempts.maybe_applied.store(true, Ordering::Relaxed));
         }
         RetryAction::NoActionIndicated
+    }
+}
+
+/// Whether the request that failed with `err` may have been applied all the same: a
+/// 5xx answer, or no answer from a request that may have left. What the classifier
+/// notes for every attempt, for the last one of a request sent without the SDK's
+/// retries.
+pub(crate) fn may_have_applied<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::DispatchFailure(failure) => failure
+            .as_connector_error()
+            .is_none_or(|connector| !never_sent(connector)),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => service.raw().status().is_server_error(),
+        _ => false,
     }
 }
 

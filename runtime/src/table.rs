@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::client::Connection;
 use crate::error::Error;
 use crate::item::Item;
 use crate::ops::retry::RetryPolicy;
-use crate::outcome::Attempts;
+use crate::outcome::{may_have_applied, Attempts};
 use crate::schema::Schema;
 
 /// A table: where typed operations start.
@@ -102,21 +103,22 @@ impl Table {
     }
 
     /// The error of a write whose request failed: [`Error::OutcomeUnknown`] when one of
-    /// its `attempts` may have been applied, else as [`sdk_error`](Self::sdk_error) says.
-    pub(crate) fn write_error<E, R>(
+    /// its `attempts`, or the last, may have been applied, else as
+    /// [`sdk_error`](Self::sdk_error) says.
+    pub(crate) fn write_error<E>(
         &self,
         operation: &'static str,
         key: String,
         attempts: &Attempts,
-        err: SdkError<E, R>,
+        err: SdkError<E, HttpResponse>,
     ) -> Error
     where
-        aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
+        aws_sdk_dynamodb::Error: From<SdkError<E, HttpResponse>>,
         E: std::error::Error + ProvideErrorMetadata + 'static,
-        R: std::fmt::Debug,
     {
+        let open = attempts.maybe_applied() || may_have_applied(&err);
         let err = self.sdk_error(operation, err);
-        if attempts.maybe_applied() {
+        if open {
             self.outcome_unknown(operation, key, &err)
         } else {
             err

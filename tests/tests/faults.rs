@@ -263,3 +263,39 @@ async fn batches_queries_and_scans_finish_under_every_fault() {
     let left: Vec<Operation> = table.query(Operation::partition(1)).all().await.unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[tokio::test]
+async fn an_update_that_adds_is_never_applied_twice() {
+    let table = provisioned_table("fault-add").await;
+    table.put(&account(1, "adds")).await.unwrap();
+
+    // A lost answer: the SDK must not send it again, since a second ADD would count.
+    let (proxy, through) = scripted(&table, "UpdateItem", &[Fate::LostAck]).await;
+    let err = through
+        .update(Account::key(1), |u| u.add(Account::BALANCE, 5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+    assert_eq!(proxy.seen().len(), 1);
+    let stored = table.get(Account::key(1)).await.unwrap().unwrap();
+    assert_eq!(stored.balance, 5, "applied once");
+
+    // Throttling is a refusal: sent again, applied once.
+    let (proxy, through) =
+        scripted(&table, "UpdateItem", &[Fate::Throttled, Fate::Throttled]).await;
+    let updated = through
+        .update(Account::key(1), |u| u.increment(Account::BALANCE, 2))
+        .await
+        .unwrap();
+    assert_eq!(updated.balance, 7);
+    assert_eq!(proxy.seen().len(), 3);
+
+    // Setting values is repeatable: the SDK's retry after a lost answer is harmless.
+    let (proxy, through) = scripted(&table, "UpdateItem", &[Fate::LostAck]).await;
+    let renamed = through
+        .update(Account::key(1), |u| u.set(Account::NAME, "renamed"))
+        .await
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.balance), ("renamed", 7));
+    assert_eq!(proxy.seen().len(), 2);
+}

@@ -163,6 +163,24 @@ pub(crate) fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>
     }
 }
 
+/// Whether DynamoDB refused a request without applying it, for a while (throttling), or
+/// the connection was refused before it left: what a request that must not be applied
+/// twice may still be sent again for.
+pub(crate) fn refused_unapplied<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::DispatchFailure(failure) => failure.as_connector_error().is_some_and(never_sent),
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+            )
+        ),
+        _ => false,
+    }
+}
+
 /// Sends a request with `send` until it succeeds, fails for good, or the policy's budget
 /// passes while it keeps failing transiently (see [`transient`]).
 pub(crate) async fn resend<T, E, F, Fut>(

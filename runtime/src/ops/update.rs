@@ -8,10 +8,12 @@ use futures::future::BoxFuture;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::client::RetryConfig;
 use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
+use crate::ops::retry::{refused_unapplied, resend_if};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -80,24 +82,41 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
         let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
         let (names, values) = expression.into_placeholders();
         let attempts = Attempts::new();
-        let result = attempts
-            .watch(
-                self.table
-                    .client()
-                    .update_item()
-                    .table_name(self.table.name())
-                    .set_key(Some(key))
-                    .update_expression(update)
-                    .condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .return_values(returned)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
-                    .send(),
+        let request = self
+            .table
+            .client()
+            .update_item()
+            .table_name(self.table.name())
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values(returned)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let result = if self.update.repeatable() {
+            attempts.watch(request.send()).await
+        } else {
+            // Sent again after a lost answer, an update that adds to a number would be
+            // applied twice, and UpdateItem has no token to stop it: the SDK retries
+            // none of it, and it is sent again only when DynamoDB refused it for sure.
+            let once = || {
+                let no_retries = aws_sdk_dynamodb::config::Builder::default()
+                    .retry_config(RetryConfig::disabled());
+                request
+                    .clone()
+                    .customize()
+                    .config_override(no_retries)
+                    .send()
+            };
+            resend_if(
+                self.table.retry_policy(),
+                "UpdateItem",
+                refused_unapplied,
+                once,
             )
-            .await;
+            .await
+        };
         match result {
             Ok(output) => Ok(output.attributes),
             // A condition checked after an attempt that may have been applied may have
@@ -124,7 +143,10 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                     Error::NotFound { entity, key, table }
                 })
             }
-            Err(err) => Err(self.table.sdk_error("UpdateItem", err)),
+            Err(err) => {
+                let key = self.key.to_string();
+                Err(self.table.write_error("UpdateItem", key, &attempts, err))
+            }
         }
     }
 }
