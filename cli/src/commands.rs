@@ -48,6 +48,11 @@ pub fn exit_status(program: &str, result: dynaschema::Result<ExitCode>) -> ExitC
         eprintln!("{program}: {err}");
         match err {
             Error::OutcomeUnknown { .. } => ExitCode::from(OUTCOME_UNKNOWN),
+            Error::MigrationFailed { source, .. }
+                if matches!(*source, Error::OutcomeUnknown { .. }) =>
+            {
+                ExitCode::from(OUTCOME_UNKNOWN)
+            }
             _ => ExitCode::FAILURE,
         }
     })

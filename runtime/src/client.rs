@@ -220,7 +220,8 @@ impl ClientConfig {
 
 impl Connection {
     /// Wraps a client built elsewhere; `endpoint` only names it in error messages. The
-    /// client gets the interceptor that tells a write's unknown outcome from a failure.
+    /// client gets the retry classifier that tells a write's unknown outcome from a
+    /// failure.
     pub fn from_client(client: aws_sdk_dynamodb::Client, endpoint: impl Into<String>) -> Self {
         Connection {
             client: watched(&client),

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::{Attribute, Serde, SetElement};
 use crate::error::{Error, Result};
+use crate::outcome::same_value;
 
 /// The attribute of field type `T` of entity `E`, such as `Account::BALANCE`: conditions
 /// and updates built from it only accept values of type `T`, and only combine with
@@ -405,6 +406,24 @@ impl<E> Update<E> {
             .iter()
             .any(|(_, value)| matches!(value, SetValue::Plus(_) | SetValue::Minus(_)));
         !adds_to_number && !computes
+    }
+
+    /// Whether `item` already is as this update leaves it: every attribute it sets holds
+    /// the value set (or, for `set_if_not_exists`, is there) and every attribute it
+    /// removes is gone. Only for updates made of those: one that adds, increments or
+    /// deletes elements is never taken as applied.
+    pub(crate) fn applied_to(&self, item: &HashMap<String, AttributeValue>) -> bool {
+        if !self.add.is_empty() || !self.delete.is_empty() {
+            return false;
+        }
+        let set = self.set.iter().all(|(name, value)| match value {
+            SetValue::Value(Ok(value)) => item
+                .get(*name)
+                .is_some_and(|stored| same_value(stored, value)),
+            SetValue::IfNotExists(_) => item.contains_key(*name),
+            SetValue::Value(Err(_)) | SetValue::Plus(_) | SetValue::Minus(_) => false,
+        });
+        set && self.remove.iter().all(|name| !item.contains_key(*name))
     }
 
     /// How the update changes `attribute`, if it does: what keeping index keys in step

@@ -299,3 +299,22 @@ async fn an_update_that_adds_is_never_applied_twice() {
     assert_eq!((renamed.name.as_str(), renamed.balance), ("renamed", 7));
     assert_eq!(proxy.seen().len(), 2);
 }
+
+#[tokio::test]
+async fn a_conditional_update_whose_answer_was_lost_recognises_its_own_result() {
+    let table = provisioned_table("fault-own-update").await;
+    table.put(&account(1, "settled")).await.unwrap();
+    let (proxy, through) = scripted(&table, "UpdateItem", &[Fate::LostAck]).await;
+
+    // The first attempt set the balance; the retry's condition then fails on it.
+    through
+        .update(Account::key(1), |u| {
+            u.set(Account::BALANCE, 9).require(Account::BALANCE.eq(0))
+        })
+        .apply()
+        .await
+        .unwrap();
+    assert_eq!(proxy.seen().len(), 2);
+    let stored = table.get(Account::key(1)).await.unwrap().unwrap();
+    assert_eq!(stored.balance, 9);
+}

@@ -148,8 +148,6 @@ async fn write_if_unchanged(
         Ok(()) => Ok(Written::Done),
         Err(Error::NotFound { .. }) => Ok(Written::Gone),
         Err(Error::ConditionFailed { .. }) => Ok(Written::Changed),
-        // The write may or may not have landed: read again to see.
-        Err(Error::OutcomeUnknown { .. }) => Ok(Written::Changed),
         Err(err) => Err(err),
     }
 }

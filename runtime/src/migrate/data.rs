@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ops::retry::{resend_if, transient};
+use crate::outcome::{same_item, Attempts};
 use crate::table::Table;
 use crate::timestamp::Timestamp;
 
@@ -497,24 +498,24 @@ impl<'a> Migrator<'a> {
             // same each time, and the check only reads.
             let put = self.records.put(self.table, &record);
             let written = put.item().clone();
-            let request = self
-                .table
-                .client()
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(lease.check_held())
-                        .build(),
-                );
+            // Each attempt checks the lease as of its own time.
+            let request = || {
+                self.table
+                    .client()
+                    .transact_write_items()
+                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                    .transact_items(
+                        TransactWriteItem::builder()
+                            .condition_check(lease.check_held())
+                            .build(),
+                    )
+                    .send()
+            };
             let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
                 transient(err) || only_conflicts(err)
             };
             let policy = self.table.retry_policy();
-            let result = resend_if(policy, "TransactWriteItems", retryable, || {
-                request.clone().send()
-            })
-            .await;
+            let result = resend_if(policy, "TransactWriteItems", retryable, request).await;
             if let Err(err) = result {
                 let reasons = match err.as_service_error() {
                     Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
@@ -527,7 +528,7 @@ impl<'a> Migrator<'a> {
                 let own = reasons
                     .and_then(|reasons| reasons.first())
                     .and_then(|reason| reason.item())
-                    .is_some_and(|stored| stored == &written);
+                    .is_some_and(|stored| same_item(stored, &written));
                 if !own {
                     return Err(if reasons.is_some() {
                         Error::MigrationLeaseLost {
@@ -535,7 +536,10 @@ impl<'a> Migrator<'a> {
                             holder: lease.holder.clone(),
                         }
                     } else {
-                        self.table.sdk_error("TransactWriteItems", err)
+                        // A lost answer: the record may be stored.
+                        let key = format!("the record of migration {id}");
+                        self.table
+                            .write_error("TransactWriteItems", key, &Attempts::new(), err)
                     });
                 }
             }

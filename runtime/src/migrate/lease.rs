@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 
 use crate::error::{Error, Result};
-use crate::ops::retry::resend;
+use crate::ops::retry::{resend, RetryPolicy};
 use crate::table::Table;
 
 use super::records::{Records, HOLDER, LEASE_SORT_KEY};
@@ -206,24 +206,30 @@ async fn renew(
 ) {
     loop {
         tokio::time::sleep(duration / 3).await;
-        let request = table
-            .client()
-            .update_item()
-            .table_name(table.name())
-            .set_key(Some(records.key(LEASE_SORT_KEY)))
-            .update_expression("SET #expires = :expires")
-            .condition_expression("#holder = :holder")
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_names("#holder", HOLDER)
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N((now_millis() + duration.as_millis() as i64).to_string()),
-            )
-            .expression_attribute_values(":holder", AttributeValue::S(holder.clone()));
-        let result = resend(table.retry_policy(), "UpdateItem", || {
-            request.clone().send()
-        })
-        .await;
+        // Each attempt extends the lease from its own time, and the attempts stop with a
+        // third of the lease left: past that, the lease is as good as lost.
+        let request = || {
+            table
+                .client()
+                .update_item()
+                .table_name(table.name())
+                .set_key(Some(records.key(LEASE_SORT_KEY)))
+                .update_expression("SET #expires = :expires")
+                .condition_expression("#holder = :holder")
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_names("#holder", HOLDER)
+                .expression_attribute_values(
+                    ":expires",
+                    AttributeValue::N((now_millis() + duration.as_millis() as i64).to_string()),
+                )
+                .expression_attribute_values(":holder", AttributeValue::S(holder.clone()))
+                .send()
+        };
+        let policy = RetryPolicy {
+            budget: duration / 3,
+            ..*table.retry_policy()
+        };
+        let result = resend(&policy, "UpdateItem", request).await;
         if result.is_err() {
             lost.store(true, Ordering::SeqCst);
             return;

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::item::{Entity, Item};
 use crate::key::{Key, Partition};
 use crate::ops::retry::{until_processed, Failure, Sent};
+use crate::outcome::Attempts;
 use crate::table::Table;
 
 /// DynamoDB's limit on keys in one BatchGetItem.
@@ -483,13 +484,19 @@ where
 /// One BatchWriteItem: the requests left unprocessed. Puts and deletes of whole items
 /// are safe to send again, so a lost answer is a transient failure like throttling.
 async fn write_batch(table: &Table, requests: Vec<WriteRequest>) -> Sent<WriteRequest, ()> {
+    let count = requests.len();
+    // When the budget runs out on a lost answer, the batch may have been written.
+    let error = |err| {
+        let what = format!("a batch of {count} item(s)");
+        table.write_error("BatchWriteItem", what, &Attempts::new(), err)
+    };
     let output = table
         .client()
         .batch_write_item()
         .request_items(table.name(), requests)
         .send()
         .await
-        .map_err(|err| Failure::of(err, |err| table.sdk_error("BatchWriteItem", err)))?;
+        .map_err(|err| Failure::of(err, error))?;
     let unprocessed = output
         .unprocessed_items
         .and_then(|mut u| u.remove(table.name()))

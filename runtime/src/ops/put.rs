@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
-use crate::outcome::Attempts;
+use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
 
 /// A PutItem of one entity, made by [`Table::put`]; `.await` sends it.
@@ -108,9 +108,8 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                     Some(PutItemError::ConditionalCheckFailedException(e)) => e.item.as_ref(),
                     _ => None,
                 };
-                if attempts.maybe_applied() && stored.is_some() {
-                    let written = self.entity.to_item()?;
-                    if stored == Some(&written) {
+                if let Some(stored) = stored.filter(|_| attempts.maybe_applied()) {
+                    if same_item(stored, &self.entity.to_item()?) {
                         return Ok(());
                     }
                 }

@@ -17,7 +17,7 @@ use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::update::update_expressions;
 use crate::outcome::Attempts;
-use crate::table::Table;
+use crate::table::{error_code, Table};
 
 /// DynamoDB's limit on items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -316,6 +316,15 @@ impl<'a> Transaction<'a> {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
+            // A request with this token is still being applied: ask again, with the
+            // same token, once it has had time to finish.
+            if error_code(&err) == Some("TransactionInProgressException")
+                && attempt < policy.max_attempts
+            {
+                tokio::time::sleep(policy.delay(attempt)).await;
+                attempt += 1;
+                continue;
+            }
             let keys = || keys_text(table.name(), &actions);
             let reasons = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {

@@ -13,7 +13,7 @@ use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
-use crate::ops::retry::{refused_unapplied, resend_if};
+use crate::ops::retry::{refused_unapplied, resend_after, resend_if};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -95,7 +95,17 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .return_values(returned)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let result = if self.update.repeatable() {
-            attempts.watch(request.send()).await
+            // Repeating it is harmless (a retry whose condition fails on this update's
+            // own result is recognised below), so it is sent again within the table's
+            // retry budget when the SDK's retries end throttled or unanswered.
+            match attempts.watch(request.clone().send()).await {
+                Err(err) => {
+                    let again = || attempts.watch(request.clone().send());
+                    let policy = self.table.retry_policy();
+                    Box::pin(resend_after(policy, "UpdateItem", err, again)).await
+                }
+                result => result,
+            }
         } else {
             // Sent again after a lost answer, an update that adds to a number would be
             // applied twice, and UpdateItem has no token to stop it: the SDK retries
@@ -120,8 +130,18 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
         match result {
             Ok(output) => Ok(output.attributes),
             // A condition checked after an attempt that may have been applied may have
-            // failed on this call's own update.
+            // failed on this call's own update: when the item already is as the update
+            // leaves it, it was applied.
             Err(err) if attempts.maybe_applied() => {
+                if let Some(UpdateItemError::ConditionalCheckFailedException(failed)) =
+                    err.as_service_error()
+                {
+                    if let Some(stored) = failed.item.as_ref() {
+                        if self.update.applied_to(stored) {
+                            return Ok(Some(stored.clone()));
+                        }
+                    }
+                }
                 let key = self.key.to_string();
                 Err(self.table.write_error("UpdateItem", key, &attempts, err))
             }
