@@ -92,7 +92,8 @@ impl Faults {
 
     /// The fates of the first requests of `operation`, in order, before any is drawn:
     /// `[LostAck, Passed]` loses the first answer and passes the second. Only `Passed`,
-    /// `Reset`, `Throttled`, `ServerError`, `Conflict` and `LostAck` can be scripted.
+    /// `Reset`, `Throttled`, `ServerError`, `AppliedThenServerError`, `Conflict` and
+    /// `LostAck` can be scripted.
     pub fn script(mut self, operation: &str, fates: impl IntoIterator<Item = Fate>) -> Faults {
         self.scripts
             .entry(operation.to_owned())
@@ -126,6 +127,9 @@ pub enum Fate {
     Throttled,
     /// Answered with an InternalServerError.
     ServerError,
+    /// Forwarded and applied, then answered with an InternalServerError (scripted only:
+    /// DynamoDB's 500s may come after the write was made).
+    AppliedThenServerError,
     /// Answered with a TransactionConflict cancellation.
     Conflict,
     /// Forwarded and applied, its answer lost.
@@ -367,13 +371,7 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
     }
     if falls(rates.server_error, Fate::ServerError) {
         record(Fate::ServerError);
-        return Ok(error_answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({
-                "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
-                "message": "Internal server error"
-            }),
-        ));
+        return Ok(server_error());
     }
     if operation == "TransactWriteItems" && falls(rates.conflict, Fate::Conflict) {
         record(Fate::Conflict);
@@ -383,6 +381,11 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         record(Fate::LostAck);
         forward(shared, &parts, body).await?;
         return Err(Dropped);
+    }
+    if scripted == Some(Fate::AppliedThenServerError) {
+        record(Fate::AppliedThenServerError);
+        forward(shared, &parts, body).await?;
+        return Ok(server_error());
     }
     if scripted.is_none() && rates.unprocessed > 0.0 {
         if let Some(answer) = hold_back(
@@ -430,6 +433,17 @@ async fn forward(
     headers.remove(hyper::header::CONTENT_LENGTH);
     headers.remove(hyper::header::TRANSFER_ENCODING);
     Ok((parts.status, headers, body))
+}
+
+/// DynamoDB's answer to a request it failed on.
+fn server_error() -> Response<Full<Bytes>> {
+    error_answer(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({
+            "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            "message": "Internal server error"
+        }),
+    )
 }
 
 fn error_answer(status: StatusCode, body: Value) -> Response<Full<Bytes>> {

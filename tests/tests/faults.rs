@@ -318,3 +318,49 @@ async fn a_conditional_update_whose_answer_was_lost_recognises_its_own_result() 
     let stored = table.get(Account::key(1)).await.unwrap().unwrap();
     assert_eq!(stored.balance, 9);
 }
+
+#[tokio::test]
+async fn a_server_error_after_the_write_was_made_is_settled_like_a_lost_answer() {
+    let table = provisioned_table("fault-applied-500").await;
+    let script = [Fate::AppliedThenServerError];
+
+    // The put was made; the 500 hid it; the SDK's retry meets this call's own item.
+    let (_proxy, through) = scripted(&table, "PutItem", &script).await;
+    through
+        .put(&account(1, "made"))
+        .if_not_exists()
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap().unwrap().name,
+        "made"
+    );
+
+    // The transaction was made; its token (or its own item, on moto) keeps the retry
+    // from making it again.
+    let (_proxy, through) = scripted(&table, "TransactWriteItems", &script).await;
+    let operation = credit(1, 3, 40);
+    through
+        .transact()
+        .put_new(&operation)
+        .update(Account::key(1), |u| u.add(Account::BALANCE, 40))
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap().unwrap().balance,
+        40
+    );
+
+    // An update that adds is not sent again: the 500 leaves its outcome unknown.
+    let (proxy, through) = scripted(&table, "UpdateItem", &script).await;
+    let err = through
+        .update(Account::key(1), |u| u.add(Account::BALANCE, 2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
+    assert_eq!(proxy.seen().len(), 1);
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap().unwrap().balance,
+        42
+    );
+}
