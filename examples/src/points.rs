@@ -209,23 +209,15 @@ impl Ningipoints {
     /// are then deleted in batches. If this is interrupted, running it again finishes
     /// the job. An account that is gone with no operations left is [`Error::NotFound`].
     pub async fn delete_account(&self, id: u64) -> Result<usize> {
-        // A delete whose outcome is unknown is sent again: deleting is safe to repeat,
-        // and an account found gone then may be this call's own doing.
-        let mut maybe_deleted = false;
-        let existed = loop {
-            let deleted = self
-                .table
-                .delete(Account::key(id))
-                .when(Condition::item_exists(Account::PK_TEMPLATE.attribute()))
-                .await;
-            match deleted {
-                Ok(()) => break true,
-                Err(dynaschema::Error::ConditionFailed { .. }) => break maybe_deleted,
-                Err(dynaschema::Error::OutcomeUnknown { .. }) if !maybe_deleted => {
-                    maybe_deleted = true;
-                }
-                Err(err) => return Err(err.into()),
-            }
+        let existed = match self
+            .table
+            .delete(Account::key(id))
+            .when(Condition::item_exists(Account::PK_TEMPLATE.attribute()))
+            .await
+        {
+            Ok(()) => true,
+            Err(dynaschema::Error::ConditionFailed { .. }) => false,
+            Err(err) => return Err(err.into()),
         };
         let operations = self
             .table

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
+use crate::ops::retry::send_repeatable;
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -44,22 +45,20 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
     pub async fn send(self) -> Result<()> {
         let condition = RequestCondition::new(self.condition.as_ref())?;
         let attempts = Attempts::new();
-        let result = attempts
-            .watch(
-                self.table
-                    .client()
-                    .delete_item()
-                    .table_name(self.table.name())
-                    .set_key(Some(self.key.to_item()?))
-                    .set_condition_expression(condition.text)
-                    .set_expression_attribute_names(condition.names)
-                    .set_expression_attribute_values(condition.values)
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
-                    .send(),
-            )
-            .await;
+        let request = self
+            .table
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(self.key.to_item()?))
+            .set_condition_expression(condition.text)
+            .set_expression_attribute_names(condition.names)
+            .set_expression_attribute_values(condition.values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        // Deleting again is harmless: a retry that finds no item counts as done below.
+        let send = || request.clone().send();
+        let policy = self.table.retry_policy();
+        let result = send_repeatable(policy, "DeleteItem", &attempts, send).await;
         match result {
             Ok(_) => Ok(()),
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::error::{Error, Result};
-use crate::outcome::never_sent;
+use crate::outcome::{may_have_applied, never_sent, Attempts};
 
 /// How often, and after which pauses, the toolkit itself sends a request again, on top
 /// of the SDK's own retries (see [`ClientConfig::retry`](crate::ClientConfig::retry)).
@@ -139,46 +139,32 @@ impl<'a> Patience<'a> {
 }
 
 /// Whether sending a request again may succeed where it failed: DynamoDB throttled it,
-/// failed on its side (5xx), or its answer never came. Only for requests that are safe
-/// to repeat: reads, and batch writes of whole items.
+/// or the request may have reached it without a definite answer (a 5xx, a lost or
+/// timed-out answer; not a refused connection, which is no server at all and is said at
+/// once). Only for requests that are safe to repeat.
 pub(crate) fn transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    match err {
-        // A refused connection is no server at all: said at once, not waited out.
-        SdkError::DispatchFailure(failure) => failure
-            .as_connector_error()
-            .is_none_or(|connector| !never_sent(connector)),
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-        SdkError::ServiceError(service) => {
-            let code = service.err().code().unwrap_or_default();
-            matches!(
-                code,
-                "ThrottlingException"
-                    | "ProvisionedThroughputExceededException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-            ) || service.raw().status().is_server_error()
-        }
-        _ => false,
-    }
+    throttled(err) || may_have_applied(err)
 }
 
 /// Whether DynamoDB refused a request without applying it, for a while (throttling), or
 /// the connection was refused before it left: what a request that must not be applied
 /// twice may still be sent again for.
 pub(crate) fn refused_unapplied<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
-    match err {
-        SdkError::DispatchFailure(failure) => failure.as_connector_error().is_some_and(never_sent),
-        SdkError::ServiceError(service) => matches!(
-            service.err().code(),
-            Some(
-                "ThrottlingException"
-                    | "ProvisionedThroughputExceededException"
-                    | "RequestLimitExceeded"
-            )
-        ),
-        _ => false,
-    }
+    throttled(err)
+        || matches!(err, SdkError::DispatchFailure(failure)
+            if failure.as_connector_error().is_some_and(never_sent))
+}
+
+/// Whether DynamoDB turned the request away for now, applying nothing.
+fn throttled<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(
+        err.as_service_error().and_then(|service| service.code()),
+        Some(
+            "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+        )
+    )
 }
 
 /// Sends a request with `send` until it succeeds, fails for good, or the policy's budget
@@ -213,6 +199,29 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     retry_after(policy, operation, transient, err, again).await
+}
+
+/// Sends a write that is harmless to repeat (its own earlier result is recognised when a
+/// retry's condition fails on it): with the SDK's retries, then, when they end throttled
+/// or unanswered, again within the budget; every attempt noted in `attempts`.
+pub(crate) async fn send_repeatable<T, E, F, Fut>(
+    policy: &RetryPolicy,
+    operation: &'static str,
+    attempts: &Attempts,
+    mut send: F,
+) -> std::result::Result<T, SdkError<E, HttpResponse>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match attempts.watch(send()).await {
+        Err(err) => {
+            let again = || attempts.watch(send());
+            Box::pin(resend_after(policy, operation, err, again)).await
+        }
+        result => result,
+    }
 }
 
 /// [`resend`], retrying the errors `retryable` picks.

@@ -13,7 +13,7 @@ use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
-use crate::ops::retry::{refused_unapplied, resend_after, resend_if};
+use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -95,17 +95,10 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .return_values(returned)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let result = if self.update.repeatable() {
-            // Repeating it is harmless (a retry whose condition fails on this update's
-            // own result is recognised below), so it is sent again within the table's
-            // retry budget when the SDK's retries end throttled or unanswered.
-            match attempts.watch(request.clone().send()).await {
-                Err(err) => {
-                    let again = || attempts.watch(request.clone().send());
-                    let policy = self.table.retry_policy();
-                    Box::pin(resend_after(policy, "UpdateItem", err, again)).await
-                }
-                result => result,
-            }
+            // A retry whose condition fails on this update's own result is recognised
+            // below.
+            let send = || request.clone().send();
+            send_repeatable(self.table.retry_policy(), "UpdateItem", &attempts, send).await
         } else {
             // Sent again after a lost answer, an update that adds to a number would be
             // applied twice, and UpdateItem has no token to stop it: the SDK retries
