@@ -13,9 +13,15 @@ use serde::Serialize;
 ///
 /// assert_eq!(Account::key(123).to_string(), "PK=ACCOUNT#123, SK=ACCOUNT");
 /// assert_eq!(Account::BALANCE.name(), "balance");
+/// assert_eq!(Account::EMAIL_INDEX.name(), "EmailIndex");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Entity)]
-#[dynamo(pk = "ACCOUNT#{id}", sk = "ACCOUNT")]
+#[dynamo(
+    pk = "ACCOUNT#{id}",
+    sk = "ACCOUNT",
+    index(name = "EmailIndex", pk = "{email}"),
+    schema = "../schema.toml"
+)]
 pub struct Account {
     /// The account number; it lives in the partition key only.
     #[dynamo(key_only)]
@@ -68,7 +74,11 @@ impl std::fmt::Display for OperationType {
 /// # Ok::<(), dynaschema::timestamp::ParseTimestampError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Entity)]
-#[dynamo(pk = "ACCOUNT#{account_id}", sk = "OPERATION#{created_at}")]
+#[dynamo(
+    pk = "ACCOUNT#{account_id}",
+    sk = "OPERATION#{created_at}",
+    schema = "../schema.toml"
+)]
 pub struct Operation {
     /// The account's number; it lives in the partition key only.
     #[dynamo(key_only)]

@@ -9,10 +9,6 @@ use crate::model::{Account, Operation, OperationType};
 /// The table's schema, as the repository's `schema.toml` declares it.
 const SCHEMA: &str = include_str!("../../schema.toml");
 
-/// The index that finds an account by its email. Only account items have an `email`
-/// attribute, so the index holds accounts and nothing else.
-pub const EMAIL_INDEX: &str = "EmailIndex";
-
 /// How many later microseconds an operation tries when another operation of the same
 /// account already has its timestamp.
 const TIMESTAMP_ATTEMPTS: u32 = 100;
@@ -232,12 +228,7 @@ impl Ningipoints {
     /// Every account, without operations, across all pages. Reads the email index, which
     /// holds account items only, so the accounts' operations are never read.
     pub async fn get_accounts(&self) -> Result<Vec<Account>> {
-        let mut accounts = self
-            .table
-            .index::<Account>(EMAIL_INDEX)
-            .scan()
-            .all()
-            .await?;
+        let mut accounts = self.table.index(Account::EMAIL_INDEX).scan().all().await?;
         accounts.sort_by_key(|account| account.id);
         Ok(accounts)
     }
@@ -247,8 +238,7 @@ impl Ningipoints {
         check_email(email)?;
         Ok(self
             .table
-            .index::<Account>(EMAIL_INDEX)
-            .query(email)
+            .query(Account::email_index(email))
             .first()
             .await?)
     }

@@ -6,19 +6,24 @@ use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident};
 
 use crate::internals::ctxt::Ctxt;
-use crate::internals::model::{Container, Field, Storage, Template};
+use crate::internals::model::{option_inner, Container, Field, Index, Storage, Template};
+use crate::internals::schema::{self, Checked};
 use crate::internals::template::{self, Piece};
 
 /// Expands the derive, or returns every error found in the input.
 pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let cx = Ctxt::default();
     let container = Container::from_ast(&cx, input);
+    let checked = container
+        .as_ref()
+        .and_then(|c| Some((c, c.schema.as_ref()?)))
+        .and_then(|(c, literal)| schema::check(&cx, c, literal));
     cx.check()?;
     let container = container.expect("a model without errors exists");
-    Ok(generate(&container))
+    Ok(generate(&container, checked.as_ref()))
 }
 
-fn generate(c: &Container) -> TokenStream {
+fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
     let ident = c.ident;
     let entity_name = ident.to_string();
     let pk_template = template_const(&c.pk);
@@ -32,6 +37,7 @@ fn generate(c: &Container) -> TokenStream {
 
     let key_builder = key_builder(c);
     let partition_builder = partition_builder(c);
+    let index_builders = c.indexes.iter().map(|index| index_builder(c, index));
     let handles = c
         .fields
         .iter()
@@ -42,6 +48,7 @@ fn generate(c: &Container) -> TokenStream {
     let required_attributes = required_attributes(c);
     let index_key_text = index_key_text(c);
     let (from_item, from_parsed) = from_item(c);
+    let schema_checks = checked.map(|checked| schema_checks(c, checked));
 
     let pk_values = values_from_self(c, &c.pk);
     let key_sk = match &c.sk {
@@ -63,6 +70,8 @@ fn generate(c: &Container) -> TokenStream {
                 ::core::option::Option::Some(template) => template,
                 ::core::option::Option::None => __PK,
             };
+
+            #schema_checks
 
             impl ::dynaschema::Entity for #ident {
                 const ENTITY_NAME: &'static str = #entity_name;
@@ -91,6 +100,8 @@ fn generate(c: &Container) -> TokenStream {
 
                 #partition_builder
 
+                #(#index_builders)*
+
                 #(#handles)*
             }
         };
@@ -99,8 +110,12 @@ fn generate(c: &Container) -> TokenStream {
 
 /// `KeyTemplate::new("PK", &[Segment::Literal("ACCOUNT#"), Segment::Field("id")])`.
 fn template_const(template: &Template) -> TokenStream {
-    let attribute = &template.attribute;
-    let segments = template.pieces.iter().map(|piece| match piece {
+    template_const_of(&template.attribute, &template.pieces)
+}
+
+/// [`template_const`] of a template's pieces writing `attribute`.
+fn template_const_of(attribute: &str, pieces: &[Piece]) -> TokenStream {
+    let segments = pieces.iter().map(|piece| match piece {
         Piece::Literal(text) => quote!(::dynaschema::key::Segment::Literal(#text)),
         Piece::Field(field) => quote!(::dynaschema::key::Segment::Field(#field)),
     });
@@ -130,13 +145,14 @@ fn value_from_self(c: &Container, name: &str) -> TokenStream {
 }
 
 /// The parameters of a builder taking `names`: each field with its own type, a `String`
-/// field as `&str`.
+/// field as `&str`, an optional field (in an index key) as its value's type.
 fn parameters(c: &Container, names: &[&str]) -> Vec<TokenStream> {
     names
         .iter()
         .map(|name| {
             let f = field(c, name);
-            let (ident, ty) = (f.ident, f.ty);
+            let ident = f.ident;
+            let ty = option_inner(f.ty).unwrap_or(f.ty);
             if is_string(ty) {
                 quote!(#ident: &str)
             } else {
@@ -243,6 +259,62 @@ fn partition_builder(c: &Container) -> TokenStream {
         pub fn partition(#(#params),*) -> ::dynaschema::Partition<Self> {
             ::dynaschema::Partition::render(&__PK, &[#(#values),*], #sk)
         }
+    }
+}
+
+/// `Order::gsi1(order_id)`: the partition of an index the entity declares, from the
+/// fields of its partition-key template, narrowed to the entity's index sort keys; and
+/// `Order::GSI1`, the index's name.
+fn index_builder(c: &Container, index: &Index) -> TokenStream {
+    let pk = index
+        .pk
+        .as_ref()
+        .expect("the model checked that an index has a partition key");
+    let names = distinct_fields(std::iter::once(pk));
+    let params = parameters(c, &names);
+    let values = template::fields(&pk.pieces).map(|name| {
+        let f = field(c, name);
+        let ty = option_inner(f.ty).unwrap_or(f.ty);
+        let ident = f.ident;
+        quote_spanned!(ty.span()=> &#ident)
+    });
+    let pk_const = template_const_of(index_attribute(c, pk), &pk.pieces);
+    let sk = match &index.sk {
+        Some(sk) => {
+            let sk_const = template_const_of(index_attribute(c, sk), &sk.pieces);
+            quote!({
+                const SK: ::dynaschema::key::KeyTemplate = #sk_const;
+                ::core::option::Option::Some(&SK)
+            })
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let (builder, constant, name) = (&index.builder, &index.constant, &index.name);
+    let doc = format!(
+        "The partition of index `{name}` whose key fields are these, narrowed to the index \
+         sort keys of {}: for queries, as `table.query({}::{builder}(..))`.",
+        c.ident, c.ident
+    );
+    let constant_doc =
+        format!("The index `{name}`, for `table.index(..)` (scans, untyped queries).");
+    quote! {
+        #[doc = #constant_doc]
+        pub const #constant: ::dynaschema::IndexName<Self> = ::dynaschema::IndexName::new(#name);
+
+        #[doc = #doc]
+        #[allow(clippy::too_many_arguments)]
+        pub fn #builder(#(#params),*) -> ::dynaschema::Partition<Self> {
+            const PK: ::dynaschema::key::KeyTemplate = #pk_const;
+            ::dynaschema::Partition::render(&PK, &[#(#values),*], #sk).in_index(#name)
+        }
+    }
+}
+
+/// The attribute an index key is written to: a plain `{field}` key's is the field's own.
+fn index_attribute<'c>(c: &'c Container, template: &'c Template) -> &'c str {
+    match crate::internals::model::plain_field(template) {
+        Some(name) if template.attribute.is_empty() => &field(c, name).attribute,
+        _ => &template.attribute,
     }
 }
 
@@ -514,21 +586,32 @@ fn computed_keys<'c>(c: &'c Container) -> Vec<(&'c str, &'c Template)> {
         .collect()
 }
 
-/// The inner type of an `Option<T>` field type, as written.
-fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(path) = ty else {
-        return None;
-    };
-    let segment = path.path.segments.last()?;
-    if segment.ident != "Option" || path.qself.is_some() {
-        return None;
-    }
-    match &segment.arguments {
-        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
-            syn::GenericArgument::Type(inner) => Some(inner),
-            _ => None,
-        },
-        _ => None,
+/// What the schema check leaves to the compiler: the schema file, read again when it
+/// changes, and what only a field type's `Attribute` implementation can tell (the type
+/// a plain-field index key is written as, whether an unprojected field may be absent),
+/// as constants that fail to evaluate with the check's message.
+fn schema_checks(c: &Container, checked: &Checked) -> TokenStream {
+    let path = &checked.path;
+    let key_types = checked.key_types.iter().map(|(name, kind, literal, message)| {
+        let ty = field(c, name).ty;
+        quote_spanned! {literal.span()=>
+            const _: () = if !::dynaschema::generated::written_as(<#ty as ::dynaschema::Attribute>::KEY_TYPE, #kind) {
+                ::core::panic!(#message)
+            };
+        }
+    });
+    let unprojected = checked.unprojected.iter().map(|(name, literal, message)| {
+        let ty = field(c, name).ty;
+        quote_spanned! {literal.span()=>
+            const _: () = if !<#ty as ::dynaschema::Attribute>::MAY_BE_ABSENT {
+                ::core::panic!(#message)
+            };
+        }
+    });
+    quote! {
+        const _: &[u8] = ::core::include_bytes!(#path);
+        #(#key_types)*
+        #(#unprojected)*
     }
 }
 

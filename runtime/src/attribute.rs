@@ -79,6 +79,16 @@ pub trait Attribute: Sized {
     /// Reads the value back.
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError>;
 
+    /// The key type the value is written as (`'S'`, `'N'` or `'B'`) when it can be a key,
+    /// else `None`: what `#[dynamo(schema = ..)]` checks an index keyed on the field
+    /// against. A type of your own that writes a key type says so here.
+    const KEY_TYPE: Option<char> = None;
+
+    /// Whether [`from_absent`](Self::from_absent) reads a value (`None`, an empty set):
+    /// if not, `#[dynamo(schema = ..)]` requires every index the entity declares to
+    /// project the attribute. A type of your own overriding `from_absent` sets it too.
+    const MAY_BE_ABSENT: bool = false;
+
     /// The value of an attribute that is absent from the item: an error unless the type
     /// has an empty value (`None`, an empty set).
     #[inline]
@@ -205,6 +215,7 @@ macro_rules! number {
     ($($t:ty),*) => {$(
         impl Attribute for $t {
             present_value!(|n| AttributeValue::N(n.to_string()), key text as AttributeValue::N);
+            const KEY_TYPE: Option<char> = Some('N');
 
             #[inline]
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -242,6 +253,8 @@ number!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
 macro_rules! float {
     ($($t:ty),*) => {$(
         impl Attribute for $t {
+            const KEY_TYPE: Option<char> = Some('N');
+
             #[inline]
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 if !self.is_finite() {
@@ -280,6 +293,7 @@ impl Attribute for bool {
 
 impl Attribute for String {
     present_value!(|s| AttributeValue::S(s.clone()), key text as AttributeValue::S);
+    const KEY_TYPE: Option<char> = Some('S');
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -313,6 +327,7 @@ fn timestamp_value(timestamp: &Timestamp) -> AttributeValue {
 
 impl Attribute for Timestamp {
     present_value!(|t| timestamp_value(t), key text as AttributeValue::S);
+    const KEY_TYPE: Option<char> = Some('S');
 
     #[inline]
     fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
@@ -327,6 +342,8 @@ impl Attribute for Timestamp {
 }
 
 impl Attribute for Bytes {
+    const KEY_TYPE: Option<char> = Some('B');
+
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::B(Blob::new(self.0.clone()))))
@@ -357,6 +374,8 @@ impl SetElement for Bytes {
 }
 
 impl Attribute for Blob {
+    const KEY_TYPE: Option<char> = Some('B');
+
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         Ok(Some(AttributeValue::B(self.clone())))
@@ -373,6 +392,9 @@ impl Attribute for Blob {
 
 /// `None` is an absent attribute; an absent or NULL attribute reads as `None`.
 impl<T: Attribute> Attribute for Option<T> {
+    const KEY_TYPE: Option<char> = T::KEY_TYPE;
+    const MAY_BE_ABSENT: bool = true;
+
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
         match self {
@@ -524,6 +546,8 @@ fn set_value<'a, T: SetElement + 'a>(
 macro_rules! set_attribute {
     ($(impl[$($generics:tt)*] for $set:ty;)*) => {$(
         impl<$($generics)*> Attribute for $set {
+            const MAY_BE_ABSENT: bool = true;
+
             #[inline]
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 Ok(set_value(self.iter()))

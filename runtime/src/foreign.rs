@@ -35,6 +35,7 @@ macro_rules! text_type {
                 |value| AttributeValue::S(crate::key::key_text(value)),
                 key text as AttributeValue::S
             );
+            const KEY_TYPE: Option<char> = Some('S');
 
             fn from_value(value: &AttributeValue) -> Result<Self, ValueError> {
                 match value {

@@ -78,3 +78,31 @@ pub trait Entity: Sized {
         Self::matches(item).then(|| Self::from_item(item))
     }
 }
+
+/// What a typed read yields: an entity, or a collection of entities read together
+/// (`#[derive(Collection)]`). Queries read their items as `Readable`s.
+pub trait Readable: Sized {
+    /// The type's name: for error messages, and what binds a query's
+    /// [`Cursor`](crate::Cursor) to the type it reads.
+    const READ_NAME: &'static str;
+
+    /// The value of `item` if it is of this type (an entity whose templates its key
+    /// fits, or any member of a collection), else `None`.
+    fn read_matching(item: &Item) -> Option<Result<Self>>;
+
+    /// The attributes besides the table's keys that an index must project for its
+    /// items to be read as this type: see [`Entity::required_attributes`].
+    fn needed_attributes() -> Vec<&'static str>;
+}
+
+impl<E: Entity> Readable for E {
+    const READ_NAME: &'static str = E::ENTITY_NAME;
+
+    fn read_matching(item: &Item) -> Option<Result<Self>> {
+        E::from_matching_item(item)
+    }
+
+    fn needed_attributes() -> Vec<&'static str> {
+        E::required_attributes()
+    }
+}

@@ -614,6 +614,8 @@ pub enum SortKeyMatch {
 /// A partition key plus which of its sort keys belong to entity `E`: what
 /// `Operation::partition(account_id)` returns, for queries.
 pub struct Partition<E> {
+    /// The global secondary index the partition is of, or `None` for the table's.
+    index: Option<&'static str>,
     pk: std::result::Result<(&'static str, String), KeyError>,
     sort_key: SortKeyMatch,
     whole: bool,
@@ -633,11 +635,25 @@ impl<E> Partition<E> {
             Some(sk) => SortKeyMatch::BeginsWith(sk.attribute(), sk.prefix().to_owned()),
         };
         Partition {
+            index: None,
             pk: pk.render(pk_values).map(|value| (pk.attribute(), value)),
             sort_key,
             whole: false,
             _entity: PhantomData,
         }
+    }
+
+    /// The same keys in the global secondary index `index`: what the derive's index
+    /// builders (`Order::gsi1(order_id)`) make.
+    #[doc(hidden)]
+    pub fn in_index(mut self, index: &'static str) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// The global secondary index the partition is of, or `None` for the table's own.
+    pub fn index(&self) -> Option<&'static str> {
+        self.index
     }
 
     /// The partition key's attribute name and value, or the error its making met.
@@ -672,6 +688,7 @@ impl<E> Partition<E> {
 impl<E> Clone for Partition<E> {
     fn clone(&self) -> Self {
         Partition {
+            index: self.index,
             pk: self.pk.clone(),
             sort_key: self.sort_key.clone(),
             whole: self.whole,
@@ -683,6 +700,7 @@ impl<E> Clone for Partition<E> {
 impl<E> fmt::Debug for Partition<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Partition")
+            .field("index", &self.index)
             .field("pk", &self.pk)
             .field("sort_key", &self.sort_key)
             .finish()

@@ -105,9 +105,9 @@ pub use dynaschema_macros::test;
 pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};
-pub use item::{Entity, Item};
+pub use item::{Entity, Item, Readable};
 pub use key::{Key, KeyPart, Partition};
-pub use ops::{CancelReason, RetryPolicy};
+pub use ops::{CancelReason, IndexName, RetryPolicy};
 pub use schema::{
     Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
     TableSchema, Throughput,

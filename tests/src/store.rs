@@ -28,7 +28,8 @@ use serde::{Deserialize, Serialize};
         sk = "CUSTOMER#{username}",
         sk_attr = "GSI2SK"
     ),
-    index(name = "EmailKeys", pk = "{email}")
+    index(name = "EmailKeys", pk = "{email}", partial),
+    schema = "fixtures/store.toml"
 )]
 pub struct Customer {
     #[dynamo(key_only)]
@@ -65,7 +66,8 @@ pub enum OrderStatus {
         pk_attr = "GSI2PK",
         sk = "SHIPPED#{shipped_at}",
         sk_attr = "GSI2SK"
-    )
+    ),
+    schema = "fixtures/store.toml"
 )]
 pub struct Order {
     #[dynamo(key_only)]
@@ -82,7 +84,11 @@ pub struct Order {
 /// A note on an order, under the order's sort key: `ORDER#7#NOTE#1` in the customer's
 /// partition, beside `ORDER#7`.
 #[derive(Debug, Clone, PartialEq, Entity)]
-#[dynamo(pk = "CUSTOMER#{username}", sk = "ORDER#{order_id}#NOTE#{n}")]
+#[dynamo(
+    pk = "CUSTOMER#{username}",
+    sk = "ORDER#{order_id}#NOTE#{n}",
+    schema = "fixtures/store.toml"
+)]
 pub struct OrderNote {
     #[dynamo(key_only)]
     pub username: String,
@@ -104,7 +110,8 @@ pub struct OrderNote {
         pk_attr = "GSI1PK",
         sk = "ITEM#{product_id}",
         sk_attr = "GSI1SK"
-    )
+    ),
+    schema = "fixtures/store.toml"
 )]
 pub struct OrderItem {
     #[dynamo(key_only)]
@@ -128,7 +135,8 @@ pub struct OrderItem {
         sk = "RANK#{rank}#PRODUCT#{product_id}",
         sk_attr = "GSI2SK"
     ),
-    index(name = "ProductNames", pk = "PRODUCT", pk_attr = "GSI3PK")
+    index(name = "ProductNames", pk = "PRODUCT", pk_attr = "GSI3PK", partial),
+    schema = "fixtures/store.toml"
 )]
 pub struct Product {
     #[dynamo(key_only)]
@@ -141,7 +149,11 @@ pub struct Product {
 
 /// A shopping cart, keyed by a UUID and the time it was made.
 #[derive(Debug, Clone, PartialEq, Entity)]
-#[dynamo(pk = "CART#{cart_id}", sk = "CREATED#{created_at}")]
+#[dynamo(
+    pk = "CART#{cart_id}",
+    sk = "CREATED#{created_at}",
+    schema = "fixtures/store.toml"
+)]
 pub struct Cart {
     #[dynamo(key_only)]
     pub cart_id: uuid::Uuid,

@@ -1,7 +1,20 @@
 //! The compile errors of `#[derive(Entity)]`, pinned: each points at the mistake.
 
+use std::path::Path;
+
 #[test]
 fn compile_errors() {
+    // trybuild builds the cases in a project of its own, whose manifest directory is
+    // where `#[dynamo(schema = "fixtures/store.toml")]` looks: the fixtures go there too.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the temporary directory is in the target directory");
+    let project = target.join("tests/trybuild").join(env!("CARGO_PKG_NAME"));
+    let fixtures = project.join("fixtures");
+    std::fs::create_dir_all(&fixtures).expect("the trybuild project can be written to");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/store.toml");
+    std::fs::copy(source, fixtures.join("store.toml")).expect("the store fixture is copied");
+
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");
 }

@@ -195,9 +195,8 @@ async fn an_update_of_tier_moves_the_customer_in_gsi2() {
     let table = store_table("tier").await;
     let dave = customer("dave", "BASIC");
     table.put(&dave).await.unwrap();
-    let gsi2 = table.index::<Customer>("GSI2");
     assert_eq!(
-        gsi2.query("TIER#BASIC").all().await.unwrap(),
+        table.query(Customer::gsi2("BASIC")).all().await.unwrap(),
         std::slice::from_ref(&dave)
     );
 
@@ -210,10 +209,15 @@ async fn an_update_of_tier_moves_the_customer_in_gsi2() {
     assert_eq!(text(&item, "GSI2PK").as_deref(), Some("TIER#GOLD"));
     assert_eq!(text(&item, "GSI2SK").as_deref(), Some("CUSTOMER#dave"));
     assert_eq!(
-        gsi2.query("TIER#GOLD").all().await.unwrap(),
+        table.query(Customer::gsi2("GOLD")).all().await.unwrap(),
         std::slice::from_ref(&updated)
     );
-    assert!(gsi2.query("TIER#BASIC").all().await.unwrap().is_empty());
+    assert!(table
+        .query(Customer::gsi2("BASIC"))
+        .all()
+        .await
+        .unwrap()
+        .is_empty());
 
     // The same in a transaction.
     table
@@ -225,7 +229,15 @@ async fn an_update_of_tier_moves_the_customer_in_gsi2() {
         text(&stored(&table, &dave).await, "GSI2PK").as_deref(),
         Some("TIER#SILVER")
     );
-    assert_eq!(gsi2.query("TIER#SILVER").all().await.unwrap().len(), 1);
+    assert_eq!(
+        table
+            .query(Customer::gsi2("SILVER"))
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -292,12 +304,7 @@ async fn updates_that_cannot_render_an_index_key_are_refused_and_change_nothing(
         Some("RANK#1#PRODUCT#lamp")
     );
     assert_eq!(
-        table
-            .index::<Product>("GSI2")
-            .query("CATEGORY#DECOR")
-            .all()
-            .await
-            .unwrap(),
+        table.query(Product::gsi2("DECOR")).all().await.unwrap(),
         [moved]
     );
     // An update of other fields leaves the index keys alone.
@@ -332,9 +339,9 @@ async fn an_optional_field_in_an_index_key_makes_the_index_sparse() {
     let item = stored(&table, &shipped).await;
     assert_eq!(text(&item, "GSI2PK").as_deref(), Some("SHIPPED"));
     assert_eq!(text(&item, "GSI2SK"), Some(format!("SHIPPED#{}", at(60))));
-    let gsi2 = table.index::<Order>("GSI2");
+    let gsi2 = table.index(Order::GSI2);
     assert_eq!(
-        gsi2.query("SHIPPED").all().await.unwrap(),
+        table.query(Order::gsi2()).all().await.unwrap(),
         std::slice::from_ref(&shipped)
     );
     assert_eq!(
@@ -348,7 +355,7 @@ async fn an_optional_field_in_an_index_key_makes_the_index_sparse() {
         .await
         .unwrap();
     assert_eq!(
-        gsi2.query("SHIPPED").all().await.unwrap(),
+        table.query(Order::gsi2()).all().await.unwrap(),
         [shipped.clone(), now_shipped]
     );
     table
@@ -357,7 +364,7 @@ async fn an_optional_field_in_an_index_key_makes_the_index_sparse() {
         .unwrap();
     let item = stored(&table, &shipped).await;
     assert_eq!((text(&item, "GSI2PK"), text(&item, "GSI2SK")), (None, None));
-    let left = gsi2.query("SHIPPED").all().await.unwrap();
+    let left = table.query(Order::gsi2()).all().await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].order_id, 1);
 }
@@ -453,6 +460,116 @@ async fn a_serde_enum_field_works_in_conditions_updates_and_filters() {
     assert!(table.get(placed.key()).await.unwrap().is_none());
 }
 
+fn line(order_id: u64, product_id: &str) -> OrderItem {
+    OrderItem {
+        order_id,
+        product_id: product_id.to_owned(),
+        quantity: 1,
+        price: 250,
+    }
+}
+
+#[tokio::test]
+async fn index_builders_take_typed_keys_and_sort_key_ranges() {
+    let (table, counter) = counted_store("index-builders").await;
+    let placed = order("dave", 7, 750);
+    let lines = vec![line(7, "desk"), line(7, "lamp"), line(7, "rug")];
+    let mut batch = table.batch_write().put(&placed).put(&line(8, "lamp"));
+    for l in &lines {
+        batch = batch.put(l);
+    }
+    batch.await.unwrap();
+    counter.reset();
+
+    // GSI1's partition ORDER#7 holds the order and its lines; each builder reads its own.
+    assert_eq!(
+        table.query(Order::gsi1(7)).all().await.unwrap(),
+        std::slice::from_ref(&placed)
+    );
+    assert_eq!(table.query(OrderItem::gsi1(7)).all().await.unwrap(), lines);
+    assert_eq!(counter.take().requests("Query"), 2, "one request each");
+    assert_eq!(
+        table
+            .query(Order::gsi1(7).whole())
+            .items()
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // Sort-key ranges are the text after the entity's index sort-key prefix (`ITEM#`).
+    async fn ranged(query: dynaschema::ops::Query<'_, OrderItem>) -> Vec<String> {
+        let read = query.all().await.unwrap();
+        read.into_iter().map(|l| l.product_id).collect()
+    }
+    assert_eq!(
+        ranged(table.query(OrderItem::gsi1(7)).sk_ge("lamp")).await,
+        ["lamp", "rug"]
+    );
+    assert_eq!(
+        ranged(table.query(OrderItem::gsi1(7)).sk_gt("lamp")).await,
+        ["rug"]
+    );
+    assert_eq!(
+        ranged(table.query(OrderItem::gsi1(7)).sk_lt("lamp")).await,
+        ["desk"]
+    );
+    assert_eq!(
+        ranged(table.query(OrderItem::gsi1(7)).sk_between("d", "m")).await,
+        ["desk", "lamp"]
+    );
+    assert_eq!(
+        ranged(table.query(OrderItem::gsi1(7)).newest_first().limit(2)).await,
+        ["rug", "lamp"]
+    );
+}
+
+/// An entity whose GSI1 partition key attribute is misspelt, with no schema check.
+#[derive(Debug, Entity)]
+#[dynamo(
+    pk = "ORDER#{order_id}",
+    sk = "ITEM#{product_id}",
+    index(
+        name = "GSI1",
+        pk = "ORDER#{order_id}",
+        pk_attr = "GSI1Pk",
+        sk = "ITEM#{product_id}",
+        sk_attr = "GSI1SK"
+    ),
+    index(name = "GSI9", pk = "ORDER#{order_id}", pk_attr = "GSI9PK")
+)]
+struct MisspeltItem {
+    #[dynamo(key_only)]
+    order_id: u64,
+    #[dynamo(key_only)]
+    product_id: String,
+    quantity: u32,
+}
+
+#[tokio::test]
+async fn an_index_key_the_schema_does_not_have_is_refused_before_any_request() {
+    let (table, counter) = counted_store("misspelt-index").await;
+    let err = table.query(MisspeltItem::gsi1(7)).all().await.unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, Error::Index { .. }), "{message}");
+    assert!(
+        message.contains("`GSI1PK`") && message.contains("`GSI1Pk`"),
+        "{message}"
+    );
+    let message = table
+        .query(MisspeltItem::gsi9(7))
+        .all()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("GSI9") && message.contains("no such index"),
+        "{message}"
+    );
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+}
+
 #[tokio::test]
 async fn indexes_that_project_too_little_refuse_typed_reads_before_any_request() {
     let (table, counter) = counted_store("projection").await;
@@ -461,8 +578,12 @@ async fn indexes_that_project_too_little_refuse_typed_reads_before_any_request()
     table.batch_write().put(&dave).put(&lamp).await.unwrap();
     counter.reset();
 
-    let by_email = table.index::<Customer>("EmailKeys");
-    let err = by_email.query(&dave.email).first().await.unwrap_err();
+    let by_email = table.index(Customer::EMAIL_KEYS);
+    let err = table
+        .query(Customer::email_keys(&dave.email))
+        .first()
+        .await
+        .unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, Error::Index { .. }), "{message}");
     for part in [
@@ -489,8 +610,12 @@ async fn indexes_that_project_too_little_refuse_typed_reads_before_any_request()
         .await
         .is_err());
 
-    let names = table.index::<Product>("ProductNames");
-    let message = names.query("PRODUCT").all().await.unwrap_err().to_string();
+    let message = table
+        .query(Product::product_names())
+        .all()
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("INCLUDE [name]"), "{message}");
     assert!(message.contains("`category`, `rank`, `price`"), "{message}");
     assert!(!message.contains("`name`"), "{message}");

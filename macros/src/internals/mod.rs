@@ -3,4 +3,5 @@
 
 pub mod ctxt;
 pub mod model;
+pub mod schema;
 pub mod template;

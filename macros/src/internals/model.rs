@@ -12,8 +12,8 @@ use super::ctxt::Ctxt;
 use super::template::{self, Piece};
 
 /// The options a struct takes, for error messages.
-const CONTAINER_OPTIONS: &str = "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`";
-const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`";
+const CONTAINER_OPTIONS: &str = "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`";
+const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
 const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`";
 
 /// A struct deriving `Entity`.
@@ -23,19 +23,42 @@ pub struct Container<'a> {
     pub sk: Option<Template>,
     pub indexes: Vec<Index>,
     pub fields: Vec<Field<'a>>,
+    /// `schema = "schema.toml"`: the table's schema to check the entity against.
+    pub schema: Option<LitStr>,
 }
 
 /// A key template with the attribute it fills.
 pub struct Template {
     pub attribute: String,
     pub pieces: Vec<Piece>,
+    /// The template as written, for errors about it.
+    pub literal: LitStr,
+    /// The `pk_attr`/`sk_attr` option naming the attribute, if given.
+    pub attribute_literal: Option<LitStr>,
+}
+
+impl Template {
+    /// Where an error about the template's attribute points: its `*_attr` option, else
+    /// the template.
+    pub fn attribute_span(&self) -> &LitStr {
+        self.attribute_literal.as_ref().unwrap_or(&self.literal)
+    }
 }
 
 /// A global secondary index key written from the entity's fields.
 pub struct Index {
     pub name: String,
+    /// The `name` option, for errors about the index.
+    pub name_literal: LitStr,
     pub pk: Option<Template>,
     pub sk: Option<Template>,
+    /// `partial`: the index projects only part of the entity, so its items are read
+    /// untyped; the schema check leaves its projection alone.
+    pub partial: bool,
+    /// The index's query builder, `email_index` for `EmailIndex`.
+    pub builder: Ident,
+    /// The index's name constant, `EMAIL_INDEX`.
+    pub constant: Ident,
 }
 
 /// A field and how it is stored.
@@ -100,6 +123,7 @@ impl<'a> Container<'a> {
         let mut pk = TemplateOption::default();
         let mut sk = TemplateOption::default();
         let mut indexes = Vec::new();
+        let mut schema = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("pk") {
@@ -113,6 +137,8 @@ impl<'a> Container<'a> {
                 } else if meta.path.is_ident("index") {
                     indexes.push(parse_index(cx, &meta)?);
                     Ok(())
+                } else if meta.path.is_ident("schema") {
+                    set_once(cx, &meta, &mut schema)
                 } else {
                     unknown_option(cx, &meta, CONTAINER_OPTIONS)
                 }
@@ -156,6 +182,7 @@ impl<'a> Container<'a> {
             sk: sk_template.flatten(),
             indexes,
             fields,
+            schema,
         };
         container.check_fields(cx, pk_value, sk_value.filter(|_| sk_complete), sk_complete);
         sk_complete.then_some(container)
@@ -262,6 +289,37 @@ impl<'a> Container<'a> {
             }
         }
 
+        // Each index's builder and constant is a name of its own beside the entity's.
+        let mut names: HashMap<String, String> = HashMap::from([
+            ("key".to_owned(), "the key builder".to_owned()),
+            ("partition".to_owned(), "the partition builder".to_owned()),
+        ]);
+        for field in self.fields.iter().filter(|f| f.is_stored()) {
+            let handle = field
+                .ident
+                .to_string()
+                .trim_start_matches("r#")
+                .to_uppercase();
+            names.insert(handle, format!("the handle of field `{}`", field.ident));
+        }
+        for index in &self.indexes {
+            for name in [&index.builder, &index.constant] {
+                let what = format!("a name of index `{}`", index.name);
+                match names.get(&name.to_string()) {
+                    Some(first) => cx.error_spanned_by(
+                        &index.name_literal,
+                        format!(
+                            "index `{}` would make `{name}`, which is already {first}",
+                            index.name
+                        ),
+                    ),
+                    None => {
+                        names.insert(name.to_string(), what);
+                    }
+                }
+            }
+        }
+
         // One attribute name, one meaning: the second use is the error.
         let mut claims: Vec<(&str, String, proc_macro2::TokenStream)> = vec![(
             &self.pk.attribute,
@@ -315,6 +373,24 @@ pub fn plain_field(template: &Template) -> Option<&str> {
     }
 }
 
+/// The inner type of an `Option<T>` field type, as written.
+pub fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Option" || path.qself.is_some() {
+        return None;
+    }
+    match &segment.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Parses a template literal into a [`Template`] for `attribute` (or `default_attribute`).
 fn template_of(
     cx: &Ctxt,
@@ -326,6 +402,8 @@ fn template_of(
         Ok(pieces) => Some(Template {
             attribute: attribute.map_or_else(|| default_attribute.to_owned(), LitStr::value),
             pieces,
+            literal: value.clone(),
+            attribute_literal: attribute.cloned(),
         }),
         Err(message) => {
             cx.error_spanned_by(value, format!("invalid key template: {message}"));
@@ -339,6 +417,7 @@ struct IndexOption {
     name: Option<LitStr>,
     pk: TemplateOption,
     sk: TemplateOption,
+    partial: bool,
     span: proc_macro2::Span,
 }
 
@@ -347,6 +426,7 @@ fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexOption> {
         name: None,
         pk: TemplateOption::default(),
         sk: TemplateOption::default(),
+        partial: false,
         span: meta.path.span(),
     };
     meta.parse_nested_meta(|inner| {
@@ -360,6 +440,9 @@ fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexOption> {
             set_once(cx, &inner, &mut index.pk.attribute)
         } else if inner.path.is_ident("sk_attr") {
             set_once(cx, &inner, &mut index.sk.attribute)
+        } else if inner.path.is_ident("partial") {
+            index.partial = true;
+            Ok(())
         } else {
             unknown_option(cx, &inner, INDEX_OPTIONS)
         }
@@ -411,7 +494,12 @@ impl IndexOption {
                     return None;
                 }
             };
-            Some(Some(Template { attribute, pieces }))
+            Some(Some(Template {
+                attribute,
+                pieces,
+                literal: value.clone(),
+                attribute_literal: option.attribute.clone(),
+            }))
         };
         let pk = key(&self.pk, "pk")?;
         let sk = key(&self.sk, "sk")?;
@@ -422,10 +510,31 @@ impl IndexOption {
             );
             return None;
         }
+        let builder = builder_name(&name.value());
+        let (builder, constant) = match syn::parse_str::<Ident>(&builder) {
+            Ok(_) if !builder.is_empty() => (
+                Ident::new(&builder, name.span()),
+                Ident::new(&builder.to_uppercase(), name.span()),
+            ),
+            _ => {
+                cx.error_spanned_by(
+                    &name,
+                    format!(
+                        "index `{}` makes no Rust name for its query builder (`{builder}`)",
+                        name.value()
+                    ),
+                );
+                return None;
+            }
+        };
         Some(Index {
             name: name.value(),
+            name_literal: name,
             pk,
             sk,
+            partial: self.partial,
+            builder,
+            constant,
         })
     }
 }
@@ -519,6 +628,35 @@ impl<'a> Field<'a> {
     }
 }
 
+/// An index name in snake case, the name of its query builder: `EmailIndex` is
+/// `email_index`, `GSI1` is `gsi1`, `orders-by-date` is `orders_by_date`.
+pub fn builder_name(index: &str) -> String {
+    let chars: Vec<char> = index.chars().collect();
+    let mut name = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !name.is_empty() && !name.ends_with('_') {
+                name.push('_');
+            }
+            continue;
+        }
+        if c.is_ascii_uppercase() && i > 0 && !name.ends_with('_') {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
+            // A word starts at an upper-case letter after a lower-case one or a digit,
+            // or at the last capital of an acronym (`HTTPIndex`: `http_index`).
+            if previous.is_ascii_lowercase()
+                || previous.is_ascii_digit()
+                || (previous.is_ascii_uppercase() && next_is_lower)
+            {
+                name.push('_');
+            }
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name.trim_end_matches('_').to_owned()
+}
+
 /// Stores a `key = "value"` option, reporting a second occurrence.
 fn set_once(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<LitStr>) -> syn::Result<()> {
     let value: LitStr = meta.value()?.parse()?;
@@ -561,4 +699,19 @@ fn path_name(path: &syn::Path) -> String {
         .map(|s| s.ident.to_string())
         .collect::<Vec<_>>()
         .join("::")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::builder_name;
+
+    #[test]
+    fn index_names_become_snake_case() {
+        assert_eq!(builder_name("EmailIndex"), "email_index");
+        assert_eq!(builder_name("GSI1"), "gsi1");
+        assert_eq!(builder_name("GSI1PK"), "gsi1_pk");
+        assert_eq!(builder_name("HTTPIndex"), "http_index");
+        assert_eq!(builder_name("orders-by-date"), "orders_by_date");
+        assert_eq!(builder_name("by_status.v2"), "by_status_v2");
+    }
 }

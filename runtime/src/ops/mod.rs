@@ -19,7 +19,7 @@ pub mod update;
 pub use batch::{BatchGet, BatchWrite, DeletePartition, Fetched};
 pub use delete::DeleteItem;
 pub use get::GetItem;
-pub use index::Index;
+pub use index::{Index, IndexName, IndexOf};
 pub use put::PutItem;
 pub use query::Query;
 pub use retry::RetryPolicy;

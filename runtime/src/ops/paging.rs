@@ -6,7 +6,7 @@ use std::future::Future;
 use futures::{Stream, TryStreamExt};
 
 use crate::error::Result;
-use crate::item::{Entity, Item};
+use crate::item::{Item, Readable};
 
 /// Where a paginated read goes on from.
 pub(crate) enum Next {
@@ -53,15 +53,12 @@ where
 
 /// The entities `E` among the items of `pages`, one by one: items whose key does not
 /// fit `E`'s templates are skipped.
-pub(crate) fn entities_of_pages<'a, E: Entity + Send + 'a>(
+pub(crate) fn entities_of_pages<'a, E: Readable + Send + 'a>(
     pages: impl Stream<Item = Result<Vec<Item>>> + Send + 'a,
 ) -> impl Stream<Item = Result<E>> + Send + 'a {
     pages
         .map_ok(|page| {
-            futures::stream::iter(
-                page.into_iter()
-                    .filter_map(|item| E::from_matching_item(&item)),
-            )
+            futures::stream::iter(page.into_iter().filter_map(|item| E::read_matching(&item)))
         })
         .try_flatten()
 }

@@ -8,8 +8,9 @@ use futures::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
-use crate::item::{Entity, Item};
+use crate::item::{Item, Readable};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
+use crate::ops::index::{index_target, unprojected};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
 use crate::schema::KeyType;
@@ -148,8 +149,19 @@ impl Table {
     ///
     /// `Operation::partition(id)` reads the operations of an account; with
     /// [`Partition::whole`] and [`Query::items`], every item of the partition, of
-    /// whatever entity.
-    pub fn query<E: Entity>(&self, partition: Partition<E>) -> Query<'_, E> {
+    /// whatever entity. A partition of an index, from the derive's index builders
+    /// (`Order::gsi1(order_id)`), reads that index: its key attributes are checked
+    /// against the schema's, and its values written as the types the schema declares.
+    pub fn query<E: Readable>(&self, partition: Partition<E>) -> Query<'_, E> {
+        if let Some(index) = partition.index() {
+            let target = partition.partition_key().and_then(|(attribute, value)| {
+                let base = partition.sort_key().clone();
+                index_target(self, index, Some(attribute), value.to_owned(), base)
+            });
+            let mut query = Query::new(self, target);
+            query.unprojected = unprojected::<E>(self, index);
+            return query;
+        }
         let target = partition.partition_key().map(|(name, value)| Target {
             index: None,
             partition_key: (name.to_owned(), AttributeValue::S(value.to_owned())),
@@ -187,7 +199,7 @@ impl<'a, E> Query<'a, E> {
     }
 }
 
-impl<'a, E: Entity + Send + 'a> Query<'a, E> {
+impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     /// Reads at most `n` entities: reading stops once `n` are read, and pages are read
     /// at full size, so a filtered query finds them in as few requests as it can. This
     /// is not DynamoDB's `Limit`, which bounds the items each page *reads* before any
@@ -277,7 +289,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
         let mut entities = Vec::new();
         while let Some(page) = pages.next_page().await? {
             entities.reserve(page.len().min(limit - entities.len()));
-            for entity in page.iter().filter_map(E::from_matching_item) {
+            for entity in page.iter().filter_map(E::read_matching) {
                 entities.push(entity?);
                 if entities.len() == limit {
                     return Ok(entities);
@@ -291,7 +303,7 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     pub async fn first(self) -> Result<Option<E>> {
         let mut pages = self.into_typed_pages()?;
         while let Some(page) = pages.next_page().await? {
-            if let Some(entity) = page.iter().find_map(E::from_matching_item) {
+            if let Some(entity) = page.iter().find_map(E::read_matching) {
                 return entity.map(Some);
             }
         }
@@ -309,8 +321,8 @@ impl<'a, E: Entity + Send + 'a> Query<'a, E> {
     }
 
     /// Every item the query reads, undecoded and whatever its entity: for a partition
-    /// that holds several entity types, to be told apart with [`Entity::from_matching_item`] (or
-    /// [`Entity::matches`]).
+    /// that holds several entity types, to be told apart with [`Entity::from_matching_item`](crate::Entity::from_matching_item) (or
+    /// [`Entity::matches`](crate::Entity::matches)).
     ///
     /// ```no_run
     /// # use dynaschema::{Entity, Partition, Table};

@@ -1,0 +1,415 @@
+//! `#[dynamo(schema = "schema.toml")]`: the table's schema.toml as the derive reads it,
+//! and the entity checked against it. The runtime's `Schema` validates the file in
+//! full (`dynaschema plan` reports its mistakes); this reads only what an entity's
+//! options name: the key attributes and their types, and each index's keys and
+//! projection.
+
+use std::path::PathBuf;
+
+use syn::LitStr;
+
+use super::ctxt::Ctxt;
+use super::model::{option_inner, plain_field, Container, Field, Storage, Template};
+
+/// A key attribute: its name and type (`S`, `N` or `B`).
+struct Key {
+    name: String,
+    kind: String,
+}
+
+/// A secondary index: its keys and what it projects (`None` for ALL).
+struct IndexSchema {
+    name: String,
+    local: bool,
+    pk: Key,
+    sk: Option<Key>,
+    projection: Projection,
+}
+
+enum Projection {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+impl std::fmt::Display for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Projection::All => "ALL",
+            Projection::KeysOnly => "KEYS_ONLY",
+            Projection::Include(_) => "INCLUDE",
+        })
+    }
+}
+
+/// The parts of schema.toml the derive checks against.
+struct TableSchema {
+    pk: Key,
+    sk: Option<Key>,
+    indexes: Vec<IndexSchema>,
+}
+
+/// What the entity's generated code checks at compile time, beyond the derive's own
+/// errors: the file (so that the build reruns when it changes), and the checks that
+/// need a field type's `Attribute` implementation.
+pub struct Checked {
+    /// The schema file's absolute path.
+    pub path: String,
+    /// A plain-field index key whose written type must be the schema's:
+    /// (field, the type, the template it is in, the message if it is not).
+    pub key_types: Vec<(String, char, LitStr, String)>,
+    /// A field an index does not project, which must read as absent:
+    /// (field, the index name literal, the message if it cannot).
+    pub unprojected: Vec<(String, LitStr, String)>,
+}
+
+/// Reads the schema `literal` names, relative to the crate's manifest directory, and
+/// reports every mismatch with the entity at the option it concerns.
+pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let path = dir.join(literal.value());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) => {
+            cx.error_spanned_by(
+                literal,
+                format!(
+                    "cannot read `{}` (relative to the directory of the crate's Cargo.toml): {err}",
+                    literal.value()
+                ),
+            );
+            return None;
+        }
+    };
+    let schema = match parse(&text) {
+        Ok(schema) => schema,
+        Err(message) => {
+            cx.error_spanned_by(
+                literal,
+                format!(
+                    "`{}` is not a valid schema: {message}; `dynaschema plan` shows the details",
+                    literal.value()
+                ),
+            );
+            return None;
+        }
+    };
+    let mut checked = Checked {
+        path: path.display().to_string(),
+        key_types: Vec::new(),
+        unprojected: Vec::new(),
+    };
+    check_table_keys(cx, c, &schema);
+    for index in &c.indexes {
+        let Some(declared) = schema.indexes.iter().find(|i| i.name == index.name) else {
+            let names: Vec<String> = schema
+                .indexes
+                .iter()
+                .filter(|i| !i.local)
+                .map(|i| format!("`{}`", i.name))
+                .collect();
+            cx.error_spanned_by(
+                &index.name_literal,
+                format!(
+                    "schema.toml declares no index `{}`; {}",
+                    index.name,
+                    if names.is_empty() {
+                        "it declares no global secondary index".to_owned()
+                    } else {
+                        format!("its global secondary indexes are {}", names.join(", "))
+                    }
+                ),
+            );
+            continue;
+        };
+        if declared.local {
+            cx.error_spanned_by(
+                &index.name_literal,
+                format!(
+                    "`{}` is a local secondary index in schema.toml; an entity's `index(...)` is a global secondary index",
+                    index.name
+                ),
+            );
+            continue;
+        }
+        let pk = index
+            .pk
+            .as_ref()
+            .expect("the model checked that an index has a partition key");
+        check_index_key(
+            cx,
+            c,
+            &index.name,
+            "partition",
+            pk,
+            &declared.pk,
+            &mut checked,
+        );
+        match (&index.sk, &declared.sk) {
+            (Some(sk), Some(key)) => {
+                check_index_key(cx, c, &index.name, "sort", sk, key, &mut checked)
+            }
+            (Some(sk), None) => cx.error_spanned_by(
+                &sk.literal,
+                format!("index `{}` has no sort key in schema.toml", index.name),
+            ),
+            (None, Some(key)) => cx.error_spanned_by(
+                &index.name_literal,
+                format!(
+                    "index `{}` has the sort key `{}` in schema.toml, and an item without it is left out of the index: give the index `sk` (and `sk_attr`)",
+                    index.name, key.name
+                ),
+            ),
+            (None, None) => {}
+        }
+        if !index.partial {
+            check_projection(cx, c, &schema, index, declared, &mut checked);
+        }
+    }
+    Some(checked)
+}
+
+/// The table's keys: the same attribute names, written as strings.
+fn check_table_keys(cx: &Ctxt, c: &Container, schema: &TableSchema) {
+    let keys = [
+        ("partition", Some(&c.pk), Some(&schema.pk)),
+        ("sort", c.sk.as_ref(), schema.sk.as_ref()),
+    ];
+    for (which, template, key) in keys {
+        match (template, key) {
+            (Some(template), Some(key)) => {
+                if template.attribute != key.name {
+                    cx.error_spanned_by(
+                        template.attribute_span(),
+                        format!(
+                            "the table's {which} key is `{}` in schema.toml, not `{}`: {}",
+                            key.name,
+                            template.attribute,
+                            if which == "partition" { format!("pk_attr = \"{}\"", key.name) } else { format!("sk_attr = \"{}\"", key.name) }
+                        ),
+                    );
+                } else if key.kind != "S" {
+                    cx.error_spanned_by(
+                        &template.literal,
+                        format!(
+                            "schema.toml declares the {which} key `{}` as {}, but key templates are written as strings: declare it as S",
+                            key.name, key.kind
+                        ),
+                    );
+                }
+            }
+            (Some(template), None) => cx.error_spanned_by(
+                &template.literal,
+                "the table has no sort key in schema.toml: an entity of it has no `sk`",
+            ),
+            (None, Some(key)) => cx.error_spanned_by(
+                c.ident,
+                format!(
+                    "the table has the sort key `{}` in schema.toml: give the entity an `sk` template",
+                    key.name
+                ),
+            ),
+            (None, None) => {}
+        }
+    }
+}
+
+/// An index key of the entity against the schema's: the attribute, and the type it
+/// is written as (a template's text is S; a plain field's is its type's).
+fn check_index_key(
+    cx: &Ctxt,
+    c: &Container,
+    index: &str,
+    which: &str,
+    template: &Template,
+    key: &Key,
+    checked: &mut Checked,
+) {
+    let plain = plain_field(template).filter(|_| template.attribute.is_empty());
+    let field = plain.and_then(|name| c.fields.iter().find(|f| f.ident == name));
+    let attribute = match field {
+        Some(field) => field.attribute.as_str(),
+        None => template.attribute.as_str(),
+    };
+    if attribute != key.name {
+        let fix = match (field, which) {
+            (Some(_), "partition") => format!("pk = \"{{..}}\" with pk_attr = \"{}\"", key.name),
+            (Some(_), _) => format!("sk = \"{{..}}\" with sk_attr = \"{}\"", key.name),
+            (None, "partition") => format!("pk_attr = \"{}\"", key.name),
+            (None, _) => format!("sk_attr = \"{}\"", key.name),
+        };
+        cx.error_spanned_by(
+            template.attribute_span(),
+            format!(
+                "index `{index}`'s {which} key is `{}` in schema.toml, not `{attribute}`: {fix}",
+                key.name
+            ),
+        );
+        return;
+    }
+    match field {
+        Some(field) if matches!(field.storage, Storage::Attribute { serde: true }) => {}
+        Some(field) => {
+            let Some(kind) = key.kind.chars().next() else { return };
+            checked.key_types.push((
+                field.ident.to_string(),
+                kind,
+                template.literal.clone(),
+                format!(
+                    "index `{index}`'s {which} key `{}` is {} in schema.toml, and field `{}`'s type is not written as {}",
+                    key.name, key.kind, field.ident, key.kind
+                ),
+            ));
+        }
+        None if key.kind != "S" => cx.error_spanned_by(
+            &template.literal,
+            format!(
+                "index `{index}`'s {which} key `{}` is {} in schema.toml, but a key template is written as a string: declare it as S",
+                key.name, key.kind
+            ),
+        ),
+        None => {}
+    }
+}
+
+/// The fields an index leaves out of its items: each must read as absent (an option,
+/// a set) for the entity to be read from the index.
+fn check_projection(
+    cx: &Ctxt,
+    c: &Container,
+    schema: &TableSchema,
+    index: &super::model::Index,
+    declared: &IndexSchema,
+    checked: &mut Checked,
+) {
+    let included: &[String] = match &declared.projection {
+        Projection::All => return,
+        Projection::KeysOnly => &[],
+        Projection::Include(attributes) => attributes,
+    };
+    let keys = [
+        Some(&schema.pk),
+        schema.sk.as_ref(),
+        Some(&declared.pk),
+        declared.sk.as_ref(),
+    ];
+    let projected = |attribute: &str| {
+        included.iter().any(|a| a == attribute)
+            || keys.iter().flatten().any(|k| k.name == attribute)
+    };
+    let message = |field: &Field| {
+        format!(
+            "index `{}` projects {} in schema.toml, without `{}`, which {} needs to be read: project ALL or INCLUDE it, or mark the index `partial` and read it with .items()",
+            index.name, declared.projection, field.attribute, c.ident
+        )
+    };
+    for field in c
+        .fields
+        .iter()
+        .filter(|f| f.is_stored() && !projected(&f.attribute))
+    {
+        match field.storage {
+            // Serde fields have no `Attribute` to ask: only an option reads as absent.
+            Storage::Attribute { serde: true } if option_inner(field.ty).is_none() => {
+                cx.error_spanned_by(&index.name_literal, message(field))
+            }
+            Storage::Attribute { serde: true } => {}
+            _ => checked.unprojected.push((
+                field.ident.to_string(),
+                index.name_literal.clone(),
+                message(field),
+            )),
+        }
+    }
+}
+
+/// The schema, read leniently: only the parts checked here, each where the runtime's
+/// `Schema` reads it.
+fn parse(text: &str) -> Result<TableSchema, String> {
+    let root: toml::Table = text
+        .parse()
+        .map_err(|err: toml::de::Error| err.message().to_owned())?;
+    let table = root
+        .get("table")
+        .and_then(toml::Value::as_table)
+        .ok_or("it has no [table]")?;
+    let key = |value: Option<&toml::Value>, what: &str| -> Result<Option<Key>, String> {
+        let Some(value) = value else { return Ok(None) };
+        let name = value.get("name").and_then(toml::Value::as_str);
+        let kind = value.get("type").and_then(toml::Value::as_str);
+        match (name, kind) {
+            (Some(name), Some(kind)) => Ok(Some(Key {
+                name: name.to_owned(),
+                kind: kind.to_owned(),
+            })),
+            _ => Err(format!("{what} needs a name and a type")),
+        }
+    };
+    let pk = key(table.get("partition_key"), "[table] partition_key")?
+        .ok_or("[table] has no partition_key")?;
+    let sk = key(table.get("sort_key"), "[table] sort_key")?;
+    let projection = |index: &toml::Value| -> Projection {
+        match index.get("projection").and_then(toml::Value::as_str) {
+            Some("KEYS_ONLY") => Projection::KeysOnly,
+            Some("INCLUDE") => Projection::Include(
+                index
+                    .get("non_key_attributes")
+                    .and_then(toml::Value::as_array)
+                    .map(|names| {
+                        names
+                            .iter()
+                            .filter_map(|n| n.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            _ => Projection::All,
+        }
+    };
+    let mut indexes = Vec::new();
+    let list = |name: &str| {
+        root.get(name)
+            .and_then(toml::Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    for index in list("index") {
+        let name = index
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .ok_or("an [[index]] has no name")?;
+        indexes.push(IndexSchema {
+            name: name.to_owned(),
+            local: false,
+            pk: key(
+                index.get("partition_key"),
+                &format!("index {name}'s partition_key"),
+            )?
+            .ok_or_else(|| format!("index {name} has no partition_key"))?,
+            sk: key(index.get("sort_key"), &format!("index {name}'s sort_key"))?,
+            projection: projection(&index),
+        });
+    }
+    for index in list("local_index") {
+        let name = index
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .ok_or("a [[local_index]] has no name")?;
+        indexes.push(IndexSchema {
+            name: name.to_owned(),
+            local: true,
+            pk: Key {
+                name: pk.name.clone(),
+                kind: pk.kind.clone(),
+            },
+            sk: key(
+                index.get("sort_key"),
+                &format!("local index {name}'s sort_key"),
+            )?,
+            projection: projection(&index),
+        });
+    }
+    Ok(TableSchema { pk, sk, indexes })
+}
