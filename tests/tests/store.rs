@@ -537,7 +537,7 @@ async fn index_builders_take_typed_keys_and_sort_key_ranges() {
         sk = "ITEM#{product_id}",
         sk_attr = "GSI1SK"
     ),
-    index(name = "GSI9", pk = "ORDER#{order_id}", pk_attr = "GSI9PK")
+    index(name = "GSI9", pk = "LINE#{order_id}", pk_attr = "GSI9PK")
 )]
 struct MisspeltItem {
     #[dynamo(key_only)]
