@@ -1,6 +1,6 @@
 //! The ningipoints functions: accounts, their credits and debits, and lookups.
 
-use dynaschema::{Condition, Connection, Entity, Schema, Table, Timestamp};
+use dynaschema::{Condition, Connection, Cursor, Entity, Page, Schema, Table, Timestamp};
 
 use crate::error::{Error, Result};
 use crate::input::{check_amount, check_email, check_name};
@@ -198,6 +198,21 @@ impl Ningipoints {
         Ok(self.table.query(Operation::partition(id)).all().await?)
     }
 
+    /// One page of account `id`'s operations, oldest first: at most `limit` of them,
+    /// from the start or from `cursor`, the `next` of the page before. One request per
+    /// page. A `limit` of 0, or a cursor that is not one of this account's operation
+    /// pages, is [`Error::InvalidInput`], before any request.
+    pub async fn get_operations_page(
+        &self,
+        id: u64,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Operation>> {
+        let cursor = parse_cursor(limit, cursor)?;
+        let query = self.table.query(Operation::partition(id)).after(cursor);
+        query.page(limit).await.map_err(invalid_cursor)
+    }
+
     /// Deletes account `id` and all its operations, returning how many operations went.
     ///
     /// The account item goes first: from then on, no operation can be added to the
@@ -233,6 +248,20 @@ impl Ningipoints {
         Ok(accounts)
     }
 
+    /// One page of at most `limit` accounts, without operations, from the start or from
+    /// `cursor`, the `next` of the page before: the email index in its own order (not
+    /// by id). One request per page. A `limit` of 0 or a cursor of another read is
+    /// [`Error::InvalidInput`], before any request.
+    pub async fn get_accounts_page(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Account>> {
+        let cursor = parse_cursor(limit, cursor)?;
+        let scan = self.table.index(Account::EMAIL_INDEX).scan().after(cursor);
+        scan.page(limit).await.map_err(invalid_cursor)
+    }
+
     /// The account with this email, if any, through the email index.
     pub async fn get_account_by_email(&self, email: &str) -> Result<Option<Account>> {
         check_email(email)?;
@@ -241,5 +270,26 @@ impl Ningipoints {
             .query(Account::email_index(email))
             .first()
             .await?)
+    }
+}
+
+/// The cursor a caller gave, checked with the page size before any request.
+fn parse_cursor(limit: usize, cursor: Option<&str>) -> Result<Option<Cursor>> {
+    if limit == 0 {
+        return Err(Error::InvalidInput(
+            "a page holds at least 1 item: give a limit of 1 or more".to_owned(),
+        ));
+    }
+    cursor
+        .map(|text| text.parse::<Cursor>())
+        .transpose()
+        .map_err(|err| Error::InvalidInput(err.to_string()))
+}
+
+/// A cursor of another read is the caller's mistake, as an unreadable one is.
+fn invalid_cursor(err: dynaschema::Error) -> Error {
+    match err {
+        dynaschema::Error::InvalidCursor { .. } => Error::InvalidInput(err.to_string()),
+        err => err.into(),
     }
 }

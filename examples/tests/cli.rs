@@ -197,3 +197,91 @@ async fn an_unreachable_endpoint_is_named() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn pages_walk_with_their_cursors_and_a_bad_cursor_exits_2() {
+    let cli = Cli::new("cli-pages").await;
+    cli.json(&["create-account", "1", "ana", "ana@x.org"]);
+    cli.json(&["create-account", "2", "bob", "bob@x.org"]);
+    let points = ningipoints::Ningipoints::new(connect().await).with_table_name(&cli.table);
+    let start = dynaschema::Timestamp::parse("2026-11-24T21:16:54Z").unwrap();
+    for amount in 1..=40_u64 {
+        let at = dynaschema::Timestamp::from_unix_micros(start.as_unix_micros() + amount as i64);
+        points
+            .create_operation_at(1, ningipoints::OperationType::Credit, amount, at)
+            .await
+            .unwrap();
+    }
+
+    let walk = |command: &str, id: Option<&str>, limit: &str| {
+        let mut items = Vec::new();
+        let mut cursors = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut args = vec![command];
+            args.extend(id);
+            args.extend(["--limit", limit]);
+            if let Some(cursor) = &cursor {
+                args.extend(["--cursor", cursor]);
+            }
+            let page = cli.json(&args);
+            let page_items = page["items"].as_array().expect("items").clone();
+            assert!(page_items.len() <= limit.parse().unwrap(), "{page}");
+            items.extend(page_items);
+            match &page["next"] {
+                Value::Null => break,
+                Value::String(next) => {
+                    cursors.push(next.clone());
+                    cursor = Some(next.clone());
+                }
+                other => panic!("next is {other}"),
+            }
+        }
+        (items, cursors)
+    };
+    let (operations, cursors) = walk("get-operations", Some("1"), "7");
+    let amounts: Vec<u64> = operations
+        .iter()
+        .map(|o| o["amount"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        amounts,
+        (1..=40).collect::<Vec<_>>(),
+        "all 40, once, in order"
+    );
+    assert_eq!(cursors.len(), 5, "6 pages");
+    assert_eq!(operations[0]["type"], "credit");
+    let (accounts, _) = walk("get-accounts", None, "1");
+    let mut ids: Vec<u64> = accounts.iter().map(|a| a["id"].as_u64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2]);
+
+    // Without --limit, the whole list as before.
+    assert_eq!(
+        cli.json(&["get-operations", "1"]).as_array().unwrap().len(),
+        40
+    );
+
+    let cursor = cursors[0].as_str();
+    let mut tampered = cursor.to_owned().into_bytes();
+    let last = tampered.len() - 3;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    for args in [
+        &["get-operations", "1", "--limit", "7", "--cursor", &tampered][..],
+        &["get-operations", "2", "--limit", "7", "--cursor", cursor],
+        &["get-accounts", "--limit", "7", "--cursor", cursor],
+        &["get-operations", "1", "--limit", "0"],
+        &["get-operations", "1", "--cursor", cursor],
+    ] {
+        let stderr = cli.fails(args, 2).await;
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    let stderr = cli
+        .fails(
+            &["get-operations", "1", "--limit", "7", "--cursor", &tampered],
+            2,
+        )
+        .await;
+    assert!(stderr.contains("cursor"), "{stderr}");
+}

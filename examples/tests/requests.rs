@@ -219,3 +219,107 @@ fn assert_deleted_in_full_batches(counts: &Counts, n: usize) {
         "{counts:?}"
     );
 }
+
+#[tokio::test]
+async fn pages_of_operations_and_accounts_are_one_request_each() {
+    let (points, counter) = points("requests-pages").await;
+    for id in 1..=3_u64 {
+        points
+            .create_account(id, "x", &format!("x{id}@x.org"))
+            .await
+            .unwrap();
+    }
+    let written = operations(1, 40);
+    store(&points, &counter, &written).await;
+
+    // 40 operations, 7 a page: 6 pages, the last one knowing it is the last.
+    let mut read = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = points
+            .get_operations_page(1, 7, cursor.as_deref())
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.items.len() <= 7);
+        read.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(read, written, "every operation once, in order");
+    assert_eq!(pages, 6);
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("Query")),
+        (6, 6),
+        "{counts:?}"
+    );
+
+    let mut accounts = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = points
+            .get_accounts_page(2, cursor.as_deref())
+            .await
+            .unwrap();
+        accounts.extend(page.items.into_iter().map(|a| a.id));
+        match page.next {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    accounts.sort_unstable();
+    assert_eq!(accounts, [1, 2, 3]);
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("Scan")),
+        (2, 2),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cursor_of_another_read_or_altered_is_refused_before_any_request() {
+    let (points, counter) = points("requests-cursors").await;
+    points.create_account(1, "x", "x1@x.org").await.unwrap();
+    points.create_account(2, "y", "y2@x.org").await.unwrap();
+    store(&points, &counter, &operations(1, 5)).await;
+    store(&points, &counter, &operations(2, 5)).await;
+    let first = points.get_operations_page(1, 2, None).await.unwrap();
+    let cursor = first.next.expect("more operations follow").to_string();
+    let accounts = points.get_accounts_page(1, None).await.unwrap();
+    let accounts_cursor = accounts.next.expect("more accounts follow").to_string();
+    counter.reset();
+
+    let mut altered = cursor.clone().into_bytes();
+    altered[cursor.len() / 2] ^= 0x01;
+    let altered = String::from_utf8(altered).unwrap();
+    let refusals = [
+        points.get_operations_page(2, 2, Some(&cursor)).await,
+        points.get_operations_page(1, 2, Some(&altered)).await,
+        points
+            .get_operations_page(1, 2, Some(&accounts_cursor))
+            .await,
+        points.get_operations_page(1, 0, None).await,
+    ];
+    for refused in refusals {
+        let err = refused.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    }
+    let err = points
+        .get_accounts_page(1, Some(&cursor))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("another read"), "{err}");
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+
+    // The right cursor goes on where the page ended.
+    let second = points
+        .get_operations_page(1, 2, Some(&cursor))
+        .await
+        .unwrap();
+    assert_eq!(second.items, operations(1, 5)[2..4]);
+}

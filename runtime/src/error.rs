@@ -254,6 +254,14 @@ pub enum Error {
         message: String,
     },
 
+    /// A cursor given to a read is not one of its pages' cursors: made by another read,
+    /// or altered. Nothing was sent.
+    #[error("invalid cursor: {message}")]
+    InvalidCursor {
+        /// Why, and what to do.
+        message: String,
+    },
+
     /// The schema asks for a change DynamoDB cannot make to an existing table: its key
     /// schema or its local secondary indexes. Nothing was changed.
     #[error(

@@ -107,7 +107,7 @@ pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};
 pub use item::{Entity, Item, Readable};
 pub use key::{Key, KeyPart, Partition};
-pub use ops::{CancelReason, IndexName, RetryPolicy};
+pub use ops::{CancelReason, Cursor, IndexName, Page, RetryPolicy};
 pub use schema::{
     Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
     TableSchema, Throughput,

@@ -168,6 +168,20 @@ impl Table {
         std::iter::once(table.partition_key.name.as_str())
             .chain(table.sort_key.as_ref().map(|k| k.name.as_str()))
     }
+
+    /// The key attributes that say where a read of the table or of `index` goes on from
+    /// (its `ExclusiveStartKey`): the table's keys, and the index's.
+    pub(crate) fn cursor_keys(&self, index: Option<&str>) -> Vec<String> {
+        let mut names: Vec<String> = self.key_names().map(str::to_owned).collect();
+        if let Some(index) = index.and_then(|name| self.schema.index(name)) {
+            for key in std::iter::once(&index.partition_key).chain(index.sort_key.as_ref()) {
+                if !names.contains(&key.name) {
+                    names.push(key.name.clone());
+                }
+            }
+        }
+        names
+    }
 }
 
 /// The error code DynamoDB answered with, such as `ConditionalCheckFailedException`.

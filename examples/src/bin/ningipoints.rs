@@ -58,11 +58,13 @@ enum Command {
         #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
         at: Option<Timestamp>,
     },
-    /// Print an account's operations, oldest first
+    /// Print an account's operations, oldest first; with --limit, one page of them
     GetOperations {
         /// Account number
         #[arg(allow_negative_numbers = true)]
         id: u64,
+        #[command(flatten)]
+        page: PageArgs,
     },
     /// Delete an account and all its operations
     DeleteAccount {
@@ -70,8 +72,11 @@ enum Command {
         #[arg(allow_negative_numbers = true)]
         id: u64,
     },
-    /// Print every account, without operations
-    GetAccounts,
+    /// Print every account, without operations; with --limit, one page of them
+    GetAccounts {
+        #[command(flatten)]
+        page: PageArgs,
+    },
     /// Print the account with this email, or null
     GetAccountByEmail {
         /// Email address
@@ -89,6 +94,41 @@ fn parse_amount(text: &str) -> Result<u64, String> {
 
 fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     Timestamp::parse(text).map_err(|err| err.to_string())
+}
+
+/// `--limit N [--cursor C]`: one page instead of the whole list.
+#[derive(Debug, clap::Args)]
+struct PageArgs {
+    /// Print at most N items as {"items": [...], "next": CURSOR or null}; give
+    /// `next` to --cursor for the page after
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_limit)]
+    limit: Option<usize>,
+    /// Where the page starts: the `next` of the page before
+    #[arg(long, value_name = "CURSOR", requires = "limit")]
+    cursor: Option<String>,
+}
+
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{text:?} is not a number of items of at least 1")),
+    }
+}
+
+/// What a page prints: its items, and the cursor of the next page or null.
+#[derive(Serialize)]
+struct PageJson<T> {
+    items: Vec<T>,
+    next: Option<String>,
+}
+
+impl<T> From<dynaschema::Page<T>> for PageJson<T> {
+    fn from(page: dynaschema::Page<T>) -> Self {
+        PageJson {
+            items: page.items,
+            next: page.next.map(|cursor| cursor.to_string()),
+        }
+    }
 }
 
 /// What `delete-account` prints.
@@ -139,12 +179,24 @@ async fn run(cli: Cli) -> ningipoints::Result<String> {
             let at = at.unwrap_or_else(Timestamp::now);
             json(&points.create_operation_at(id, kind, amount, at).await?)
         }
-        Command::GetOperations { id } => json(&points.get_operations(id).await?),
+        Command::GetOperations { id, page } => match page.limit {
+            Some(limit) => {
+                let page = points.get_operations_page(id, limit, page.cursor.as_deref());
+                json(&PageJson::from(page.await?))
+            }
+            None => json(&points.get_operations(id).await?),
+        },
         Command::DeleteAccount { id } => json(&Deleted {
             id,
             deleted_operations: points.delete_account(id).await?,
         }),
-        Command::GetAccounts => json(&points.get_accounts().await?),
+        Command::GetAccounts { page } => match page.limit {
+            Some(limit) => {
+                let page = points.get_accounts_page(limit, page.cursor.as_deref());
+                json(&PageJson::from(page.await?))
+            }
+            None => json(&points.get_accounts().await?),
+        },
         Command::GetAccountByEmail { email } => json(&points.get_account_by_email(&email).await?),
     })
 }

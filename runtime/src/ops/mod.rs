@@ -5,6 +5,7 @@
 //! Every attribute name and value reaches DynamoDB as an expression placeholder.
 
 pub mod batch;
+pub mod cursor;
 pub mod delete;
 pub mod get;
 pub mod index;
@@ -17,6 +18,7 @@ pub mod transact;
 pub mod update;
 
 pub use batch::{BatchGet, BatchWrite, DeletePartition, Fetched};
+pub use cursor::{Cursor, Page, ParseCursorError};
 pub use delete::DeleteItem;
 pub use get::GetItem;
 pub use index::{Index, IndexName, IndexOf};

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Item, Readable};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
+use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::index::{index_target, unprojected};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
@@ -55,6 +56,8 @@ pub struct Query<'a, E> {
     /// Why the items cannot be read as `E`s (an index that does not project what `E`
     /// needs); untyped reads go ahead.
     pub(super) unprojected: Option<Error>,
+    /// Where [`page`](Self::page) starts.
+    after: Option<Cursor>,
 }
 
 /// How a query reads its target, as its builder methods set it.
@@ -195,6 +198,7 @@ impl<'a, E> Query<'a, E> {
                 keys_only: false,
             },
             unprojected: None,
+            after: None,
         }
     }
 }
@@ -274,6 +278,53 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     pub fn sk_begins_with(mut self, value: impl KeyPart) -> Self {
         self.options.range = Some(SortRange::BeginsWith(key_text(&value)));
         self
+    }
+
+    /// Reads on from `cursor`, the [`next`](Page::next) of an earlier [`page`](Self::page)
+    /// of this same query (`None`: from the start). A cursor of another query is an
+    /// [`Error::InvalidCursor`] when the page is read, before any request.
+    pub fn after(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
+        self.after = cursor.into();
+        self
+    }
+
+    /// One page of at most `n` entities (at least 1), from the start or from the cursor
+    /// given to [`after`](Self::after), with the cursor to the next page: for handing
+    /// results to an API's caller a page at a time.
+    ///
+    /// Without a filter, and when every item read is of type `E`, a page is one request
+    /// (of `n + 1` items, so that the last page knows it is the last). Items of other
+    /// entities are skipped and counted in [`Page::skipped`].
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Cursor, Entity, Partition, Table};
+    /// # async fn run<Op: Entity + Send>(table: &Table, partition: Partition<Op>, from_caller: Option<&str>) -> dynaschema::Result<()> {
+    /// let cursor: Option<Cursor> = from_caller.map(str::parse).transpose()?;
+    /// let page = table.query(partition).after(cursor).page(20).await?;
+    /// let next: Option<String> = page.next.map(|cursor| cursor.to_string());
+    /// # let _ = (page.items, next);
+    /// # Ok(()) }
+    /// ```
+    pub async fn page(mut self, n: usize) -> Result<Page<E>> {
+        if let Some(refusal) = self.unprojected.take() {
+            return Err(refusal);
+        }
+        let n = n.min(self.options.limit.unwrap_or(usize::MAX));
+        let after = self.after.take();
+        let pages = self.into_pages()?;
+        let (binding, key_names) = pages.request.cursor_binding();
+        let start = match &after {
+            Some(cursor) => {
+                let (name, value) = &pages.request.target.partition_key;
+                Some(cursor.start_key(binding, &key_names, Some((name, value)))?)
+            }
+            None => None,
+        };
+        let fetch = |limit, start| {
+            let pages = &pages;
+            async move { pages.fetch(start, Some(limit)).await }
+        };
+        read_page(n, start, &key_names, binding, fetch, E::read_matching).await
     }
 
     /// Reads only the table's key attributes of each item.
@@ -410,14 +461,26 @@ impl<E> Pages<'_, E> {
         let Some(start) = std::mem::replace(&mut self.next, Next::Done).start() else {
             return Ok(None);
         };
-        let (request, skip) = self.request.prepare()?;
+        let (items, last) = self.fetch(start, self.request.options.page_size).await?;
+        self.next = Next::after(last);
+        Ok(Some(items))
+    }
+
+    /// The page of at most `limit` items that starts after `start`, and the key to go
+    /// on from.
+    async fn fetch(
+        &self,
+        start: Option<Item>,
+        limit: Option<usize>,
+    ) -> Result<(Vec<Item>, Option<Item>)> {
+        let (request, skip) = self.request.prepare(limit)?;
         let table = self.request.table;
         let output = match request.set_exclusive_start_key(start.clone()).send().await {
             Ok(output) => output,
             Err(err) => {
                 // A retry prepares its request again: no copy is kept for it.
                 let again = || {
-                    let prepared = self.request.prepare();
+                    let prepared = self.request.prepare(limit);
                     let start = start.clone();
                     async move {
                         match prepared {
@@ -437,8 +500,32 @@ impl<E> Pages<'_, E> {
                 |item| !matches!(item.get(attribute), Some(AttributeValue::S(v)) if v == value),
             );
         }
-        self.next = Next::after(output.last_evaluated_key);
-        Ok(Some(items))
+        Ok((items, output.last_evaluated_key))
+    }
+}
+
+impl<E: Readable> Request<'_, E> {
+    /// What the query's cursors are bound to, and the key attributes they hold: the
+    /// table's, and the index's when it reads one.
+    fn cursor_binding(&self) -> (Binding, Vec<String>) {
+        let target = &self.target;
+        let (pk_name, pk_value) = &target.partition_key;
+        let binding = Binding::of(&[
+            "query",
+            self.table.name(),
+            target.index.as_deref().unwrap_or(""),
+            E::READ_NAME,
+            pk_name,
+            &format!("{pk_value:?}"),
+            &format!("{:?}", target.base),
+            &format!("{:?}", self.options.range),
+            if self.options.forward {
+                "forward"
+            } else {
+                "backward"
+            },
+        ]);
+        (binding, self.table.cursor_keys(target.index.as_deref()))
     }
 }
 
@@ -447,6 +534,7 @@ impl<E> Request<'_, E> {
     #[allow(clippy::type_complexity)]
     fn prepare(
         &self,
+        limit: Option<usize>,
     ) -> Result<(
         aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
         Option<(String, String)>,
@@ -503,10 +591,7 @@ impl<E> Request<'_, E> {
                 .collect();
             names.join(", ")
         });
-        let limit = self
-            .options
-            .page_size
-            .map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+        let limit = limit.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
         let (names, values) = expression.into_placeholders();
         let request = self
             .table

@@ -8,6 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::error::Result;
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
+use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::index::Index;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
 use crate::ops::retry::resend_after;
@@ -33,6 +34,8 @@ pub struct Scan<'a, E> {
     reading: Reading<'a>,
     index: Result<Option<String>>,
     filter: Option<Condition<E>>,
+    /// Where [`page`](Self::page) starts.
+    after: Option<Cursor>,
 }
 
 impl Table {
@@ -72,6 +75,7 @@ impl<'a, E> Scan<'a, E> {
             reading: Reading::new(table),
             index,
             filter: None,
+            after: None,
         }
     }
 }
@@ -98,6 +102,46 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// Every entity of the type, in no particular order.
     pub async fn all(self) -> Result<Vec<E>> {
         self.stream().try_collect().await
+    }
+
+    /// Reads on from `cursor`, the [`next`](Page::next) of an earlier [`page`](Self::page)
+    /// of this same scan (`None`: from the start). A cursor of another read is an
+    /// [`Error::InvalidCursor`](crate::Error::InvalidCursor) when the page is read,
+    /// before any request.
+    pub fn after(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
+        self.after = cursor.into();
+        self
+    }
+
+    /// One page of at most `n` entities (at least 1), from the start or from the cursor
+    /// given to [`after`](Self::after), with the cursor to the next page. A page reads
+    /// the table (or index) in one segment, in DynamoDB's order. When every item read is
+    /// an `E` and there is no filter, a page is one request (of `n + 1` items, so that
+    /// the last page knows it is the last).
+    pub async fn page(mut self, n: usize) -> Result<Page<E>> {
+        let after = self.after.take();
+        let table = self.reading.table;
+        // An index that cannot be read is `prepare`'s error, before any request.
+        let index = self.index.as_ref().ok().cloned().flatten();
+        let key_names = table.cursor_keys(index.as_deref());
+        let binding = Binding::of(&[
+            "scan",
+            table.name(),
+            index.as_deref().unwrap_or(""),
+            E::ENTITY_NAME,
+        ]);
+        let request = self.prepare()?;
+        let start = match &after {
+            Some(cursor) => Some(cursor.start_key(binding, &key_names, None)?),
+            None => None,
+        };
+        let fetch = |limit: usize, start| {
+            let request = request
+                .clone()
+                .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+            send_page(table, request, start)
+        };
+        read_page(n, start, &key_names, binding, fetch, E::from_matching_item).await
     }
 
     /// The entities one by one, as the segments' pages arrive.
@@ -249,22 +293,7 @@ impl<'a> Reading<'a> {
                     };
                     let request = std::sync::Arc::new(request);
                     Box::pin(paginate(move |start| {
-                        let base = request.clone();
-                        async move {
-                            let page =
-                                |start| (*base).clone().set_exclusive_start_key(start).send();
-                            let output = match page(start.clone()).await {
-                                Ok(output) => output,
-                                Err(err) => {
-                                    let again = || page(start.clone());
-                                    let policy = table.retry_policy();
-                                    Box::pin(resend_after(policy, "Scan", err, again))
-                                        .await
-                                        .map_err(|err| table.sdk_error("Scan", err))?
-                                }
-                            };
-                            Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
-                        }
+                        send_page(table, (*request).clone(), start)
                     }))
                 });
                 futures::stream::select_all(streams)
@@ -272,4 +301,24 @@ impl<'a> Reading<'a> {
             .try_flatten()
             .boxed()
     }
+}
+
+/// The page of `request` that starts after `start`, resent under the table's retry
+/// policy, and the key to go on from.
+async fn send_page(
+    table: &Table,
+    request: ScanFluentBuilder,
+    start: Option<Item>,
+) -> Result<(Vec<Item>, Option<Item>)> {
+    let page = |start| request.clone().set_exclusive_start_key(start).send();
+    let output = match page(start.clone()).await {
+        Ok(output) => output,
+        Err(err) => {
+            let again = || page(start.clone());
+            Box::pin(resend_after(table.retry_policy(), "Scan", err, again))
+                .await
+                .map_err(|err| table.sdk_error("Scan", err))?
+        }
+    };
+    Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
 }
