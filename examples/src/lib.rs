@@ -19,6 +19,6 @@ pub mod points;
 pub mod target;
 
 pub use error::{Error, Result};
-pub use model::{Account, Operation, OperationType};
+pub use model::{Account, AccountItem, AccountWithOperations, Operation, OperationType};
 pub use points::{get_client, schema, Ningipoints};
 pub use target::Target;

@@ -1,7 +1,7 @@
 //! The items of the ningipoints table: accounts and their operations, in one partition
 //! per account.
 
-use dynaschema::{Entity, Timestamp};
+use dynaschema::{Collection, Entity, Timestamp};
 use serde::Serialize;
 
 /// A points account: `PK=ACCOUNT#<id>`, `SK=ACCOUNT`.
@@ -115,4 +115,26 @@ impl Operation {
             OperationType::Debit => -(self.amount as i64),
         }
     }
+}
+
+/// An item of an account's partition: the account or one of its operations, read
+/// together by one query (see [`Ningipoints::get_account_with_operations`](crate::Ningipoints::get_account_with_operations)).
+#[derive(Debug, Clone, PartialEq, Eq, Collection)]
+pub enum AccountItem {
+    /// The account item, `SK=ACCOUNT`.
+    Account(Account),
+    /// An operation item, `SK=OPERATION#<created_at>`.
+    Operation(Operation),
+}
+
+/// An account with its operations, oldest first.
+///
+/// Its JSON form is the account's, with `"operations"`: an array of operations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountWithOperations {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// Its operations, oldest first.
+    pub operations: Vec<Operation>,
 }

@@ -4,7 +4,7 @@ use dynaschema::{Condition, Connection, Cursor, Entity, Page, Schema, Table, Tim
 
 use crate::error::{Error, Result};
 use crate::input::{check_amount, check_email, check_name};
-use crate::model::{Account, Operation, OperationType};
+use crate::model::{Account, AccountItem, AccountWithOperations, Operation, OperationType};
 
 /// The table's schema, as the repository's `schema.toml` declares it.
 const SCHEMA: &str = include_str!("../../schema.toml");
@@ -103,6 +103,28 @@ impl Ningipoints {
     /// The account, if it exists.
     pub async fn get_account(&self, id: u64) -> Result<Option<Account>> {
         Ok(self.table.get(Account::key(id)).await?)
+    }
+
+    /// The account with its operations, oldest first, if it exists: its whole partition
+    /// in one query, one request per page (one for an account of a few thousand
+    /// operations).
+    pub async fn get_account_with_operations(
+        &self,
+        id: u64,
+    ) -> Result<Option<AccountWithOperations>> {
+        let partition = AccountItem::partition(Account::partition(id));
+        let mut account = None;
+        let mut operations = Vec::new();
+        for item in self.table.query(partition).all().await? {
+            match item {
+                AccountItem::Account(found) => account = Some(found),
+                AccountItem::Operation(operation) => operations.push(operation),
+            }
+        }
+        Ok(account.map(|account| AccountWithOperations {
+            account,
+            operations,
+        }))
     }
 
     /// Credits or debits account `id` now; see [`create_operation_at`](Self::create_operation_at).

@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use dynaschema::provision;
+use dynaschema_tests::faults::{FaultProxy, Faults, Rates};
 use dynaschema_tests::{connect, endpoint, flags_only, ningipoints_schema};
 use serde_json::{json, Value};
 
@@ -25,8 +26,13 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.run_at(endpoint(), args)
+    }
+
+    /// Runs the CLI against `endpoint`.
+    fn run_at(&self, endpoint: &str, args: &[&str]) -> Output {
         flags_only(&mut Command::new(env!("CARGO_BIN_EXE_ningipoints")))
-            .args(["--endpoint", endpoint(), "--table", &self.table])
+            .args(["--endpoint", endpoint, "--table", &self.table])
             .args(args)
             .output()
             .expect("ningipoints runs")
@@ -34,7 +40,12 @@ impl Cli {
 
     /// Runs a command that must succeed, and parses its JSON.
     fn json(&self, args: &[&str]) -> Value {
-        let output = self.run(args);
+        self.json_at(endpoint(), args)
+    }
+
+    /// [`json`](Self::json) against `endpoint`.
+    fn json_at(&self, endpoint: &str, args: &[&str]) -> Value {
+        let output = self.run_at(endpoint, args);
         assert!(
             output.status.success(),
             "{args:?}: {}",
@@ -213,6 +224,9 @@ async fn pages_walk_with_their_cursors_and_a_bad_cursor_exits_2() {
             .unwrap();
     }
 
+    // Through a proxy that counts the requests of each page (and injects no fault).
+    let proxy = FaultProxy::in_front_of_test_server(Faults::new(Rates::none()), 1);
+    let counted = proxy.endpoint();
     let walk = |command: &str, id: Option<&str>, limit: &str| {
         let mut items = Vec::new();
         let mut cursors = Vec::new();
@@ -224,7 +238,13 @@ async fn pages_walk_with_their_cursors_and_a_bad_cursor_exits_2() {
             if let Some(cursor) = &cursor {
                 args.extend(["--cursor", cursor]);
             }
-            let page = cli.json(&args);
+            let before = proxy.seen().len();
+            let page = cli.json_at(&counted, &args);
+            let requests: Vec<String> = proxy.seen()[before..]
+                .iter()
+                .map(|seen| seen.operation.clone())
+                .collect();
+            assert_eq!(requests.len(), 1, "one request per page: {requests:?}");
             let page_items = page["items"].as_array().expect("items").clone();
             assert!(page_items.len() <= limit.parse().unwrap(), "{page}");
             items.extend(page_items);

@@ -323,3 +323,29 @@ async fn a_cursor_of_another_read_or_altered_is_refused_before_any_request() {
         .unwrap();
     assert_eq!(second.items, operations(1, 5)[2..4]);
 }
+
+#[tokio::test]
+async fn an_account_with_its_operations_is_one_request() {
+    let (points, counter) = points("requests-with-operations").await;
+    let account = points.create_account(1, "x", "x1@x.org").await.unwrap();
+    points.create_account(2, "y", "y2@x.org").await.unwrap();
+    let written = operations(1, 40);
+    store(&points, &counter, &written).await;
+    store(&points, &counter, &operations(2, 3)).await;
+
+    let read = points
+        .get_account_with_operations(1)
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!((read.account, read.operations), (account, written));
+    let counts = counter.take();
+    assert_eq!(
+        (counts.total(), counts.requests("Query")),
+        (1, 1),
+        "{counts:?}"
+    );
+
+    assert_eq!(points.get_account_with_operations(3).await.unwrap(), None);
+    assert_eq!(counter.take().total(), 1);
+}

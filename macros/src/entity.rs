@@ -647,7 +647,26 @@ fn index_keys(c: &Container) -> TokenStream {
             }
         }
     });
-    quote!(const INDEX_KEYS: &'static [::dynaschema::key::IndexKey] = &[#(#keys),*];)
+    let indexes = c.indexes.iter().map(|index| {
+        let name = &index.name;
+        let pk = index
+            .pk
+            .as_ref()
+            .expect("the model checked that an index has a partition key");
+        let pk = template_const_of(index_attribute(c, pk), &pk.pieces);
+        let sk = match &index.sk {
+            Some(sk) => {
+                let sk = template_const_of(index_attribute(c, sk), &sk.pieces);
+                quote!(::core::option::Option::Some(#sk))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(::dynaschema::key::EntityIndex { name: #name, pk: #pk, sk: #sk })
+    });
+    quote! {
+        const INDEX_KEYS: &'static [::dynaschema::key::IndexKey] = &[#(#keys),*];
+        const INDEXES: &'static [::dynaschema::key::EntityIndex] = &[#(#indexes),*];
+    }
 }
 
 /// `Entity::index_key_text`: a stored field of a computed index key, read from an

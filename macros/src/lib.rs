@@ -9,6 +9,7 @@
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
+mod collection;
 mod entity;
 mod internals;
 mod test_attribute;
@@ -40,6 +41,23 @@ mod test_attribute;
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     entity::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `dynaschema::Collection` for an enum whose variants each hold one entity
+/// type, so that a query reads them together: `table.query(AccountItem::partition(
+/// Account::partition(id)))` reads the account and its operations in one request per
+/// page, each item as the variant of its entity; items of no member are skipped.
+///
+/// The members must share a partition: the same partition-key template shape in the
+/// table, or in an index they all declare (a compile error says when they do not).
+/// Generated: `impl Readable`, `impl Collection`, `MemberOf` for each member, and
+/// `Type::partition(member_partition)`.
+#[proc_macro_derive(Collection)]
+pub fn derive_collection(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    collection::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -254,6 +254,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A collection was asked to read a partition that not all of its members share.
+    /// Nothing was sent.
+    #[error("collection {collection}: {message}")]
+    Collection {
+        /// The collection type.
+        collection: &'static str,
+        /// Which member does not share the partition.
+        message: String,
+    },
+
     /// A cursor given to a read is not one of its pages' cursors: made by another read,
     /// or altered. Nothing was sent.
     #[error("invalid cursor: {message}")]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::Result;
-use crate::key::{IndexKey, Key, KeyTemplate};
+use crate::key::{EntityIndex, IndexKey, Key, KeyTemplate};
 
 /// A DynamoDB item: attribute names and values.
 pub type Item = HashMap<String, AttributeValue>;
@@ -26,6 +26,10 @@ pub trait Entity: Sized {
     /// `pk_attr`/`sk_attr` and a template): updates keep them in step with the fields
     /// they are made of.
     const INDEX_KEYS: &'static [IndexKey] = &[];
+
+    /// The global secondary indexes the entity declares, with their key templates:
+    /// which partitions of which index its items are in.
+    const INDEXES: &'static [EntityIndex] = &[];
 
     /// The item's primary key.
     fn key(&self) -> Key<Self>;

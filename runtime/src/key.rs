@@ -67,6 +67,27 @@ impl KeyTemplate {
         self.segments
     }
 
+    /// Whether the two templates make the same keys from the same values: the same
+    /// attribute, the same literal text, placeholders in the same places (whatever
+    /// their fields' names). `ACCOUNT#{id}` and `ACCOUNT#{account_id}` do.
+    pub const fn same_shape(&self, other: &KeyTemplate) -> bool {
+        if !same_text(self.attribute, other.attribute)
+            || self.segments.len() != other.segments.len()
+        {
+            return false;
+        }
+        let mut i = 0;
+        while i < self.segments.len() {
+            match (&self.segments[i], &other.segments[i]) {
+                (Segment::Literal(a), Segment::Literal(b)) if same_text(a, b) => {}
+                (Segment::Field(_), Segment::Field(_)) => {}
+                _ => return false,
+            }
+            i += 1;
+        }
+        true
+    }
+
     /// The fields its placeholders name, in order.
     ///
     /// ```
@@ -252,6 +273,35 @@ impl fmt::Display for KeyTemplate {
         }
         Ok(())
     }
+}
+
+/// Text equality in a `const fn`.
+pub(crate) const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A global secondary index an entity declares (`index(name = .., pk = .., sk = ..)`),
+/// listed in [`Entity::INDEXES`](crate::Entity::INDEXES): its name and key templates,
+/// each with the attribute it is written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityIndex {
+    /// The index, such as `GSI1`.
+    pub name: &'static str,
+    /// The index partition key's template.
+    pub pk: KeyTemplate,
+    /// The index sort key's template, if the entity writes one.
+    pub sk: Option<KeyTemplate>,
 }
 
 /// A key attribute of a secondary index that an entity writes from its fields, such as
@@ -619,6 +669,9 @@ pub struct Partition<E> {
     pk: std::result::Result<(&'static str, String), KeyError>,
     sort_key: SortKeyMatch,
     whole: bool,
+    /// Why the partition cannot be read as `E` (a collection whose members do not all
+    /// share it), if it cannot.
+    refusal: Option<(&'static str, String)>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -639,6 +692,7 @@ impl<E> Partition<E> {
             pk: pk.render(pk_values).map(|value| (pk.attribute(), value)),
             sort_key,
             whole: false,
+            refusal: None,
             _entity: PhantomData,
         }
     }
@@ -658,9 +712,28 @@ impl<E> Partition<E> {
 
     /// The partition key's attribute name and value, or the error its making met.
     pub fn partition_key(&self) -> Result<(&'static str, &str)> {
+        if let Some((collection, message)) = &self.refusal {
+            return Err(Error::Collection {
+                collection,
+                message: message.clone(),
+            });
+        }
         match &self.pk {
             Ok((name, value)) => Ok((name, value)),
             Err(err) => Err(Error::InvalidKey(err.clone())),
+        }
+    }
+
+    /// The whole partition, every item of it read as a `C` (a collection of which `E`
+    /// is a member), or refused with `refusal` when reading it as such makes no sense.
+    pub(crate) fn retyped<C>(self, refusal: Option<(&'static str, String)>) -> Partition<C> {
+        Partition {
+            index: self.index,
+            pk: self.pk,
+            sort_key: SortKeyMatch::Any,
+            whole: true,
+            refusal: refusal.or(self.refusal),
+            _entity: PhantomData,
         }
     }
 
@@ -692,6 +765,7 @@ impl<E> Clone for Partition<E> {
             pk: self.pk.clone(),
             sort_key: self.sort_key.clone(),
             whole: self.whole,
+            refusal: self.refusal.clone(),
             _entity: PhantomData,
         }
     }

@@ -69,6 +69,7 @@
 
 pub mod attribute;
 pub mod client;
+pub mod collection;
 pub mod error;
 pub mod expr;
 #[cfg(any(feature = "uuid", feature = "chrono"))]
@@ -90,6 +91,7 @@ pub mod timestamp;
 
 pub use attribute::{Attribute, Bytes};
 pub use client::{ClientConfig, Connection};
+pub use collection::Collection;
 /// An async test with a fresh table on the shared local server; see [`local`].
 ///
 /// ```
@@ -102,6 +104,7 @@ pub use client::{ClientConfig, Connection};
 /// ```
 #[cfg(feature = "local")]
 pub use dynaschema_macros::test;
+pub use dynaschema_macros::Collection;
 pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};

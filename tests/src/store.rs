@@ -13,7 +13,7 @@
 //! Cart:      PK = CART#{cart_id},       SK = CREATED#{created_at}       (a UUID and a chrono date-time)
 //! ```
 
-use dynaschema::{Entity, Schema, Table, Timestamp};
+use dynaschema::{Collection, Entity, Schema, Table, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A customer, found by tier through GSI2 and by email through `EmailKeys` (keys only).
@@ -160,6 +160,21 @@ pub struct Cart {
     /// In the sort key and stored as an attribute too.
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub session: Option<uuid::Uuid>,
+}
+
+/// An order with its lines, read together from GSI1's partition `ORDER#<order_id>`.
+#[derive(Debug, Clone, PartialEq, Collection)]
+pub enum OrderWithItems {
+    Order(Order),
+    Item(OrderItem),
+}
+
+/// A customer's partition read as the customer and their orders; the orders' notes,
+/// in the same partition, are no members.
+#[derive(Debug, Clone, PartialEq, Collection)]
+pub enum CustomerItems {
+    Customer(Customer),
+    Order(Order),
 }
 
 /// The store's schema.toml, for a table of the test's own.

@@ -6,7 +6,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::{Entity, Error, Item, Table, Timestamp};
 use dynaschema_tests::store::{
-    store_schema, store_table, Cart, Customer, Order, OrderItem, OrderNote, OrderStatus, Product,
+    store_schema, store_table, Cart, Customer, CustomerItems, Order, OrderItem, OrderNote,
+    OrderStatus, OrderWithItems, Product,
 };
 use dynaschema_tests::{counting_connection, provisioned, RequestCounter};
 
@@ -523,6 +524,111 @@ async fn index_builders_take_typed_keys_and_sort_key_ranges() {
         ranged(table.query(OrderItem::gsi1(7)).newest_first().limit(2)).await,
         ["rug", "lamp"]
     );
+}
+
+#[tokio::test]
+async fn an_order_and_its_items_read_as_one_collection_through_gsi1() {
+    let (table, counter) = counted_store("collection-gsi1").await;
+    let placed = order("dave", 7, 750);
+    let lines = vec![line(7, "desk"), line(7, "lamp"), line(7, "rug")];
+    let mut batch = table.batch_write().put(&placed).put(&order("dave", 8, 1));
+    for l in &lines {
+        batch = batch.put(l);
+    }
+    batch.await.unwrap();
+    // An item in the same GSI1 partition that is neither an order nor an order line.
+    let stranger = Item::from([
+        ("PK".to_owned(), AttributeValue::S("RETURN#1".into())),
+        ("SK".to_owned(), AttributeValue::S("RETURN".into())),
+        ("GSI1PK".to_owned(), AttributeValue::S("ORDER#7".into())),
+        ("GSI1SK".to_owned(), AttributeValue::S("RETURN#1".into())),
+    ]);
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(stranger))
+        .send()
+        .await
+        .unwrap();
+    counter.reset();
+
+    let read = table
+        .query(OrderWithItems::partition(Order::gsi1(7)))
+        .all()
+        .await
+        .unwrap();
+    let mut expected = vec![OrderWithItems::Item(lines[0].clone())];
+    expected.extend(lines[1..].iter().cloned().map(OrderWithItems::Item));
+    expected.insert(3, OrderWithItems::Order(placed.clone()));
+    // GSI1SK order: ITEM#desk, ITEM#lamp, ITEM#rug, ORDER#7 (the stranger, RETURN#1, skipped).
+    assert_eq!(read, expected);
+    assert_eq!(counter.take().requests("Query"), 1, "one request");
+
+    // The same from either member's builder, and in pages that count the stranger.
+    let page = table
+        .query(OrderWithItems::partition(OrderItem::gsi1(7)))
+        .page(10)
+        .await
+        .unwrap();
+    assert_eq!(page.items, expected);
+    assert_eq!((page.skipped, page.next), (1, None));
+    let first = table
+        .query(OrderWithItems::partition(Order::gsi1(7)))
+        .page(2)
+        .await
+        .unwrap();
+    assert_eq!(first.items, expected[..2]);
+    let rest = table
+        .query(OrderWithItems::partition(Order::gsi1(7)))
+        .after(first.next.expect("more follow"))
+        .page(10)
+        .await
+        .unwrap();
+    assert_eq!(rest.items, expected[2..]);
+    counter.reset();
+
+    // In the table, an order's partition is its customer's, where no order line is.
+    let err = table
+        .query(OrderWithItems::partition(Order::partition("dave")))
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Collection { .. }), "{err}");
+    assert!(err.to_string().contains("OrderItem"), "{err}");
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_customer_partition_reads_as_a_collection_skipping_what_is_no_member() {
+    let table = store_table("collection-customer").await;
+    let dave = customer("dave", "GOLD");
+    let orders = [order("dave", 1, 10), order("dave", 2, 20)];
+    table
+        .batch_write()
+        .put(&dave)
+        .put_all(&orders)
+        .put(&note("dave", 1, 1))
+        .put(&note("dave", 1, 2))
+        .put(&customer("erin", "GOLD"))
+        .await
+        .unwrap();
+    let page = table
+        .query(CustomerItems::partition(Customer::partition("dave")))
+        .page(10)
+        .await
+        .unwrap();
+    // SK order: CUSTOMER, ORDER#1, ORDER#1#NOTE#1, ORDER#1#NOTE#2, ORDER#2.
+    assert_eq!(
+        page.items,
+        [
+            CustomerItems::Customer(dave),
+            CustomerItems::Order(orders[0].clone()),
+            CustomerItems::Order(orders[1].clone()),
+        ]
+    );
+    assert_eq!(page.skipped, 2, "the two notes");
+    assert_eq!(page.next, None);
 }
 
 /// An entity whose GSI1 partition key attribute is misspelt, with no schema check.

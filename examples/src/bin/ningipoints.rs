@@ -42,6 +42,9 @@ enum Command {
         /// Account number
         #[arg(allow_negative_numbers = true)]
         id: u64,
+        /// Add the account's operations, oldest first, as "operations" (one query)
+        #[arg(long)]
+        with_operations: bool,
     },
     /// Credit or debit an account; a debit never takes the balance below 0
     CreateOperation {
@@ -169,7 +172,14 @@ async fn run(cli: Cli) -> ningipoints::Result<String> {
         Command::CreateAccount { id, name, email } => {
             json(&points.create_account(id, &name, &email).await?)
         }
-        Command::GetAccount { id } => json(&points.get_account(id).await?),
+        Command::GetAccount {
+            id,
+            with_operations: false,
+        } => json(&points.get_account(id).await?),
+        Command::GetAccount {
+            id,
+            with_operations: true,
+        } => json(&points.get_account_with_operations(id).await?),
         Command::CreateOperation {
             id,
             kind,
