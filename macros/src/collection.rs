@@ -50,8 +50,17 @@ fn generate(c: &Collection) -> TokenStream {
         let ty = m.ty;
         quote!(impl ::dynaschema::collection::MemberOf<#ident> for #ty {})
     });
+    let member_names: Vec<String> = c
+        .members
+        .iter()
+        .map(|m| {
+            let ty = m.ty;
+            format!("`{}`", quote!(#ty).to_string().replace(' ', ""))
+        })
+        .collect();
     let unshared = format!(
-        "the members of {name} share no partition: their partition-key templates differ, in the table and in every index the first member declares"
+        "the members of {name} ({}) share no partition: their partition-key templates differ, in the table and in every index the first member declares",
+        member_names.join(", ")
     );
     let doc = format!(
         "A member's partition (such as one of its `partition(..)` or index builders) read as {name}: every item of it that is one of {name}'s members."

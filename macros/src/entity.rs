@@ -592,14 +592,24 @@ fn computed_keys<'c>(c: &'c Container) -> Vec<(&'c str, &'c Template)> {
 /// as constants that fail to evaluate with the check's message.
 fn schema_checks(c: &Container, checked: &Checked) -> TokenStream {
     let path = &checked.path;
-    let key_types = checked.key_types.iter().map(|(name, kind, literal, message)| {
-        let ty = field(c, name).ty;
-        quote_spanned! {literal.span()=>
-            const _: () = if !::dynaschema::generated::written_as(<#ty as ::dynaschema::Attribute>::KEY_TYPE, #kind) {
-                ::core::panic!(#message)
-            };
-        }
-    });
+    let key_types = checked
+        .key_types
+        .iter()
+        .map(|(name, kind, literal, message)| {
+            let ty = field(c, name).ty;
+            let written = quote!(#ty).to_string().replace(' ', "");
+            // One message per type the field may be written as, each naming it.
+            let arms = ['S', 'N', 'B'].into_iter().filter(|k| k != kind).map(|k| {
+                let message = format!("{message}: `{written}` is written as {k}");
+                quote_spanned!(literal.span()=> ::core::option::Option::Some(#k) => ::core::panic!(#message),)
+            });
+            quote_spanned! {literal.span()=>
+                const _: () = match <#ty as ::dynaschema::Attribute>::KEY_TYPE {
+                    #(#arms)*
+                    _ => {}
+                };
+            }
+        });
     let unprojected = checked.unprojected.iter().map(|(name, literal, message)| {
         let ty = field(c, name).ty;
         quote_spanned! {literal.span()=>

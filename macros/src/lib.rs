@@ -23,7 +23,11 @@ mod test_attribute;
 /// - `pk_attr = "PK"`, `sk_attr = "SK"`: the key attribute names (these are the defaults).
 /// - `index(name = "GSI1", pk = "EMAIL#{email}", pk_attr = "GSI1PK", sk = ..., sk_attr = ...)`:
 ///   an index key written from a template into its own attribute; `pk = "{email}"`
-///   without `pk_attr` keys the index on the field's own attribute.
+///   without `pk_attr` keys the index on the field's own attribute. `partial`: the index
+///   projects only part of the entity (read it untyped, with `.items()`).
+/// - `schema = "schema.toml"`: the table's schema, relative to the crate's `Cargo.toml`,
+///   to check the options against at compile time: key and index attribute names, index
+///   names, key types and index projections, each mismatch an error at its option.
 ///
 /// Field options:
 /// - `rename = "type"`: the attribute name.
@@ -34,7 +38,10 @@ mod test_attribute;
 ///
 /// Generated: `impl Entity`; `Type::key(fields..)` taking exactly the key's placeholder
 /// fields (`&str` for `String`); `Type::partition(fields..)` for queries of the
-/// entity's items in a partition; one `Attr` const per stored field (`Type::BALANCE`).
+/// entity's items in a partition; for each index, a query builder named after it in
+/// snake case taking its partition-key fields (`Type::gsi1(order_id)`,
+/// `Type::email_index(email)`) and its name as a constant (`Type::GSI1`); one `Attr`
+/// const per stored field (`Type::BALANCE`).
 /// A value that contains its template's delimiter is refused, never stored. Every
 /// mistake in the options is a compile error at its span.
 #[proc_macro_derive(Entity, attributes(dynamo))]

@@ -4,8 +4,11 @@
 //! builds clients that follow the standard AWS environment with a safe local default
 //! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), brings an
 //! existing table to its schema with the plan shown first ([`migrate`]), turns
-//! annotated structs into entities with `#[derive(Entity)]`, and reads and writes them
-//! through typed operations on a [`Table`] ([`ops`]). With the cargo feature `local`, the
+//! annotated structs into entities with `#[derive(Entity)]` (checked against the
+//! schema.toml at compile time with `#[dynamo(schema = "schema.toml")]`), and reads and
+//! writes them through typed operations on a [`Table`] ([`ops`]): typed index queries,
+//! several entity types read together ([`collection`]), and pages with cursors
+//! ([`Cursor`]). With the cargo feature `local`, the
 //! module `local` runs a DynamoDB-compatible server inside the process for local work and
 //! tests, and `#[dynaschema::test]` gives each test a fresh table on it.
 //!
@@ -14,7 +17,7 @@
 //!
 //! /// An account: `PK=ACCOUNT#<id>`, `SK=ACCOUNT`.
 //! #[derive(Debug, Clone, PartialEq, Entity)]
-//! #[dynamo(pk = "ACCOUNT#{id}", sk = "ACCOUNT")]
+//! #[dynamo(pk = "ACCOUNT#{id}", sk = "ACCOUNT", index(name = "EmailIndex", pk = "{email}"))]
 //! struct Account {
 //!     #[dynamo(key_only)] // lives in PK only, parsed back on read
 //!     id: u64,
@@ -61,8 +64,12 @@
 //!
 //! let read: Option<Account> = table.get(Account::key(123)).await?;
 //! let operations: Vec<Operation> = table.query(Operation::partition(123)).all().await?;
-//! let by_email = table.index::<Account>("EmailIndex").query("clara@42sp.org.br").first().await?;
-//! # let _ = (read, operations, by_email);
+//! let by_email = table.query(Account::email_index("clara@42sp.org.br")).first().await?;
+//!
+//! // A page of 20 operations, and the cursor to the next page (text for an API's caller).
+//! let page = table.query(Operation::partition(123)).page(20).await?;
+//! let next: Option<String> = page.next.map(|cursor| cursor.to_string());
+//! # let _ = (read, operations, by_email, next);
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]

@@ -20,9 +20,24 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// assert!(Timestamp::parse("2024-02-30T00:00:00Z").is_err());
 /// # Ok::<(), dynaschema::timestamp::ParseTimestampError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
     micros: i64,
+}
+
+/// As its text, readable in test failures.
+///
+/// ```
+/// use dynaschema::Timestamp;
+///
+/// let at = Timestamp::parse("2026-11-24T21:16:54Z")?;
+/// assert_eq!(format!("{at:?}"), "Timestamp(2026-11-24T21:16:54.000000Z)");
+/// # Ok::<(), dynaschema::timestamp::ParseTimestampError>(())
+/// ```
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
 }
 
 /// Why a text is not an RFC 3339 timestamp.

@@ -631,6 +631,40 @@ async fn a_customer_partition_reads_as_a_collection_skipping_what_is_no_member()
     assert_eq!(page.next, None);
 }
 
+#[tokio::test]
+async fn a_full_page_followed_only_by_other_entities_is_the_last() {
+    let table = store_table("page-then-notes").await;
+    let orders = [order("dave", 1, 10), order("dave", 2, 20)];
+    table
+        .batch_write()
+        .put_all(&orders)
+        .put(&note("dave", 2, 1))
+        .put(&note("dave", 2, 2))
+        .await
+        .unwrap();
+    // The notes of order 2 come after it: no order follows the page, so no cursor.
+    let page = table.query(Order::partition("dave")).page(2).await.unwrap();
+    assert_eq!(page.items, orders);
+    assert_eq!((page.skipped, page.next), (2, None));
+
+    // A page that ends before another order has a cursor past the notes it read.
+    table.put(&order("dave", 3, 30)).await.unwrap();
+    let first = table.query(Order::partition("dave")).page(2).await.unwrap();
+    assert_eq!(first.skipped, 2);
+    let rest = table
+        .query(Order::partition("dave"))
+        .after(first.next.expect("order 3 follows"))
+        .page(2)
+        .await
+        .unwrap();
+    assert_eq!(rest.items, [order("dave", 3, 30)]);
+    assert_eq!(
+        (rest.skipped, rest.next),
+        (0, None),
+        "the notes are not read again"
+    );
+}
+
 /// An entity whose GSI1 partition key attribute is misspelt, with no schema check.
 #[derive(Debug, Entity)]
 #[dynamo(
@@ -656,6 +690,33 @@ struct MisspeltItem {
 #[tokio::test]
 async fn an_index_key_the_schema_does_not_have_is_refused_before_any_request() {
     let (table, counter) = counted_store("misspelt-index").await;
+    // A value without its template's prefix, which would read nothing.
+    let err = table
+        .index(Customer::GSI2)
+        .query("GOLD")
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Index { .. }), "{err}");
+    assert!(err.to_string().contains("TIER#{tier}"), "{err}");
+    // Strongly consistent reads, which global indexes do not offer.
+    for err in [
+        table
+            .query(Customer::gsi2("GOLD"))
+            .consistent()
+            .all()
+            .await
+            .unwrap_err(),
+        table
+            .index(Customer::GSI2)
+            .scan()
+            .consistent()
+            .all()
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("consistent"), "{err}");
+    }
     let err = table.query(MisspeltItem::gsi1(7)).all().await.unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, Error::Index { .. }), "{message}");
@@ -728,6 +789,9 @@ async fn indexes_that_project_too_little_refuse_typed_reads_before_any_request()
     assert_eq!(counter.take().total(), 0, "nothing was sent");
 
     // Untyped reads of the same index go ahead, and indexes projecting ALL read typed.
+    let scanned = by_email.scan().items().await.unwrap();
+    assert_eq!(scanned.len(), 1, "the customer's keys and email");
+    assert_eq!(text(&scanned[0], "email"), Some(dave.email.clone()));
     let keys = by_email.query(&dave.email).items().await.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(text(&keys[0], "PK").as_deref(), Some("CUSTOMER#dave"));

@@ -1,6 +1,6 @@
 use dynaschema::Entity;
 
-// Checked against the store's schema.toml: a mistyped table key, a mistyped index key,
+// Checked against the store's schema.toml: a mistyped table key, mistyped index keys,
 // an index the schema does not have, and an index without the sort key it needs.
 #[derive(Entity)]
 #[dynamo(
@@ -12,7 +12,7 @@ use dynaschema::Entity;
         pk = "ORDER#{order_id}",
         pk_attr = "GSI1Pk",
         sk = "ITEM#{product_id}",
-        sk_attr = "GSI1SK"
+        sk_attr = "GSI1Sk"
     ),
     index(name = "GSI9", pk = "ORDER#{order_id}", pk_attr = "GSI9PK"),
     index(name = "GSI2", pk = "PRODUCT#{product_id}", pk_attr = "GSI2PK"),

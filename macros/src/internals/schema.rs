@@ -235,8 +235,10 @@ fn check_index_key(
     };
     if attribute != key.name {
         let fix = match (field, which) {
-            (Some(_), "partition") => format!("pk = \"{{..}}\" with pk_attr = \"{}\"", key.name),
-            (Some(_), _) => format!("sk = \"{{..}}\" with sk_attr = \"{}\"", key.name),
+            (Some(field), _) => format!(
+                "store field `{}` as that attribute, #[dynamo(rename = \"{}\")]",
+                field.ident, key.name
+            ),
             (None, "partition") => format!("pk_attr = \"{}\"", key.name),
             (None, _) => format!("sk_attr = \"{}\"", key.name),
         };
@@ -258,8 +260,8 @@ fn check_index_key(
                 kind,
                 template.literal.clone(),
                 format!(
-                    "index `{index}`'s {which} key `{}` is {} in schema.toml, and field `{}`'s type is not written as {}",
-                    key.name, key.kind, field.ident, key.kind
+                    "index `{index}`'s {which} key `{}` is {} in schema.toml, but field `{}` is not",
+                    key.name, key.kind, field.ident
                 ),
             ));
         }
@@ -375,41 +377,29 @@ fn parse(text: &str) -> Result<TableSchema, String> {
             .cloned()
             .unwrap_or_default()
     };
-    for index in list("index") {
-        let name = index
-            .get("name")
-            .and_then(toml::Value::as_str)
-            .ok_or("an [[index]] has no name")?;
-        indexes.push(IndexSchema {
-            name: name.to_owned(),
-            local: false,
-            pk: key(
-                index.get("partition_key"),
-                &format!("index {name}'s partition_key"),
-            )?
-            .ok_or_else(|| format!("index {name} has no partition_key"))?,
-            sk: key(index.get("sort_key"), &format!("index {name}'s sort_key"))?,
-            projection: projection(&index),
-        });
-    }
-    for index in list("local_index") {
-        let name = index
-            .get("name")
-            .and_then(toml::Value::as_str)
-            .ok_or("a [[local_index]] has no name")?;
-        indexes.push(IndexSchema {
-            name: name.to_owned(),
-            local: true,
-            pk: Key {
-                name: pk.name.clone(),
-                kind: pk.kind.clone(),
-            },
-            sk: key(
-                index.get("sort_key"),
-                &format!("local index {name}'s sort_key"),
-            )?,
-            projection: projection(&index),
-        });
+    for (table, local) in [("index", false), ("local_index", true)] {
+        for index in list(table) {
+            let name = index
+                .get("name")
+                .and_then(toml::Value::as_str)
+                .ok_or_else(|| format!("an [[{table}]] has no name"))?;
+            let index_key = |which: &str| key(index.get(which), &format!("{name}'s {which}"));
+            // A local index's partition key is the table's.
+            let index_pk = match local {
+                true => Some(Key {
+                    name: pk.name.clone(),
+                    kind: pk.kind.clone(),
+                }),
+                false => index_key("partition_key")?,
+            };
+            indexes.push(IndexSchema {
+                name: name.to_owned(),
+                local,
+                pk: index_pk.ok_or_else(|| format!("index {name} has no partition_key"))?,
+                sk: index_key("sort_key")?,
+                projection: projection(&index),
+            });
+        }
     }
     Ok(TableSchema { pk, sk, indexes })
 }

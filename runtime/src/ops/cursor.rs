@@ -259,9 +259,12 @@ pub struct Page<T> {
 }
 
 /// Reads one page of `n` values: `fetch(limit, start)` reads DynamoDB's next page of at
-/// most `limit` items from `start`, and `read` decodes an item (`None`: not of the
-/// type read). One more item than `n` is asked for, so that a full page knows whether
-/// anything follows it; the cursor is then the `n`th value's key (`key_names`).
+/// most `limit` items (`None`: DynamoDB's own page) from `start`, and `read` decodes an item (`None`: not of the
+/// type read). One more item than the page still lacks is asked for, so that a full
+/// page knows whether a value follows it: when every item is of the type read, a page
+/// is one request, and the last page knows it is the last. Items of other types after
+/// the `n`th value are read on (skipped and counted) until a value or the end shows
+/// whether another page follows; the cursor is then the last item read's key.
 pub(crate) async fn read_page<T, F, Fut>(
     n: usize,
     start: Option<Item>,
@@ -271,7 +274,7 @@ pub(crate) async fn read_page<T, F, Fut>(
     read: impl Fn(&Item) -> Option<Result<T>>,
 ) -> Result<Page<T>>
 where
-    F: FnMut(usize, Option<Item>) -> Fut,
+    F: FnMut(Option<usize>, Option<Item>) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<Item>, Option<Item>)>>,
 {
     let n = n.max(1);
@@ -283,29 +286,32 @@ where
     let mut last_key = None;
     let mut start = start;
     loop {
-        let (items, last_evaluated) = fetch(n + 1 - page.items.len(), start.take()).await?;
+        // Past a full page, only whether a value follows is left to learn: as many
+        // items as a request reads.
+        let limit = (page.items.len() < n).then(|| n + 1 - page.items.len());
+        let (items, last_evaluated) = fetch(limit, start.take()).await?;
         for item in items {
-            if page.items.len() == n {
-                // Something follows the page's last value.
-                page.next = last_key.map(|key| Cursor::new(binding, key));
-                return Ok(page);
-            }
             match read(&item) {
+                // A value follows the page's last: the next page starts after it.
+                Some(_) if page.items.len() == n => {
+                    page.next = last_key.map(|key| Cursor::new(binding, key));
+                    return Ok(page);
+                }
                 Some(value) => {
                     page.items.push(value?);
                     last_key = Some(key_of(&item, key_names)?);
                 }
-                None => page.skipped += 1,
+                None => {
+                    page.skipped += 1;
+                    if page.items.len() == n {
+                        // Read past: the next page need not read it again.
+                        last_key = Some(key_of(&item, key_names)?);
+                    }
+                }
             }
         }
         match last_evaluated.filter(|key| !key.is_empty()) {
             None => return Ok(page),
-            // DynamoDB stopped at the page's last value: whether more follows is not
-            // known without another request, so the next page may be empty.
-            Some(_) if page.items.len() == n => {
-                page.next = last_key.map(|key| Cursor::new(binding, key));
-                return Ok(page);
-            }
             Some(key) => start = Some(key),
         }
     }

@@ -2,11 +2,11 @@
 
 use std::marker::PhantomData;
 
-use crate::error::{quoted, Error, Result};
-use crate::item::{Entity, Readable};
+use crate::error::Error;
+use crate::item::Entity;
 use crate::key::{key_text, KeyPart, SortKeyMatch};
-use crate::ops::query::{scalar, Query, Target};
-use crate::schema::Projection;
+use crate::ops::query::Query;
+use crate::ops::target::{index_target, unprojected};
 use crate::table::Table;
 
 /// The name of a global secondary index entity `E` declares: what the derive makes for
@@ -119,9 +119,11 @@ pub struct Index<'a, E> {
 }
 
 impl<'a, E: Entity> Index<'a, E> {
-    /// A query of the items whose index partition key is `value`, written as the key
-    /// type the schema declares (S or N). An index the schema does not declare is an
-    /// [`Error::Index`] when the query is read.
+    /// A query of the items whose index partition key is `value`, the whole key
+    /// (`"TAG#rust"`), written as the key type the schema declares (S or N). An index the
+    /// schema does not declare, or a value that does not fit the partition-key template
+    /// `E` declares for the index (`"rust"` for `TAG#{tag}`, which would read nothing), is
+    /// an [`Error::Index`] when the query is read.
     ///
     /// An index that projects less than the whole item (KEYS_ONLY, or INCLUDE without
     /// every attribute in [`Entity::required_attributes`]) cannot be read as entities:
@@ -130,16 +132,33 @@ impl<'a, E: Entity> Index<'a, E> {
     /// reads it untyped; reading the full items from its keys is a
     /// [`batch_get`](Table::batch_get) away.
     pub fn query(&self, value: impl KeyPart) -> Query<'a, E> {
-        let target = index_target(
-            self.table,
-            &self.name,
-            None,
-            key_text(&value),
-            SortKeyMatch::Any,
-        );
+        let value = key_text(&value);
+        let target = match self.unfit(&value) {
+            Some(refusal) => Err(refusal),
+            None => index_target(self.table, &self.name, None, value, SortKeyMatch::Any),
+        };
         let mut query = Query::new(self.table, target);
         query.unprojected = self.unprojected();
         query
+    }
+
+    /// Why `value` is no partition key of `E`'s in this index, if `E` declares the index
+    /// and it is not: a value without its template's prefix would read nothing.
+    fn unfit(&self, value: &str) -> Option<Error> {
+        let declared = E::INDEXES.iter().find(|index| index.name == self.name)?;
+        if declared.pk.matches(value) {
+            return None;
+        }
+        Some(Error::Index {
+            index: self.name.clone(),
+            table: self.table.name().to_owned(),
+            message: format!(
+                "{value:?} is no partition key of {} in it, whose template is {}: give the \
+                 whole key, or use the index's query builder, which renders the template",
+                E::ENTITY_NAME,
+                declared.pk
+            ),
+        })
     }
 
     /// Why the index's items cannot be read as entities `E`, if they cannot: its
@@ -158,92 +177,4 @@ impl<'a, E: Entity> Index<'a, E> {
     pub fn table(&self) -> &'a Table {
         self.table
     }
-}
-
-/// Where a query of index `name` reads: its partition key `value` as the type the
-/// schema declares, and which of its sort keys (`base`). `attribute` is the partition
-/// key attribute an entity writes, checked against the schema's, as is `base`'s sort key.
-pub(super) fn index_target(
-    table: &Table,
-    name: &str,
-    attribute: Option<&str>,
-    value: String,
-    base: SortKeyMatch,
-) -> Result<Target> {
-    let error = |message: String| Error::Index {
-        index: name.to_owned(),
-        table: table.name().to_owned(),
-        message,
-    };
-    let Some(index) = table.schema().index(name) else {
-        return Err(error(
-            "the schema declares no such index; add it to schema.toml and apply the schema"
-                .to_owned(),
-        ));
-    };
-    let key = &index.partition_key;
-    if let Some(attribute) = attribute.filter(|a| *a != key.name) {
-        return Err(error(format!(
-            "its partition key is `{}`, but the entity writes its index key to `{attribute}`; \
-             correct pk_attr (or schema.toml)",
-            key.name
-        )));
-    }
-    if let SortKeyMatch::Equals(attribute, _) | SortKeyMatch::BeginsWith(attribute, _) = &base {
-        let sort_key = index.sort_key.as_ref().map(|k| k.name.as_str());
-        if sort_key != Some(*attribute) {
-            return Err(error(match sort_key {
-                Some(sort_key) => format!(
-                    "its sort key is `{sort_key}`, but the entity writes its index sort key \
-                     to `{attribute}`; correct sk_attr (or schema.toml)"
-                ),
-                None => format!("it has no sort key, but the entity writes one to `{attribute}`"),
-            }));
-        }
-    }
-    let value = scalar(key.kind, value)
-        .map_err(|message| error(format!("its key `{}` {message}", key.name)))?;
-    Ok(Target {
-        index: Some(name.to_owned()),
-        partition_key: (key.name.clone(), value),
-        sort_key: index.sort_key.as_ref().map(|k| (k.name.clone(), k.kind)),
-        base,
-    })
-}
-
-/// Why the items of index `name` cannot be read as entities `E`, if they cannot: its
-/// projection leaves out attributes `E` cannot do without. Reading them anyway would
-/// fail on the first item, after the request was paid for.
-pub(super) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Error> {
-    let index = table.schema().index(name)?;
-    let included: &[String] = match &index.projection {
-        Projection::All => return None,
-        Projection::KeysOnly => &[],
-        Projection::Include(attributes) => attributes,
-    };
-    let projected = |attribute: &str| {
-        included.iter().any(|a| a == attribute)
-            || table.key_names().any(|a| a == attribute)
-            || index.partition_key.name == attribute
-            || index.sort_key.as_ref().is_some_and(|k| k.name == attribute)
-    };
-    let missing: Vec<&str> = E::needed_attributes()
-        .into_iter()
-        .filter(|attribute| !projected(attribute))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    Some(Error::Index {
-        index: name.to_owned(),
-        table: table.name().to_owned(),
-        message: format!(
-            "it projects {}, without {} that {} needs; nothing was read. Project ALL \
-                 (or INCLUDE them) in schema.toml and apply it, or read the items \
-                 untyped with .items()",
-            index.projection,
-            quoted(&missing),
-            E::READ_NAME
-        ),
-    })
 }

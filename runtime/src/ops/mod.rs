@@ -14,6 +14,7 @@ pub mod put;
 pub mod query;
 pub mod retry;
 pub mod scan;
+mod target;
 pub mod transact;
 pub mod update;
 

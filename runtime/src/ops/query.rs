@@ -11,9 +11,9 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Item, Readable};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
 use crate::ops::cursor::{read_page, Binding, Cursor, Page};
-use crate::ops::index::{index_target, unprojected};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
+use crate::ops::target::{index_target, not_consistent, scalar, unprojected, Target};
 use crate::schema::KeyType;
 use crate::table::Table;
 
@@ -71,15 +71,6 @@ struct Options<E> {
     consistent: bool,
     filter: Option<Condition<E>>,
     keys_only: bool,
-}
-
-/// Where a query reads: the table or an index, the partition key, and the sort keys.
-#[derive(Debug, Clone)]
-pub(super) struct Target {
-    pub(super) index: Option<String>,
-    pub(super) partition_key: (String, AttributeValue),
-    pub(super) sort_key: Option<(String, KeyType)>,
-    pub(super) base: SortKeyMatch,
 }
 
 /// A range of sort keys, relative to the entity's sort-key prefix.
@@ -322,7 +313,7 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
         };
         let fetch = |limit, start| {
             let pages = &pages;
-            async move { pages.fetch(start, Some(limit)).await }
+            async move { pages.fetch(start, limit).await }
         };
         read_page(n, start, &key_names, binding, fetch, E::read_matching).await
     }
@@ -540,6 +531,9 @@ impl<E> Request<'_, E> {
         Option<(String, String)>,
     )> {
         let target = &self.target;
+        if let (Some(index), true) = (&target.index, self.options.consistent) {
+            return Err(not_consistent(self.table, index));
+        }
         let mut expression = Expression::default();
         let (pk_name, pk_value) = &target.partition_key;
         let mut condition = format!(
@@ -609,15 +603,6 @@ impl<E> Request<'_, E> {
             .set_limit(limit);
         let skip = skip.and_then(|value| Some((sort_key?.0.clone(), value)));
         Ok((request, skip))
-    }
-}
-
-/// A key value as the attribute type the schema declares for it.
-pub(super) fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, String> {
-    match kind {
-        KeyType::S => Ok(AttributeValue::S(text)),
-        KeyType::N => Ok(AttributeValue::N(text)),
-        KeyType::B => Err("is binary, which a query value given as text cannot match".to_owned()),
     }
 }
 

@@ -5,13 +5,14 @@ use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::index::Index;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
 use crate::ops::retry::resend_after;
+use crate::ops::target::{no_such_index, not_consistent};
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -33,6 +34,9 @@ use crate::table::Table;
 pub struct Scan<'a, E> {
     reading: Reading<'a>,
     index: Result<Option<String>>,
+    /// Why the items cannot be read as `E`s (an index that does not project what `E`
+    /// needs); [`items`](Self::items) goes ahead.
+    unprojected: Option<Error>,
     filter: Option<Condition<E>>,
     /// Where [`page`](Self::page) starts.
     after: Option<Cursor>,
@@ -49,23 +53,17 @@ impl<'a, E: Entity> Index<'a, E> {
     /// A scan of the index for every item of entity `E`: for a sparse index, which
     /// holds only the items that have its key, a cheaper read than the table's. An
     /// index the schema does not declare is an [`Error::Index`](crate::Error::Index)
-    /// when the scan is read.
+    /// when the scan is read; so is a typed read of an index that does not project what
+    /// `E` needs, which [`Scan::items`] reads untyped.
     pub fn scan(&self) -> Scan<'a, E> {
         let table = self.table();
         let index = match table.schema().index(self.name()) {
-            Some(_) => match self.unprojected() {
-                Some(refusal) => Err(refusal),
-                None => Ok(Some(self.name().to_owned())),
-            },
-            None => Err(crate::Error::Index {
-                index: self.name().to_owned(),
-                table: table.name().to_owned(),
-                message: "the schema declares no such index; add it to schema.toml and run \
-                          provision"
-                    .to_owned(),
-            }),
+            Some(_) => Ok(Some(self.name().to_owned())),
+            None => Err(no_such_index(table, self.name())),
         };
-        Scan::new(table, index)
+        let mut scan = Scan::new(table, index);
+        scan.unprojected = self.unprojected();
+        scan
     }
 }
 
@@ -74,6 +72,7 @@ impl<'a, E> Scan<'a, E> {
         Scan {
             reading: Reading::new(table),
             index,
+            unprojected: None,
             filter: None,
             after: None,
         }
@@ -119,6 +118,9 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// an `E` and there is no filter, a page is one request (of `n + 1` items, so that
     /// the last page knows it is the last).
     pub async fn page(mut self, n: usize) -> Result<Page<E>> {
+        if let Some(refusal) = self.unprojected.take() {
+            return Err(refusal);
+        }
         let after = self.after.take();
         let table = self.reading.table;
         // An index that cannot be read is `prepare`'s error, before any request.
@@ -135,25 +137,38 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             Some(cursor) => Some(cursor.start_key(binding, &key_names, None)?),
             None => None,
         };
-        let fetch = |limit: usize, start| {
-            let request = request
-                .clone()
-                .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-            send_page(table, request, start)
+        let fetch = |limit: Option<usize>, start| {
+            let limit = limit.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+            send_page(table, request.clone().set_limit(limit), start)
         };
         read_page(n, start, &key_names, binding, fetch, E::from_matching_item).await
     }
 
     /// The entities one by one, as the segments' pages arrive.
-    pub fn stream(self) -> BoxStream<'a, Result<E>> {
+    pub fn stream(mut self) -> BoxStream<'a, Result<E>> {
+        if let Some(refusal) = self.unprojected.take() {
+            return futures::stream::once(async { Err(refusal) }).boxed();
+        }
         let reading = self.reading;
         entities_of_pages(reading.pages(self.prepare())).boxed()
+    }
+
+    /// The items the scan reads, undecoded: for an index that projects only part of
+    /// `E` (KEYS_ONLY, INCLUDE), whose items cannot be read as entities.
+    pub async fn items(self) -> Result<Vec<Item>> {
+        let reading = self.reading;
+        items_of_pages(reading.pages(self.prepare()))
+            .try_collect()
+            .await
     }
 
     /// The request every page starts from: the index, and the filter on `E`'s key
     /// prefixes and the caller's condition.
     fn prepare(self) -> Result<ScanFluentBuilder> {
         let index = self.index?;
+        if let (Some(index), true) = (&index, self.reading.consistent) {
+            return Err(not_consistent(self.reading.table, index));
+        }
         let mut expression = Expression::default();
         let mut clauses = Vec::new();
         for template in std::iter::once(&E::PK_TEMPLATE).chain(E::SK_TEMPLATE.as_ref()) {
