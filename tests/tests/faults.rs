@@ -254,6 +254,41 @@ async fn batches_queries_and_scans_finish_under_every_fault() {
         .unwrap_or_else(|err| panic!("{err}; {}", context()));
     assert_eq!(scanned.len(), 60, "{}", context());
 
+    // Pages walked with their cursors: every item once, in order, whatever failed.
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = through
+            .query(Operation::partition(1))
+            .after(cursor)
+            .page(17)
+            .await
+            .unwrap_or_else(|err| panic!("{err}; {}", context()));
+        paged.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(paged, operations, "{}", context());
+    let mut scanned_pages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = through
+            .scan::<Account>()
+            .after(cursor)
+            .page(13)
+            .await
+            .unwrap_or_else(|err| panic!("{err}; {}", context()));
+        scanned_pages.extend(page.items.into_iter().map(|a| a.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    scanned_pages.sort_unstable();
+    assert_eq!(scanned_pages, (1..=60).collect::<Vec<_>>(), "{}", context());
+
     let deleted = through
         .delete_partition(Operation::partition(1))
         .page_size(50)
