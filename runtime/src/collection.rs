@@ -1,6 +1,6 @@
 //! Collections: several entity types read together from the partition they share, in
 //! one request per page. `#[derive(Collection)]` on an enum with one variant per entity
-//! implements [`Collection`] and [`Readable`](crate::Readable) for it.
+//! implements [`Collection`] and [`Readable`] for it.
 //!
 //! ```no_run
 //! # use dynaschema::{Entity, Collection, Table};

@@ -23,7 +23,7 @@ use crate::table::Table;
 const AFTER_EVERY_KEY: char = '\u{10FFFF}';
 
 /// A query of the items of entity `E` in one partition, or under one key value of an
-/// index. Made by [`Table::query`] or [`Index::query`]; read with [`all`](Self::all),
+/// index. Made by [`Table::query`] or [`Index::query`](crate::ops::Index::query); read with [`all`](Self::all),
 /// [`first`](Self::first) or [`stream`](Self::stream), or untyped with
 /// [`items`](Self::items).
 ///

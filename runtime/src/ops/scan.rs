@@ -52,7 +52,7 @@ impl Table {
 impl<'a, E: Entity> Index<'a, E> {
     /// A scan of the index for every item of entity `E`: for a sparse index, which
     /// holds only the items that have its key, a cheaper read than the table's. An
-    /// index the schema does not declare is an [`Error::Index`](crate::Error::Index)
+    /// index the schema does not declare is an [`Error::Index`]
     /// when the scan is read; so is a typed read of an index that does not project what
     /// `E` needs, which [`Scan::items`] reads untyped.
     pub fn scan(&self) -> Scan<'a, E> {
@@ -105,7 +105,7 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
 
     /// Reads on from `cursor`, the [`next`](Page::next) of an earlier [`page`](Self::page)
     /// of this same scan (`None`: from the start). A cursor of another read is an
-    /// [`Error::InvalidCursor`](crate::Error::InvalidCursor) when the page is read,
+    /// [`Error::InvalidCursor`] when the page is read,
     /// before any request.
     pub fn after(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
         self.after = cursor.into();
