@@ -35,6 +35,13 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
 
+    let entity_type = match &c.entity_type {
+        Some(entity_type) => {
+            let (attribute, value) = (&entity_type.attribute, &entity_type.value);
+            quote!(::core::option::Option::Some(::dynaschema::EntityType { attribute: #attribute, value: #value }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     let key_builder = key_builder(c);
     let partition_builder = partition_builder(c);
     let index_builders = c.indexes.iter().map(|index| index_builder(c, index));
@@ -75,6 +82,7 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
 
             impl ::dynaschema::Entity for #ident {
                 const ENTITY_NAME: &'static str = #entity_name;
+                const ENTITY_TYPE: ::core::option::Option<::dynaschema::EntityType> = #entity_type;
                 const PK_TEMPLATE: ::dynaschema::key::KeyTemplate = __PK;
                 const SK_TEMPLATE: ::core::option::Option<::dynaschema::key::KeyTemplate> = __SK_OPTION;
 
@@ -425,7 +433,20 @@ fn to_item(c: &Container) -> TokenStream {
     });
     // The key attributes, the stored fields and the computed index keys: the map is
     // made once at its final size, and the keys are rendered straight into it.
-    let capacity = 1 + usize::from(c.sk.is_some()) + stored.len() + computed.len();
+    let capacity = 1
+        + usize::from(c.sk.is_some())
+        + usize::from(c.entity_type.is_some())
+        + stored.len()
+        + computed.len();
+    let type_write = c.entity_type.as_ref().map(|entity_type| {
+        let (attribute, value) = (&entity_type.attribute, &entity_type.value);
+        quote! {
+            item.insert(
+                ::std::string::String::from(#attribute),
+                ::dynaschema::item::AttributeValue::S(::std::string::String::from(#value)),
+            );
+        }
+    });
     let key_writes = std::iter::once((&c.pk, quote!(__PK)))
         .chain(c.sk.iter().map(|sk| (sk, quote!(__SK))))
         .map(|(template, name)| {
@@ -458,6 +479,7 @@ fn to_item(c: &Container) -> TokenStream {
             let mut item = ::dynaschema::Item::with_capacity(#capacity);
             #(#texts)*
             #(#key_writes)*
+            #type_write
             #(#fields)*
             #(#computed_writes)*
             ::core::result::Result::Ok(item)
@@ -544,6 +566,11 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
     };
     let from_item = quote! {
         fn from_item(item: &::dynaschema::Item) -> ::dynaschema::Result<Self> {
+            ::dynaschema::generated::check_type(
+                <Self as ::dynaschema::Entity>::ENTITY_NAME,
+                <Self as ::dynaschema::Entity>::ENTITY_TYPE,
+                item,
+            )?;
             #(#parses)*
             Self::__dynaschema_from_parsed(item, __pk_values, __sk_values)
         }
@@ -553,6 +580,9 @@ fn from_item(c: &Container) -> (TokenStream, TokenStream) {
         ) -> ::core::option::Option<::dynaschema::Result<Self>> {
             let __pk_values = ::dynaschema::generated::matching_key::<#pk_count>(&__PK, item)?;
             let __sk_values = #sk_match;
+            if !::dynaschema::generated::of_type(<Self as ::dynaschema::Entity>::ENTITY_TYPE, item) {
+                return ::core::option::Option::None;
+            }
             ::core::option::Option::Some(Self::__dynaschema_from_parsed(item, __pk_values, __sk_values))
         }
     };

@@ -25,6 +25,10 @@ mod test_attribute;
 ///   an index key written from a template into its own attribute; `pk = "{email}"`
 ///   without `pk_attr` keys the index on the field's own attribute. `partial`: the index
 ///   projects only part of the entity (read it untyped, with `.items()`).
+/// - `entity_type = "Order"` (or `entity_type` alone: the struct's name), with
+///   `entity_type_attr = "_type"` (the default): the type written on every item, which
+///   an item must hold to be read as the entity; two entity types whose keys have the
+///   same shape stay apart.
 /// - `schema = "schema.toml"`: the table's schema, relative to the crate's `Cargo.toml`,
 ///   to check the options against at compile time: key and index attribute names, index
 ///   names, key types and index projections, each mismatch an error at its option.

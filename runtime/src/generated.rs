@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::ValueError;
 use crate::error::{Error, Result};
+use crate::item::EntityType;
 use crate::key::KeyTemplate;
 
 /// The placeholder values of a key attribute of `item` if it fits `template`: what the
@@ -135,4 +136,33 @@ pub const fn written_as(written: Option<char>, declared: char) -> bool {
         Some(written) => written == declared,
         None => true,
     }
+}
+
+/// Whether an item holds the entity type `entity_type` (none: every item does): what
+/// the derive's `from_matching_item` checks after the keys.
+#[inline]
+pub fn of_type(entity_type: Option<EntityType>, item: &HashMap<String, AttributeValue>) -> bool {
+    entity_type.is_none_or(|entity_type| entity_type.holds(item))
+}
+
+/// The error of an item read as entity `entity` that does not hold its type: another
+/// entity's item under the same key shape, or one written before the entity had a type.
+#[inline]
+pub fn check_type(
+    entity: &'static str,
+    entity_type: Option<EntityType>,
+    item: &HashMap<String, AttributeValue>,
+) -> Result<()> {
+    let Some(entity_type) = entity_type.filter(|t| !t.holds(item)) else {
+        return Ok(());
+    };
+    let found = match item.get(entity_type.attribute) {
+        Some(value) => format!("it holds {}", crate::attribute::describe(value)),
+        None => "it has none (an item written before the entity had a type gets one by a data migration)".to_owned(),
+    };
+    Err(Error::Decode {
+        entity,
+        attribute: entity_type.attribute,
+        message: format!("the item is not a {}: {found}", entity_type.value),
+    })
 }

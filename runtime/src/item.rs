@@ -31,6 +31,30 @@ pub trait Entity: Sized {
     /// which partitions of which index its items are in.
     const INDEXES: &'static [EntityIndex] = &[];
 
+    /// The entity type written on every item (`#[dynamo(entity_type = "Order")]`), if
+    /// the entity has one: items are then its own only when they hold it, so that two
+    /// entity types whose keys have the same shape stay apart.
+    ///
+    /// ```
+    /// use dynaschema::{Entity, EntityType};
+    ///
+    /// #[derive(Entity)]
+    /// #[dynamo(pk = "THING#{id}", sk = "THING", entity_type = "Widget")]
+    /// struct Widget {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    /// }
+    ///
+    /// let item = Widget { id: 1 }.to_item()?;
+    /// assert!(Widget::matches(&item));
+    /// assert_eq!(
+    ///     Widget::ENTITY_TYPE,
+    ///     Some(EntityType { attribute: "_type", value: "Widget" })
+    /// );
+    /// # Ok::<(), dynaschema::Error>(())
+    /// ```
+    const ENTITY_TYPE: Option<EntityType> = None;
+
     /// The item's primary key.
     fn key(&self) -> Key<Self>;
 
@@ -72,7 +96,9 @@ pub trait Entity: Sized {
             Some(AttributeValue::S(key)) => template.matches(key),
             _ => false,
         };
-        fits(&Self::PK_TEMPLATE) && Self::SK_TEMPLATE.as_ref().is_none_or(fits)
+        fits(&Self::PK_TEMPLATE)
+            && Self::SK_TEMPLATE.as_ref().is_none_or(fits)
+            && Self::ENTITY_TYPE.is_none_or(|entity_type| entity_type.holds(item))
     }
 
     /// The entity of `item` if the item [`matches`](Self::matches) it, else `None`: what
@@ -80,6 +106,23 @@ pub trait Entity: Sized {
     /// attribute once for both, where `matches` then `from_item` would read it twice.
     fn from_matching_item(item: &Item) -> Option<Result<Self>> {
         Self::matches(item).then(|| Self::from_item(item))
+    }
+}
+
+/// The attribute every item of an entity holds its type in, and the type's name:
+/// `_type = "Order"` for `#[dynamo(entity_type = "Order")]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityType {
+    /// The attribute, `_type` unless `entity_type_attr` names another.
+    pub attribute: &'static str,
+    /// The entity's type name.
+    pub value: &'static str,
+}
+
+impl EntityType {
+    /// Whether `item` is of this type.
+    pub fn holds(&self, item: &Item) -> bool {
+        matches!(item.get(self.attribute), Some(AttributeValue::S(value)) if value == self.value)
     }
 }
 

@@ -115,7 +115,7 @@ pub use dynaschema_macros::Collection;
 pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
 pub use expr::{Attr, Condition, Update};
-pub use item::{Entity, Item, Readable};
+pub use item::{Entity, EntityType, Item, Readable};
 pub use key::{Key, KeyPart, Partition};
 pub use ops::{CancelReason, Cursor, IndexName, Page, RetryPolicy};
 pub use schema::{

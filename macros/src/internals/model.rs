@@ -12,7 +12,8 @@ use super::ctxt::Ctxt;
 use super::template::{self, Piece};
 
 /// The options a struct takes, for error messages.
-const CONTAINER_OPTIONS: &str = "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`";
+const CONTAINER_OPTIONS: &str =
+    "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
 const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`";
 
@@ -25,7 +26,20 @@ pub struct Container<'a> {
     pub fields: Vec<Field<'a>>,
     /// `schema = "schema.toml"`: the table's schema to check the entity against.
     pub schema: Option<LitStr>,
+    /// `entity_type`: the attribute written on every item, and the entity's name in it.
+    pub entity_type: Option<EntityType>,
 }
+
+/// The entity type every item holds: `entity_type = "Order"`, `entity_type_attr = "_type"`.
+pub struct EntityType {
+    pub attribute: String,
+    pub value: String,
+    /// The option, for errors about it.
+    pub literal: LitStr,
+}
+
+/// The attribute of `entity_type` unless `entity_type_attr` names another.
+pub const ENTITY_TYPE_ATTRIBUTE: &str = "_type";
 
 /// A key template with the attribute it fills.
 pub struct Template {
@@ -124,6 +138,8 @@ impl<'a> Container<'a> {
         let mut sk = TemplateOption::default();
         let mut indexes = Vec::new();
         let mut schema = None;
+        let mut entity_type: Option<LitStr> = None;
+        let mut entity_type_attr: Option<LitStr> = None;
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("pk") {
@@ -139,6 +155,17 @@ impl<'a> Container<'a> {
                     Ok(())
                 } else if meta.path.is_ident("schema") {
                     set_once(cx, &meta, &mut schema)
+                } else if meta.path.is_ident("entity_type") {
+                    if meta.input.peek(syn::Token![=]) {
+                        set_once(cx, &meta, &mut entity_type)
+                    } else {
+                        // `entity_type` alone: the struct's name.
+                        let name = LitStr::new(&input.ident.to_string(), meta.path.span());
+                        entity_type = Some(name);
+                        Ok(())
+                    }
+                } else if meta.path.is_ident("entity_type_attr") {
+                    set_once(cx, &meta, &mut entity_type_attr)
                 } else {
                     unknown_option(cx, &meta, CONTAINER_OPTIONS)
                 }
@@ -183,6 +210,7 @@ impl<'a> Container<'a> {
             indexes,
             fields,
             schema,
+            entity_type: entity_type_of(cx, entity_type, entity_type_attr),
         };
         container.check_fields(cx, pk_value, sk_value.filter(|_| sk_complete), sk_complete);
         sk_complete.then_some(container)
@@ -341,6 +369,13 @@ impl<'a> Container<'a> {
                 }
             }
         }
+        if let Some(entity_type) = &self.entity_type {
+            claims.push((
+                &entity_type.attribute,
+                "the entity type".to_owned(),
+                entity_type.literal.to_token_stream(),
+            ));
+        }
         for field in self.fields.iter().filter(|f| f.is_stored()) {
             claims.push((
                 &field.attribute,
@@ -363,6 +398,38 @@ impl<'a> Container<'a> {
             }
         }
     }
+}
+
+/// The entity type option, checked: a name that is not empty, and an attribute only
+/// with it.
+fn entity_type_of(
+    cx: &Ctxt,
+    value: Option<LitStr>,
+    attribute: Option<LitStr>,
+) -> Option<EntityType> {
+    let Some(value) = value else {
+        if let Some(attribute) = &attribute {
+            cx.error_spanned_by(
+                attribute,
+                "`entity_type_attr` names the attribute of `entity_type`: give `entity_type` too",
+            );
+        }
+        return None;
+    };
+    for (text, literal) in [Some(&value), attribute.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|l| (l.value(), l))
+    {
+        if text.is_empty() {
+            cx.error_spanned_by(literal, "an entity type and its attribute cannot be empty");
+        }
+    }
+    Some(EntityType {
+        attribute: attribute.map_or_else(|| ENTITY_TYPE_ATTRIBUTE.to_owned(), |a| a.value()),
+        value: value.value(),
+        literal: value,
+    })
 }
 
 /// The field of a template that is a single placeholder, like `{email}`.

@@ -186,6 +186,13 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
                 format!("begins_with({name}, {value})")
             });
         }
+        if let Some(entity_type) = E::ENTITY_TYPE {
+            let name = expression.name(entity_type.attribute);
+            let value = expression.value(aws_sdk_dynamodb::types::AttributeValue::S(
+                entity_type.value.to_owned(),
+            ));
+            clauses.push(format!("{name} = {value}"));
+        }
         if let Some(filter) = &self.filter {
             clauses.push(expression.condition(filter)?);
         }
