@@ -42,6 +42,17 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let version = c.fields.iter().find(|f| f.version.is_some()).map(|f| {
+        let (ident, ty, attribute) = (f.ident, f.ty, &f.attribute);
+        let number = quote_spanned!(ty.span()=> <#ty as ::dynaschema::generated::VersionNumber>::as_version(&self.#ident));
+        quote! {
+            const VERSION: ::core::option::Option<&'static str> = ::core::option::Option::Some(#attribute);
+
+            fn version(&self) -> u64 {
+                #number
+            }
+        }
+    });
     let key_builder = key_builder(c);
     let partition_builder = partition_builder(c);
     let index_builders = c.indexes.iter().map(|index| index_builder(c, index));
@@ -83,6 +94,8 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
             impl ::dynaschema::Entity for #ident {
                 const ENTITY_NAME: &'static str = #entity_name;
                 const ENTITY_TYPE: ::core::option::Option<::dynaschema::EntityType> = #entity_type;
+
+                #version
                 const PK_TEMPLATE: ::dynaschema::key::KeyTemplate = __PK;
                 const SK_TEMPLATE: ::core::option::Option<::dynaschema::key::KeyTemplate> = __SK_OPTION;
 

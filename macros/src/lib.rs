@@ -39,6 +39,10 @@ mod test_attribute;
 /// - `skip`, with `default = "path::to_fn"`: not stored; `Default::default()` (or the
 ///   function) on read.
 /// - `serde`: stored through serde_dynamo, for any serde type.
+/// - `version` (an unsigned integer): the item's version. A put requires the stored item
+///   at the entity's version (none for 0) and writes the next; an update names the
+///   version read (`u.expect_version(n)`) or skips the check by name
+///   (`u.skip_version_check()`); a stale write is `Error::VersionConflict`.
 ///
 /// Generated: `impl Entity`; `Type::key(fields..)` taking exactly the key's placeholder
 /// fields (`&str` for `String`); `Type::partition(fields..)` for queries of the

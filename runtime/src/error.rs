@@ -254,6 +254,40 @@ pub enum Error {
         message: String,
     },
 
+    /// A write of a versioned entity (`#[dynamo(version)]`) found the item at another
+    /// version than the one it was given: another writer changed it since it was read
+    /// (or, for a put of version 0, it exists already). Nothing was written.
+    #[error(
+        "{entity} {key} in table `{table}` is at version {}, not {expected}: another writer \
+         changed it since it was read; read it again and redo the change",
+        found.map_or_else(|| "none (there is no item)".to_owned(), |v| v.to_string())
+    )]
+    VersionConflict {
+        /// The entity type.
+        entity: &'static str,
+        /// The item's key.
+        key: String,
+        /// The table.
+        table: String,
+        /// The version the write was given.
+        expected: u64,
+        /// The version stored, read back with the refusal; `None` when there is no item.
+        found: Option<u64>,
+    },
+
+    /// An update of a versioned entity names neither the version it read nor that the
+    /// check is skipped. Nothing was sent.
+    #[error(
+        "{entity} is versioned: an update of {key} needs the version read, \
+         `u.expect_version(n)`, or `u.skip_version_check()` to write over any version"
+    )]
+    VersionMissing {
+        /// The entity type.
+        entity: &'static str,
+        /// The item's key.
+        key: String,
+    },
+
     /// A collection was asked to read a partition that not all of its members share.
     /// Nothing was sent.
     #[error("collection {collection}: {message}")]

@@ -259,6 +259,16 @@ pub struct Update<E> {
     add: Vec<(&'static str, Value)>,
     delete: Vec<(&'static str, Value)>,
     condition: Option<Condition<E>>,
+    version: Option<VersionCheck>,
+}
+
+/// What an update of a versioned entity checks of the stored version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionCheck {
+    /// The version read: the update requires it and writes the next.
+    Expect(u64),
+    /// None: the update writes the next version of whatever is stored.
+    Skip,
 }
 
 /// How an update changes an attribute.
@@ -318,6 +328,7 @@ impl<E> Default for Update<E> {
             add: Vec::new(),
             delete: Vec::new(),
             condition: None,
+            version: None,
         }
     }
 }
@@ -394,6 +405,58 @@ impl<E> Update<E> {
         self.condition.as_ref()
     }
 
+    /// For a versioned entity (`#[dynamo(version)]`): the version read. The update
+    /// applies only to the item at that version, and writes the next; another version
+    /// is [`Error::VersionConflict`](crate::Error::VersionConflict), and nothing changes.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Attr, Entity, Key, Table};
+    /// # async fn run<D: Entity + Send>(table: &Table, key: Key<D>, title: Attr<D, String>, read_version: u64) -> dynaschema::Result<()> {
+    /// let updated: D = table
+    ///     .update(key, |u| u.set(title, "New title").expect_version(read_version))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn expect_version(mut self, version: u64) -> Self {
+        self.version = Some(VersionCheck::Expect(version));
+        self
+    }
+
+    /// For a versioned entity: updates whatever version is stored, and writes the next.
+    /// Another writer's change made since the item was read is kept under this one.
+    pub fn skip_version_check(mut self) -> Self {
+        self.version = Some(VersionCheck::Skip);
+        self
+    }
+
+    /// What the update checks of a versioned entity's version, if it says.
+    pub(crate) fn version_check(&self) -> Option<VersionCheck> {
+        self.version
+    }
+
+    /// The update with the next version written to `attribute`, and the version
+    /// condition required: what every update of a versioned entity sends.
+    pub(crate) fn versioned(&self, attribute: &'static str, check: VersionCheck) -> Update<E> {
+        let mut update = self.with_index_keys(Vec::new(), Vec::new());
+        let version = Attr::<E, u64>::new(attribute);
+        match check {
+            VersionCheck::Expect(expected) => {
+                let next = AttributeValue::N((expected + 1).to_string());
+                update.set.push((attribute, SetValue::Value(Ok(next))));
+                let stored = match expected {
+                    0 => version.not_exists(),
+                    _ => version.eq(expected),
+                };
+                update.condition = Some(Condition::conjoin(update.condition.take(), stored));
+            }
+            VersionCheck::Skip => {
+                let one = AttributeValue::N("1".to_owned());
+                update.set.push((attribute, SetValue::Plus(Ok(one))));
+            }
+        }
+        update
+    }
+
     /// Whether sending the update twice leaves the item as sending it once: it adds to,
     /// increments or decrements no number. (Adding elements to a set is repeatable.)
     pub(crate) fn repeatable(&self) -> bool {
@@ -462,6 +525,7 @@ impl<E> Update<E> {
             add: self.add.clone(),
             delete: self.delete.clone(),
             condition: self.condition.clone(),
+            version: self.version,
         };
         update.set.extend(
             set.into_iter()

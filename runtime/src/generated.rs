@@ -166,3 +166,25 @@ pub fn check_type(
         message: format!("the item is not a {}: {found}", entity_type.value),
     })
 }
+
+/// The integer types a `#[dynamo(version)]` field may have.
+#[diagnostic::on_unimplemented(
+    message = "a `version` field is an unsigned integer, such as u64, not `{Self}`",
+    label = "not an unsigned integer"
+)]
+pub trait VersionNumber {
+    /// The version as a `u64`.
+    fn as_version(&self) -> u64;
+}
+
+macro_rules! version_number {
+    ($($t:ty),*) => {$(
+        impl VersionNumber for $t {
+            #[inline]
+            fn as_version(&self) -> u64 {
+                *self as u64
+            }
+        }
+    )*};
+}
+version_number!(u8, u16, u32, u64, usize);

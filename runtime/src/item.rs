@@ -31,6 +31,49 @@ pub trait Entity: Sized {
     /// which partitions of which index its items are in.
     const INDEXES: &'static [EntityIndex] = &[];
 
+    /// The attribute of the entity's version (`#[dynamo(version)]`), if it has one:
+    /// every put and update then requires the version read and writes the next one, so
+    /// that of two writers who read the same version, one wins and the other gets
+    /// [`Error::VersionConflict`](crate::Error::VersionConflict).
+    ///
+    /// ```no_run
+    /// use dynaschema::{Entity, Error, Table};
+    ///
+    /// #[derive(Debug, Entity)]
+    /// #[dynamo(pk = "DOC#{id}", sk = "DOC")]
+    /// struct Document {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     title: String,
+    ///     #[dynamo(version)]
+    ///     version: u64,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// // Version 0 is a new item: written as version 1, only if there is none.
+    /// table.put(&Document { id: 1, title: "draft".into(), version: 0 }).await?;
+    /// let read = table.get(Document::key(1)).await?.expect("just written");
+    /// let edited = table
+    ///     .update(Document::key(1), |u| {
+    ///         u.set(Document::TITLE, "final").expect_version(read.version)
+    ///     })
+    ///     .await;
+    /// match edited {
+    ///     Ok(document) => assert_eq!(document.version, read.version + 1),
+    ///     Err(Error::VersionConflict { found, .. }) => println!("changed meanwhile: {found:?}"),
+    ///     Err(other) => return Err(other),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    const VERSION: Option<&'static str> = None;
+
+    /// The entity's version, 0 for one never stored: what a put requires the stored
+    /// item to be at.
+    #[doc(hidden)]
+    fn version(&self) -> u64 {
+        0
+    }
+
     /// The entity type written on every item (`#[dynamo(entity_type = "Order")]`), if
     /// the entity has one: items are then its own only when they hold it, so that two
     /// entity types whose keys have the same shape stay apart.

@@ -15,7 +15,7 @@ use super::template::{self, Piece};
 const CONTAINER_OPTIONS: &str =
     "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
-const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`";
+const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`, `version`";
 
 /// A struct deriving `Entity`.
 pub struct Container<'a> {
@@ -82,6 +82,8 @@ pub struct Field<'a> {
     /// The attribute name: the field's name unless renamed.
     pub attribute: String,
     pub storage: Storage,
+    /// `version`: the entity's version, checked and incremented by every write.
+    pub version: Option<Ident>,
 }
 
 /// How a field is stored.
@@ -315,6 +317,16 @@ impl<'a> Container<'a> {
                     }
                 }
             }
+        }
+
+        // One version per item.
+        for field in self
+            .fields
+            .iter()
+            .filter_map(|f| f.version.as_ref())
+            .skip(1)
+        {
+            cx.error_spanned_by(field, "an entity has one `version` field");
         }
 
         // Each index's builder and constant is a name of its own beside the entity's.
@@ -613,6 +625,7 @@ impl<'a> Field<'a> {
         let mut key_only: Option<Ident> = None;
         let mut skip: Option<Ident> = None;
         let mut serde: Option<Ident> = None;
+        let mut version: Option<Ident> = None;
         let mut default: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -631,6 +644,8 @@ impl<'a> Field<'a> {
                     flag(&mut skip)
                 } else if meta.path.is_ident("serde") {
                     flag(&mut serde)
+                } else if meta.path.is_ident("version") {
+                    flag(&mut version)
                 } else if meta.path.is_ident("default") {
                     let path: LitStr = meta.value()?.parse()?;
                     default = Some(path.parse()?);
@@ -677,6 +692,14 @@ impl<'a> Field<'a> {
                 );
             }
         }
+        if let Some(version) = &version {
+            if !matches!(storage, Storage::Attribute { serde: false }) {
+                cx.error_spanned_by(
+                    version,
+                    "a `version` field is stored as a number attribute of its own: not `key_only`, `skip` or `serde`",
+                );
+            }
+        }
         let attribute = rename
             .as_ref()
             .map_or_else(|| ident.to_string(), LitStr::value);
@@ -691,6 +714,7 @@ impl<'a> Field<'a> {
             ty: &field.ty,
             attribute,
             storage,
+            version,
         })
     }
 }

@@ -3,12 +3,13 @@
 use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use futures::future::BoxFuture;
 
 use crate::error::{Error, Result};
-use crate::expr::{Condition, RequestCondition};
-use crate::item::Entity;
+use crate::expr::{Attr, Condition, RequestCondition};
+use crate::item::{Entity, Item};
+use crate::ops::update::stored_version;
 use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
 
@@ -21,6 +22,7 @@ pub struct PutItem<'a, E> {
     entity: &'a E,
     if_not_exists: bool,
     condition: Option<Condition<E>>,
+    skip_version: bool,
 }
 
 impl Table {
@@ -43,6 +45,7 @@ impl Table {
             entity,
             if_not_exists: false,
             condition: None,
+            skip_version: false,
         }
     }
 }
@@ -61,16 +64,31 @@ impl<E: Entity + Sync> PutItem<'_, E> {
         self
     }
 
+    /// For a versioned entity (`#[dynamo(version)]`): writes over whatever version is
+    /// stored, rather than only over the entity's own. The item is still written with
+    /// the entity's next version.
+    pub fn skip_version_check(mut self) -> Self {
+        self.skip_version = true;
+        self
+    }
+
     /// Sends the request; the same as `.await`.
+    ///
+    /// For a versioned entity, the put requires the stored item to be at the entity's
+    /// version (no item at all for version 0) and writes the next version; another is
+    /// [`Error::VersionConflict`].
     ///
     /// When an attempt's answer was lost and the SDK's retry then fails the condition on
     /// the very item this call writes, that item is this call's own earlier attempt: the
     /// put succeeded. When retries end with the outcome still open, the error is
     /// [`Error::OutcomeUnknown`].
     pub async fn send(self) -> Result<()> {
-        let item = self.entity.to_item()?;
+        let (item, version_condition) = versioned_item(self.entity, self.skip_version)?;
         let has_other_condition = self.condition.is_some();
-        let mut condition = self.condition;
+        let mut condition = match version_condition {
+            Some(version) => Some(Condition::conjoin(self.condition, version)),
+            None => self.condition,
+        };
         if self.if_not_exists {
             let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
             condition = Some(match condition {
@@ -109,8 +127,15 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                     _ => None,
                 };
                 if let Some(stored) = stored.filter(|_| attempts.maybe_applied()) {
-                    if same_item(stored, &self.entity.to_item()?) {
+                    if same_item(stored, &versioned_item(self.entity, self.skip_version)?.0) {
                         return Ok(());
+                    }
+                }
+                if let Some(conflict) =
+                    version_conflict(self.entity, self.skip_version, stored, &key, &table)
+                {
+                    if !self.if_not_exists {
+                        return Err(conflict);
                     }
                 }
                 // Without another condition, only the item's existence can have failed.
@@ -132,6 +157,55 @@ impl<E: Entity + Sync> PutItem<'_, E> {
             Err(err) => Err(self.table.write_error("PutItem", key, &attempts, err)),
         }
     }
+}
+
+/// The item a put of `entity` writes, and the condition on the stored version: for a
+/// versioned entity, its next version, and (unless `skip`) the stored item at the
+/// entity's version (no item, for version 0).
+pub(crate) fn versioned_item<E: Entity>(
+    entity: &E,
+    skip: bool,
+) -> Result<(Item, Option<Condition<E>>)> {
+    let mut item = entity.to_item()?;
+    let Some(attribute) = E::VERSION else {
+        return Ok((item, None));
+    };
+    let version = entity.version();
+    item.insert(
+        attribute.to_owned(),
+        AttributeValue::N((version + 1).to_string()),
+    );
+    let condition = match (skip, version) {
+        (true, _) => None,
+        (false, 0) => Some(Condition::item_not_exists(E::PK_TEMPLATE.attribute())),
+        (false, version) => Some(Attr::<E, u64>::new(attribute).eq(version)),
+    };
+    Ok((item, condition))
+}
+
+/// The conflict of a put of versioned `entity` refused with `stored` (the item as it
+/// was, or none): when the stored version is not the entity's.
+pub(crate) fn version_conflict<E: Entity>(
+    entity: &E,
+    skip: bool,
+    stored: Option<&Item>,
+    key: &str,
+    table: &str,
+) -> Option<Error> {
+    let attribute = E::VERSION.filter(|_| !skip)?;
+    let expected = entity.version();
+    let found = stored.map(|item| stored_version(item, attribute).unwrap_or(0));
+    let fits = match found {
+        None => expected == 0,
+        Some(found) => expected != 0 && found == expected,
+    };
+    (!fits).then(|| Error::VersionConflict {
+        entity: E::ENTITY_NAME,
+        key: key.to_owned(),
+        table: table.to_owned(),
+        expected,
+        found,
+    })
 }
 
 impl<'a, E: Entity + Sync + 'a> IntoFuture for PutItem<'a, E> {

@@ -12,10 +12,11 @@ use futures::future::BoxFuture;
 
 pub use crate::error::CancelReason;
 use crate::error::{Error, Result};
-use crate::expr::{Condition, RequestCondition, Update};
+use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
 use crate::item::Entity;
 use crate::key::Key;
-use crate::ops::update::update_expressions;
+use crate::ops::put::versioned_item;
+use crate::ops::update::{stored_version, update_expressions};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -62,9 +63,13 @@ struct Action<'a> {
     /// The entity's key attributes: the key text of a cancellation reason is read from
     /// the action's item, made again then, so that no text is made for every request.
     key_attributes: (&'static str, Option<&'static str>),
-    /// Whether the action is a [`put_new`](Transaction::put_new): its cancellation
-    /// reason tells whether an earlier attempt of the transaction was applied.
+    /// Whether the action is a [`put_new`](Transaction::put_new) or a put of a versioned
+    /// entity: its cancellation reason tells whether an earlier attempt of the
+    /// transaction was applied.
     new_item: bool,
+    /// For a write of a versioned entity: its version attribute and the version it
+    /// requires, which tell a version conflict among the cancellation reasons.
+    version: Option<(&'static str, u64)>,
 }
 
 impl Action<'_> {
@@ -137,16 +142,32 @@ impl<'a> Transaction<'a> {
                 E::SK_TEMPLATE.as_ref().map(|sk| sk.attribute()),
             ),
             new_item: false,
+            version: None,
         });
+        self
+    }
+
+    /// Marks the last action as a write of version `expected` of a versioned entity.
+    fn requiring_version<E: Entity>(mut self, expected: Option<u64>) -> Self {
+        if let (Some(action), Some(attribute), Some(expected)) =
+            (self.items.last_mut(), E::VERSION, expected)
+        {
+            action.version = Some((attribute, expected));
+        }
         self
     }
 
     fn put_item<E: Entity + Sync>(self, entity: &'a E, condition: Option<Condition<E>>) -> Self {
         let make = move |table: &str| {
+            let (item, version) = versioned_item(entity, false)?;
+            let condition = match (version, &condition) {
+                (Some(version), Some(condition)) => Some(version.and(condition.clone())),
+                (version, condition) => version.or_else(|| condition.clone()),
+            };
             let condition = RequestCondition::new(condition.as_ref())?;
             let put = Put::builder()
                 .table_name(table)
-                .set_item(Some(entity.to_item()?))
+                .set_item(Some(item))
                 .set_condition_expression(condition.text)
                 .set_expression_attribute_names(condition.names)
                 .set_expression_attribute_values(condition.values)
@@ -158,10 +179,17 @@ impl<'a> Transaction<'a> {
                 .expect("the table name and item are set");
             Ok(TransactWriteItem::builder().put(put).build())
         };
-        self.push::<E>(Box::new(make))
+        let mut transaction = self.push::<E>(Box::new(make));
+        if E::VERSION.is_some() {
+            if let Some(action) = transaction.items.last_mut() {
+                action.new_item = true;
+            }
+        }
+        transaction.requiring_version::<E>(Some(entity.version()))
     }
 
-    /// Writes `entity`, replacing any item with its key.
+    /// Writes `entity`, replacing any item with its key; for a versioned entity, only
+    /// over the item at the entity's version (none, for version 0), writing the next.
     pub fn put<E: Entity + Sync>(self, entity: &'a E) -> Self {
         self.put_item(entity, None)
     }
@@ -190,6 +218,10 @@ impl<'a> Transaction<'a> {
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> Self {
         let update = build(Update::new());
+        let expected = match update.version_check() {
+            Some(VersionCheck::Expect(expected)) => Some(expected),
+            _ => None,
+        };
         let make = move |table: &str| {
             let (update, condition, expression) = update_expressions(&key, &update)?;
             let (names, values) = expression.into_placeholders();
@@ -209,6 +241,7 @@ impl<'a> Transaction<'a> {
             Ok(TransactWriteItem::builder().update(update).build())
         };
         self.push::<E>(Box::new(make))
+            .requiring_version::<E>(expected)
     }
 
     fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
@@ -347,7 +380,8 @@ impl<'a> Transaction<'a> {
                 }
                 continue;
             }
-            let canceled = Error::TransactionCanceled { reasons };
+            let canceled = version_conflict(table.name(), &actions, &reasons)
+                .unwrap_or(Error::TransactionCanceled { reasons });
             return Err(if attempts.maybe_applied() {
                 table.outcome_unknown("TransactWriteItems", keys(), &canceled)
             } else {
@@ -355,6 +389,33 @@ impl<'a> Transaction<'a> {
             });
         }
     }
+}
+
+/// The version conflict among the cancellation reasons, if there is one: a write of a
+/// versioned entity whose condition failed on an item at another version.
+fn version_conflict(table: &str, actions: &[Action], reasons: &[CancelReason]) -> Option<Error> {
+    reasons.iter().find_map(|reason| {
+        let action = actions.get(reason.index)?;
+        let (attribute, expected) = action.version?;
+        if reason.code != "ConditionalCheckFailed" {
+            return None;
+        }
+        let found = reason
+            .item
+            .as_ref()
+            .map(|item| stored_version(item, attribute).unwrap_or(0));
+        let fits = match found {
+            None => expected == 0,
+            Some(found) => expected != 0 && found == expected,
+        };
+        (!fits).then(|| Error::VersionConflict {
+            entity: action.entity,
+            key: action.key_text(table),
+            table: table.to_owned(),
+            expected,
+            found,
+        })
+    })
 }
 
 /// A fresh ClientRequestToken: 32 random hexadecimal digits.
@@ -488,6 +549,7 @@ mod tests {
             entity,
             key_attributes: ("PK", Some("SK")),
             new_item: false,
+            version: None,
         }
     }
 

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::client::RetryConfig;
 use crate::error::{quoted, Error, Result};
-use crate::expr::{Change, Expression, Update};
+use crate::expr::{Change, Expression, Update, VersionCheck};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
 use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
@@ -94,7 +94,10 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .set_expression_attribute_values(values)
             .return_values(returned)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let result = if self.update.repeatable() {
+        // Writing the next of whatever version is stored adds to a number too.
+        let skips_version =
+            E::VERSION.is_some() && self.update.version_check() == Some(VersionCheck::Skip);
+        let result = if self.update.repeatable() && !skips_version {
             // A retry whose condition fails on this update's own result is recognised
             // below.
             let send = || request.clone().send();
@@ -130,7 +133,13 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                     err.as_service_error()
                 {
                     if let Some(stored) = failed.item.as_ref() {
-                        if self.update.applied_to(stored) {
+                        let next_version = match (E::VERSION, self.update.version_check()) {
+                            (Some(attribute), Some(VersionCheck::Expect(expected))) => {
+                                stored_version(stored, attribute) == Some(expected + 1)
+                            }
+                            _ => true,
+                        };
+                        if self.update.applied_to(stored) && next_version {
                             return Ok(Some(stored.clone()));
                         }
                     }
@@ -139,15 +148,30 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                 Err(self.table.write_error("UpdateItem", key, &attempts, err))
             }
             Err(err) if error_code(&err) == Some("ConditionalCheckFailedException") => {
-                let existed = matches!(
-                    err.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) if e.item.is_some()
-                );
+                let stored = match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => e.item.as_ref(),
+                    _ => None,
+                };
+                let existed = stored.is_some();
                 let (entity, key, table) = (
                     E::ENTITY_NAME,
                     self.key.to_string(),
                     self.table.name().to_owned(),
                 );
+                if let (Some(stored), Some(attribute), Some(VersionCheck::Expect(expected))) =
+                    (stored, E::VERSION, self.update.version_check())
+                {
+                    let found = stored_version(stored, attribute);
+                    if found.unwrap_or(0) != expected {
+                        return Err(Error::VersionConflict {
+                            entity,
+                            key,
+                            table,
+                            expected,
+                            found,
+                        });
+                    }
+                }
                 // Without a required condition, only the item's existence can have failed.
                 let required = self.update.condition().is_some();
                 Err(if existed && required {
@@ -174,6 +198,19 @@ pub(crate) fn update_expressions<E: Entity>(
     let (pk, _) = key.partition_key()?;
     let mut expression = Expression::default();
     let (set, remove) = index_key_changes(key, update)?;
+    let versioned = match E::VERSION {
+        None => None,
+        Some(attribute) => match update.version_check() {
+            Some(check) => Some(update.versioned(attribute, check)),
+            None => {
+                return Err(Error::VersionMissing {
+                    entity: E::ENTITY_NAME,
+                    key: key.to_string(),
+                })
+            }
+        },
+    };
+    let update = versioned.as_ref().unwrap_or(update);
     let text = if set.is_empty() && remove.is_empty() {
         expression.update(update)?
     } else {
@@ -353,4 +390,12 @@ fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<Stri
         }
     }
     Ok(None)
+}
+
+/// The version stored in `item`'s `attribute`, if it has one.
+pub(crate) fn stored_version(item: &Item, attribute: &str) -> Option<u64> {
+    match item.get(attribute) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
 }
