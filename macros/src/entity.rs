@@ -42,6 +42,28 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let write_times = [
+        (
+            quote!(CREATED_AT),
+            c.fields.iter().find(|f| f.created_at.is_some()),
+        ),
+        (
+            quote!(UPDATED_AT),
+            c.fields.iter().find(|f| f.updated_at.is_some()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, field)| {
+        let f = field?;
+        let (ty, attribute) = (f.ty, &f.attribute);
+        let check = quote_spanned!(ty.span()=> ::dynaschema::generated::write_time_field::<#ty>());
+        Some(quote! {
+            const #name: ::core::option::Option<&'static str> = {
+                #check;
+                ::core::option::Option::Some(#attribute)
+            };
+        })
+    });
     let version = c.fields.iter().find(|f| f.version.is_some()).map(|f| {
         let (ident, ty, attribute) = (f.ident, f.ty, &f.attribute);
         let number = quote_spanned!(ty.span()=> <#ty as ::dynaschema::generated::VersionNumber>::as_version(&self.#ident));
@@ -96,6 +118,8 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
                 const ENTITY_TYPE: ::core::option::Option<::dynaschema::EntityType> = #entity_type;
 
                 #version
+
+                #(#write_times)*
                 const PK_TEMPLATE: ::dynaschema::key::KeyTemplate = __PK;
                 const SK_TEMPLATE: ::core::option::Option<::dynaschema::key::KeyTemplate> = __SK_OPTION;
 

@@ -43,6 +43,9 @@ mod test_attribute;
 ///   at the entity's version (none for 0) and writes the next; an update names the
 ///   version read (`u.expect_version(n)`) or skips the check by name
 ///   (`u.skip_version_check()`); a stale write is `Error::VersionConflict`.
+/// - `created_at`, `updated_at` (a `Timestamp`): set by the toolkit in the same request,
+///   the update time on every put and update, the creation time when a put creates the
+///   item (`if_not_exists`, `put_new`, version 0) or an update finds it absent.
 ///
 /// Generated: `impl Entity`; `Type::key(fields..)` taking exactly the key's placeholder
 /// fields (`&str` for `String`); `Type::partition(fields..)` for queries of the

@@ -319,7 +319,7 @@ impl SetElement for String {
     }
 }
 
-fn timestamp_value(timestamp: &Timestamp) -> AttributeValue {
+pub(crate) fn timestamp_value(timestamp: &Timestamp) -> AttributeValue {
     let mut text = String::with_capacity(27);
     timestamp.write_to(&mut text);
     AttributeValue::S(text)

@@ -429,6 +429,24 @@ impl<E> Update<E> {
         self
     }
 
+    /// The update with the entity's timestamps stamped `now`: `updated` set, `created`
+    /// set only where it is absent.
+    pub(crate) fn stamped(
+        &self,
+        created: Option<&'static str>,
+        updated: Option<&'static str>,
+        now: AttributeValue,
+    ) -> Update<E> {
+        let mut update = self.with_index_keys(Vec::new(), Vec::new());
+        if let Some(updated) = updated {
+            update.set.push((updated, SetValue::Value(Ok(now.clone()))));
+        }
+        if let Some(created) = created {
+            update.set.push((created, SetValue::IfNotExists(Ok(now))));
+        }
+        update
+    }
+
     /// What the update checks of a versioned entity's version, if it says.
     pub(crate) fn version_check(&self) -> Option<VersionCheck> {
         self.version

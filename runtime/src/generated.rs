@@ -188,3 +188,15 @@ macro_rules! version_number {
     )*};
 }
 version_number!(u8, u16, u32, u64, usize);
+
+/// The type of a `#[dynamo(created_at)]` or `#[dynamo(updated_at)]` field.
+#[diagnostic::on_unimplemented(
+    message = "a `created_at` or `updated_at` field is a `dynaschema::Timestamp`, not `{Self}`",
+    label = "not a Timestamp"
+)]
+pub trait WriteTime {}
+
+impl WriteTime for crate::timestamp::Timestamp {}
+
+/// Checks at compile time that `T` may hold a write's time.
+pub const fn write_time_field<T: WriteTime>() {}

@@ -67,6 +67,42 @@ pub trait Entity: Sized {
     /// ```
     const VERSION: Option<&'static str> = None;
 
+    /// The attribute of the entity's creation time (`#[dynamo(created_at)]` on a
+    /// [`Timestamp`](crate::Timestamp) field), if it has one: set by the toolkit when a
+    /// put creates the item (`if_not_exists`, a transaction's `put_new`, version 0), and
+    /// by updates when the attribute is absent. A put that replaces an item writes the
+    /// creation time the entity holds (the one read).
+    ///
+    /// ```no_run
+    /// use dynaschema::{Entity, Table, Timestamp};
+    ///
+    /// #[derive(Debug, Entity)]
+    /// #[dynamo(pk = "NOTE#{id}", sk = "NOTE")]
+    /// struct Note {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     text: String,
+    ///     #[dynamo(created_at)]
+    ///     created: Timestamp,
+    ///     #[dynamo(updated_at)]
+    ///     updated: Timestamp,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// let unset = Timestamp::from_unix_micros(0);
+    /// let note = Note { id: 1, text: "hello".into(), created: unset, updated: unset };
+    /// table.put(&note).if_not_exists().await?; // both times are now
+    /// let edited = table.update(Note::key(1), |u| u.set(Note::TEXT, "hello!")).await?;
+    /// assert!(edited.updated >= edited.created);
+    /// # Ok(()) }
+    /// ```
+    const CREATED_AT: Option<&'static str> = None;
+
+    /// The attribute of the entity's last change (`#[dynamo(updated_at)]` on a
+    /// [`Timestamp`](crate::Timestamp) field), if it has one: set by the toolkit on
+    /// every put and update, in the same request.
+    const UPDATED_AT: Option<&'static str> = None;
+
     /// The entity's version, 0 for one never stored: what a put requires the stored
     /// item to be at.
     #[doc(hidden)]
@@ -194,5 +230,15 @@ impl<E: Entity> Readable for E {
 
     fn needed_attributes() -> Vec<&'static str> {
         E::required_attributes()
+    }
+}
+
+/// The time a write of `E` stamps its timestamps with: now, for an entity that has
+/// them (the epoch otherwise, unread, so that other writes do not read the clock).
+pub(crate) fn write_time<E: Entity>() -> crate::timestamp::Timestamp {
+    if E::CREATED_AT.is_some() || E::UPDATED_AT.is_some() {
+        crate::timestamp::Timestamp::now()
+    } else {
+        crate::timestamp::Timestamp::from_unix_micros(0)
     }
 }

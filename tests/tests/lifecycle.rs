@@ -1,8 +1,8 @@
 //! What an entity declares about its items' lifecycle, enforced by every write: the
-//! entity type written on every item.
+//! entity type written on every item, versions, and creation and update times.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dynaschema::{Entity, Error, Item};
+use dynaschema::{Entity, Error, Item, Timestamp};
 use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned};
 
 /// Two entity types whose keys have the same shape, told apart by their type.
@@ -249,4 +249,94 @@ async fn of_concurrent_writers_of_one_version_exactly_one_wins() {
         table.get(Document::key(1)).await.unwrap().as_ref(),
         Some(written)
     );
+}
+
+/// An entity whose creation and update times the toolkit keeps.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "NOTE#{id}", sk = "NOTE")]
+struct Note {
+    #[dynamo(key_only)]
+    id: u64,
+    text: String,
+    #[dynamo(created_at)]
+    created: Timestamp,
+    #[dynamo(updated_at)]
+    updated: Timestamp,
+}
+
+fn note(id: u64, text: &str) -> Note {
+    let unset = Timestamp::from_unix_micros(0);
+    Note {
+        id,
+        text: text.into(),
+        created: unset,
+        updated: unset,
+    }
+}
+
+#[tokio::test]
+async fn writes_stamp_the_creation_and_update_times() {
+    let table = dynaschema_tests::provisioned_table("timestamps").await;
+    let read = |id| {
+        let table = table.clone();
+        async move { table.get(Note::key(id)).await.unwrap().unwrap() }
+    };
+    let within = |at: Timestamp, from: Timestamp| {
+        assert!(
+            from <= at && at <= Timestamp::now(),
+            "{at:?} not after {from:?}"
+        );
+    };
+
+    // A put that creates the item stamps both.
+    let before = Timestamp::now();
+    table.put(&note(1, "first")).if_not_exists().await.unwrap();
+    let created = read(1).await;
+    within(created.created, before);
+    assert_eq!(
+        created.updated, created.created,
+        "one time for the whole write"
+    );
+
+    // A put over it keeps the creation time it was given, and stamps the update.
+    let before = Timestamp::now();
+    let mut changed = created.clone();
+    changed.text = "second".into();
+    table.put(&changed).await.unwrap();
+    let stored = read(1).await;
+    assert_eq!(stored.created, created.created);
+    within(stored.updated, before);
+
+    // An update stamps the update time only, and answers both.
+    let before = Timestamp::now();
+    let updated = table
+        .update(Note::key(1), |u| u.set(Note::TEXT, "third"))
+        .await
+        .unwrap();
+    assert_eq!(updated.created, created.created);
+    within(updated.updated, before);
+    assert_eq!(read(1).await, updated);
+
+    // A transaction's put_new creates; an update of an item without a creation time
+    // gives it one.
+    let before = Timestamp::now();
+    table.transact().put_new(&note(2, "new")).await.unwrap();
+    within(read(2).await.created, before);
+    let mut legacy = note(3, "old").to_item().unwrap();
+    legacy.remove("created");
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(legacy))
+        .send()
+        .await
+        .unwrap();
+    let before = Timestamp::now();
+    let stamped = table
+        .update(Note::key(3), |u| u.set(Note::TEXT, "touched"))
+        .await
+        .unwrap();
+    within(stamped.created, before);
+    assert_eq!(stamped.created, stamped.updated);
 }

@@ -15,7 +15,8 @@ use super::template::{self, Piece};
 const CONTAINER_OPTIONS: &str =
     "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
-const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`, `version`";
+const FIELD_OPTIONS: &str =
+    "`rename`, `key_only`, `skip`, `default`, `serde`, `version`, `created_at`, `updated_at`";
 
 /// A struct deriving `Entity`.
 pub struct Container<'a> {
@@ -84,6 +85,10 @@ pub struct Field<'a> {
     pub storage: Storage,
     /// `version`: the entity's version, checked and incremented by every write.
     pub version: Option<Ident>,
+    /// `created_at`: the time the item was created, set by the toolkit.
+    pub created_at: Option<Ident>,
+    /// `updated_at`: the time the item was last written, set by the toolkit.
+    pub updated_at: Option<Ident>,
 }
 
 /// How a field is stored.
@@ -99,6 +104,15 @@ pub enum Storage {
 impl Field<'_> {
     pub fn is_stored(&self) -> bool {
         matches!(self.storage, Storage::Attribute { .. })
+    }
+
+    /// The flag `option` (`version`, `created_at`, `updated_at`) on the field, if given.
+    pub fn marker(&self, option: &str) -> Option<&Ident> {
+        match option {
+            "version" => self.version.as_ref(),
+            "created_at" => self.created_at.as_ref(),
+            _ => self.updated_at.as_ref(),
+        }
     }
 }
 
@@ -319,14 +333,12 @@ impl<'a> Container<'a> {
             }
         }
 
-        // One version per item.
-        for field in self
-            .fields
-            .iter()
-            .filter_map(|f| f.version.as_ref())
-            .skip(1)
-        {
-            cx.error_spanned_by(field, "an entity has one `version` field");
+        // One version, one creation time and one update time per item.
+        for option in ["version", "created_at", "updated_at"] {
+            let marked = self.fields.iter().filter_map(|f| f.marker(option));
+            for second in marked.skip(1) {
+                cx.error_spanned_by(second, format!("an entity has one `{option}` field"));
+            }
         }
 
         // Each index's builder and constant is a name of its own beside the entity's.
@@ -626,6 +638,8 @@ impl<'a> Field<'a> {
         let mut skip: Option<Ident> = None;
         let mut serde: Option<Ident> = None;
         let mut version: Option<Ident> = None;
+        let mut created_at: Option<Ident> = None;
+        let mut updated_at: Option<Ident> = None;
         let mut default: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -646,6 +660,10 @@ impl<'a> Field<'a> {
                     flag(&mut serde)
                 } else if meta.path.is_ident("version") {
                     flag(&mut version)
+                } else if meta.path.is_ident("created_at") {
+                    flag(&mut created_at)
+                } else if meta.path.is_ident("updated_at") {
+                    flag(&mut updated_at)
                 } else if meta.path.is_ident("default") {
                     let path: LitStr = meta.value()?.parse()?;
                     default = Some(path.parse()?);
@@ -692,13 +710,31 @@ impl<'a> Field<'a> {
                 );
             }
         }
-        if let Some(version) = &version {
-            if !matches!(storage, Storage::Attribute { serde: false }) {
-                cx.error_spanned_by(
-                    version,
-                    "a `version` field is stored as a number attribute of its own: not `key_only`, `skip` or `serde`",
-                );
+        for (option, what) in [
+            (
+                &version,
+                "a `version` field is stored as a number attribute of its own",
+            ),
+            (
+                &created_at,
+                "a `created_at` field is stored as an attribute of its own",
+            ),
+            (
+                &updated_at,
+                "an `updated_at` field is stored as an attribute of its own",
+            ),
+        ] {
+            if let Some(option) = option {
+                if !matches!(storage, Storage::Attribute { serde: false }) {
+                    cx.error_spanned_by(
+                        option,
+                        format!("{what}: not `key_only`, `skip` or `serde`"),
+                    );
+                }
             }
+        }
+        if let (Some(_), Some(updated)) = (&created_at, &updated_at) {
+            cx.error_spanned_by(updated, "a field is `created_at` or `updated_at`, not both");
         }
         let attribute = rename
             .as_ref()
@@ -715,6 +751,8 @@ impl<'a> Field<'a> {
             attribute,
             storage,
             version,
+            created_at,
+            updated_at,
         })
     }
 }

@@ -6,12 +6,14 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use futures::future::BoxFuture;
 
+use crate::attribute::timestamp_value;
 use crate::error::{Error, Result};
 use crate::expr::{Attr, Condition, RequestCondition};
-use crate::item::{Entity, Item};
+use crate::item::{write_time, Entity, Item};
 use crate::ops::update::stored_version;
 use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
+use crate::timestamp::Timestamp;
 
 /// A PutItem of one entity, made by [`Table::put`]; `.await` sends it.
 #[must_use = "an operation does nothing until it is awaited"]
@@ -83,7 +85,11 @@ impl<E: Entity + Sync> PutItem<'_, E> {
     /// put succeeded. When retries end with the outcome still open, the error is
     /// [`Error::OutcomeUnknown`].
     pub async fn send(self) -> Result<()> {
-        let (item, version_condition) = versioned_item(self.entity, self.skip_version)?;
+        // One time for every attempt, so that a retry writes the same item.
+        let now = write_time::<E>();
+        let creates = self.if_not_exists;
+        let written = || written_item(self.entity, self.skip_version, creates, now);
+        let (item, version_condition) = written()?;
         let has_other_condition = self.condition.is_some();
         let mut condition = match version_condition {
             Some(version) => Some(Condition::conjoin(self.condition, version)),
@@ -127,7 +133,7 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                     _ => None,
                 };
                 if let Some(stored) = stored.filter(|_| attempts.maybe_applied()) {
-                    if same_item(stored, &versioned_item(self.entity, self.skip_version)?.0) {
+                    if same_item(stored, &written()?.0) {
                         return Ok(());
                     }
                 }
@@ -159,14 +165,24 @@ impl<E: Entity + Sync> PutItem<'_, E> {
     }
 }
 
-/// The item a put of `entity` writes, and the condition on the stored version: for a
-/// versioned entity, its next version, and (unless `skip`) the stored item at the
-/// entity's version (no item, for version 0).
-pub(crate) fn versioned_item<E: Entity>(
+/// The item a put of `entity` writes at time `now`, and the condition on the stored
+/// version: its update time `now`, and its creation time too when the put `creates`
+/// the item (or writes version 0); for a versioned entity, its next version, and
+/// (unless `skip`) the stored item at the entity's version (no item, for version 0).
+pub(crate) fn written_item<E: Entity>(
     entity: &E,
     skip: bool,
+    creates: bool,
+    now: Timestamp,
 ) -> Result<(Item, Option<Condition<E>>)> {
     let mut item = entity.to_item()?;
+    let new_version = E::VERSION.is_some() && entity.version() == 0;
+    if let Some(updated) = E::UPDATED_AT {
+        item.insert(updated.to_owned(), timestamp_value(&now));
+    }
+    if let Some(created) = E::CREATED_AT.filter(|_| creates || new_version) {
+        item.insert(created.to_owned(), timestamp_value(&now));
+    }
     let Some(attribute) = E::VERSION else {
         return Ok((item, None));
     };

@@ -13,9 +13,9 @@ use futures::future::BoxFuture;
 pub use crate::error::CancelReason;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
-use crate::item::Entity;
+use crate::item::{write_time, Entity};
 use crate::key::Key;
-use crate::ops::put::versioned_item;
+use crate::ops::put::written_item;
 use crate::ops::update::{stored_version, update_expressions};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
@@ -157,9 +157,16 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    fn put_item<E: Entity + Sync>(self, entity: &'a E, condition: Option<Condition<E>>) -> Self {
+    fn put_item<E: Entity + Sync>(
+        self,
+        entity: &'a E,
+        condition: Option<Condition<E>>,
+        creates: bool,
+    ) -> Self {
+        // Fixed now: every attempt sends the same item, as a kept token requires.
+        let now = write_time::<E>();
         let make = move |table: &str| {
-            let (item, version) = versioned_item(entity, false)?;
+            let (item, version) = written_item(entity, false, creates, now)?;
             let condition = match (version, &condition) {
                 (Some(version), Some(condition)) => Some(version.and(condition.clone())),
                 (version, condition) => version.or_else(|| condition.clone()),
@@ -191,14 +198,14 @@ impl<'a> Transaction<'a> {
     /// Writes `entity`, replacing any item with its key; for a versioned entity, only
     /// over the item at the entity's version (none, for version 0), writing the next.
     pub fn put<E: Entity + Sync>(self, entity: &'a E) -> Self {
-        self.put_item(entity, None)
+        self.put_item(entity, None, false)
     }
 
     /// Writes `entity` only if no item has its key; else the transaction is canceled
     /// with reason `ConditionalCheckFailed` for this item.
     pub fn put_new<E: Entity + Sync>(self, entity: &'a E) -> Self {
         let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
-        let mut transaction = self.put_item(entity, Some(absent));
+        let mut transaction = self.put_item(entity, Some(absent), true);
         if let Some(action) = transaction.items.last_mut() {
             action.new_item = true;
         }
@@ -207,7 +214,7 @@ impl<'a> Transaction<'a> {
 
     /// Writes `entity` only if `condition` holds on the item stored under its key.
     pub fn put_when<E: Entity + Sync>(self, entity: &'a E, condition: Condition<E>) -> Self {
-        self.put_item(entity, Some(condition))
+        self.put_item(entity, Some(condition), false)
     }
 
     /// Changes the existing item of `key` as `build` says; the item must exist and the
@@ -222,8 +229,9 @@ impl<'a> Transaction<'a> {
             Some(VersionCheck::Expect(expected)) => Some(expected),
             _ => None,
         };
+        let now = write_time::<E>();
         let make = move |table: &str| {
-            let (update, condition, expression) = update_expressions(&key, &update)?;
+            let (update, condition, expression) = update_expressions(&key, &update, now)?;
             let (names, values) = expression.into_placeholders();
             let update = SdkUpdate::builder()
                 .table_name(table)

@@ -8,14 +8,16 @@ use futures::future::BoxFuture;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::attribute::timestamp_value;
 use crate::client::RetryConfig;
 use crate::error::{quoted, Error, Result};
 use crate::expr::{Change, Expression, Update, VersionCheck};
-use crate::item::{Entity, Item};
+use crate::item::{write_time, Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
 use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
+use crate::timestamp::Timestamp;
 
 /// An UpdateItem of one entity, made by [`Table::update`]; `.await` sends it and
 /// answers the entity as it is after the update.
@@ -79,7 +81,8 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
     /// Sends the UpdateItem, answering the attributes `returned` asks for.
     async fn request(&self, returned: ReturnValue) -> Result<Option<Item>> {
         let key = self.key.to_item()?;
-        let (update, condition, expression) = update_expressions(&self.key, &self.update)?;
+        let (update, condition, expression) =
+            update_expressions(&self.key, &self.update, write_time::<E>())?;
         let (names, values) = expression.into_placeholders();
         let attempts = Attempts::new();
         let request = self
@@ -191,9 +194,11 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
 /// The update and condition expressions of an update of the existing item of `key`:
 /// the condition always requires the item to exist, so that an update never creates a
 /// partial item.
+/// Timestamps are `now`, fixed by the caller so that a request made again is the same.
 pub(crate) fn update_expressions<E: Entity>(
     key: &Key<E>,
     update: &Update<E>,
+    now: Timestamp,
 ) -> Result<(String, String, Expression)> {
     let (pk, _) = key.partition_key()?;
     let mut expression = Expression::default();
@@ -211,6 +216,9 @@ pub(crate) fn update_expressions<E: Entity>(
         },
     };
     let update = versioned.as_ref().unwrap_or(update);
+    let stamped = (E::CREATED_AT.is_some() || E::UPDATED_AT.is_some())
+        .then(|| update.stamped(E::CREATED_AT, E::UPDATED_AT, timestamp_value(&now)));
+    let update = stamped.as_ref().unwrap_or(update);
     let text = if set.is_empty() && remove.is_empty() {
         expression.update(update)?
     } else {
