@@ -64,6 +64,11 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
             };
         })
     });
+    // A `ttl` field's type is checked where it is written.
+    let ttl_check = c.fields.iter().find(|f| f.ttl.is_some()).map(|f| {
+        let ty = f.ty;
+        quote_spanned!(ty.span()=> const _: () = ::dynaschema::generated::expiry_field::<#ty>();)
+    });
     let version = c.fields.iter().find(|f| f.version.is_some()).map(|f| {
         let (ident, ty, attribute) = (f.ident, f.ty, &f.attribute);
         let number = quote_spanned!(ty.span()=> <#ty as ::dynaschema::generated::VersionNumber>::as_version(&self.#ident));
@@ -112,6 +117,8 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
             };
 
             #schema_checks
+
+            #ttl_check
 
             impl ::dynaschema::Entity for #ident {
                 const ENTITY_NAME: &'static str = #entity_name;

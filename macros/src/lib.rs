@@ -46,6 +46,10 @@ mod test_attribute;
 /// - `created_at`, `updated_at` (a `Timestamp`): set by the toolkit in the same request,
 ///   the update time on every put and update, the creation time when a put creates the
 ///   item (`if_not_exists`, `put_new`, version 0) or an update finds it absent.
+/// - `ttl` (an `Expiry`, or `Option<Expiry>`: `None` never expires): when the item
+///   expires, stored as the epoch seconds DynamoDB's time to live reads; with `schema`,
+///   checked to be the table's `ttl_attribute`. Reads leave expired items out with
+///   `skip_expired()`.
 ///
 /// Generated: `impl Entity`; `Type::key(fields..)` taking exactly the key's placeholder
 /// fields (`&str` for `String`); `Type::partition(fields..)` for queries of the

@@ -200,3 +200,16 @@ impl WriteTime for crate::timestamp::Timestamp {}
 
 /// Checks at compile time that `T` may hold a write's time.
 pub const fn write_time_field<T: WriteTime>() {}
+
+/// The type of a `#[dynamo(ttl)]` field.
+#[diagnostic::on_unimplemented(
+    message = "a `ttl` field is a `dynaschema::Expiry` (or an `Option` of one), not `{Self}`",
+    label = "not an Expiry"
+)]
+pub trait ExpiryField {}
+
+impl ExpiryField for crate::expiry::Expiry {}
+impl ExpiryField for Option<crate::expiry::Expiry> {}
+
+/// Checks at compile time that `T` may hold an expiry.
+pub const fn expiry_field<T: ExpiryField>() {}

@@ -78,6 +78,7 @@ pub mod attribute;
 pub mod client;
 pub mod collection;
 pub mod error;
+pub mod expiry;
 pub mod expr;
 #[cfg(any(feature = "uuid", feature = "chrono"))]
 pub mod foreign;
@@ -114,6 +115,7 @@ pub use dynaschema_macros::test;
 pub use dynaschema_macros::Collection;
 pub use dynaschema_macros::Entity;
 pub use error::{Error, Result};
+pub use expiry::Expiry;
 pub use expr::{Attr, Condition, Update};
 pub use item::{Entity, EntityType, Item, Readable};
 pub use key::{Key, KeyPart, Partition};

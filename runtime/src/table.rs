@@ -169,6 +169,31 @@ impl Table {
             .chain(table.sort_key.as_ref().map(|k| k.name.as_str()))
     }
 
+    /// The table's time-to-live attribute, for reads that leave out expired items: an
+    /// [`Error::Config`] naming the fix when schema.toml sets none.
+    pub(crate) fn ttl_attribute(&self) -> crate::error::Result<&str> {
+        self.schema.table.ttl_attribute.as_deref().ok_or_else(|| {
+            Error::Config(format!(
+                "table `{}` has no time to live: skip_expired() reads its `ttl_attribute`, \
+                 which schema.toml sets in [table]",
+                self.name()
+            ))
+        })
+    }
+
+    /// The filter clause that leaves out items whose time to live has passed: written
+    /// with `expression`'s placeholders.
+    pub(crate) fn unexpired(
+        &self,
+        expression: &mut crate::expr::Expression,
+    ) -> crate::error::Result<String> {
+        let name = expression.name(self.ttl_attribute()?);
+        let now = expression.value(aws_sdk_dynamodb::types::AttributeValue::N(
+            crate::expiry::now_seconds().to_string(),
+        ));
+        Ok(format!("(attribute_not_exists({name}) OR {name} > {now})"))
+    }
+
     /// The key attributes that say where a read of the table or of `index` goes on from
     /// (its `ExclusiveStartKey`): the table's keys, and the index's.
     pub(crate) fn cursor_keys(&self, index: Option<&str>) -> Vec<String> {

@@ -12,8 +12,12 @@ fn compile_errors() {
     let project = target.join("tests/trybuild").join(env!("CARGO_PKG_NAME"));
     let fixtures = project.join("fixtures");
     std::fs::create_dir_all(&fixtures).expect("the trybuild project can be written to");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/store.toml");
-    std::fs::copy(source, fixtures.join("store.toml")).expect("the store fixture is copied");
+    for fixture in ["store.toml", "sessions.toml"] {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(fixture);
+        std::fs::copy(source, fixtures.join(fixture)).expect("the fixtures are copied");
+    }
 
     let cases = trybuild::TestCases::new();
     cases.compile_fail("ui/*.rs");

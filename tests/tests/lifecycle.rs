@@ -1,9 +1,14 @@
 //! What an entity declares about its items' lifecycle, enforced by every write: the
-//! entity type written on every item, versions, and creation and update times.
+//! entity type written on every item, versions, creation and update times, and time
+//! to live.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dynaschema::{Entity, Error, Item, Timestamp};
-use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned};
+use std::time::Duration;
+
+use dynaschema::{Entity, Error, Expiry, Item, Schema, Timestamp};
+use dynaschema_tests::{
+    counting_connection, ningipoints_schema, provisioned, repository_root, unique_table_name,
+};
 
 /// Two entity types whose keys have the same shape, told apart by their type.
 #[derive(Debug, Clone, PartialEq, Entity)]
@@ -339,4 +344,98 @@ async fn writes_stamp_the_creation_and_update_times() {
         .unwrap();
     within(stamped.created, before);
     assert_eq!(stamped.created, stamped.updated);
+}
+
+/// A session that expires: the sessions fixture's time-to-live attribute.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(
+    pk = "USER#{user}",
+    sk = "SESSION#{id}",
+    schema = "fixtures/sessions.toml"
+)]
+struct Session {
+    #[dynamo(key_only)]
+    user: String,
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(ttl)]
+    expires_at: Option<Expiry>,
+}
+
+#[tokio::test]
+async fn reads_can_leave_out_expired_items_dynamodb_has_not_deleted_yet() {
+    let schema = Schema::load(repository_root().join("tests/fixtures/sessions.toml"))
+        .unwrap()
+        .with_table_name(&unique_table_name("ttl"))
+        .unwrap();
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(schema, connection).await;
+    // Long past (DynamoDB leaves items expired over five years ago alone), in an hour,
+    // and never.
+    let session = |id, expires_at| Session {
+        user: "ann".into(),
+        id,
+        expires_at,
+    };
+    let expired = session(1, Some(Expiry::from_unix_seconds(1_000)));
+    let live = session(2, Some(Expiry::after(Duration::from_secs(3600))));
+    let forever = session(3, None);
+    for s in [&expired, &live, &forever] {
+        table.put(s).await.unwrap();
+    }
+    assert_eq!(
+        expired.to_item().unwrap().get("expires_at"),
+        Some(&AttributeValue::N("1000".into())),
+        "epoch seconds, a Number"
+    );
+
+    let all = table.query(Session::partition("ann")).all().await.unwrap();
+    assert_eq!(all.len(), 3, "still there");
+    let unexpired = table
+        .query(Session::partition("ann"))
+        .skip_expired()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(unexpired, [live.clone(), forever.clone()]);
+    let mut scanned = table.scan::<Session>().skip_expired().all().await.unwrap();
+    scanned.sort_by_key(|s| s.id);
+    assert_eq!(scanned, [live.clone(), forever]);
+    assert_eq!(
+        table.get(Session::key("ann", 1)).await.unwrap(),
+        Some(expired)
+    );
+    assert_eq!(
+        table
+            .get(Session::key("ann", 1))
+            .skip_expired()
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        table
+            .get(Session::key("ann", 2))
+            .skip_expired()
+            .await
+            .unwrap(),
+        Some(live)
+    );
+
+    // A table without a time to live cannot tell: refused before any request.
+    let plain = dynaschema_tests::provisioned_table("no-ttl").await;
+    counter.reset();
+    let err = plain
+        .query(Session::partition("ann"))
+        .skip_expired()
+        .all()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("ttl_attribute"), "{err}");
+    assert!(plain
+        .get(Session::key("ann", 1))
+        .skip_expired()
+        .await
+        .is_err());
+    assert_eq!(counter.take().total(), 0);
 }

@@ -15,8 +15,8 @@ use super::template::{self, Piece};
 const CONTAINER_OPTIONS: &str =
     "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
-const FIELD_OPTIONS: &str =
-    "`rename`, `key_only`, `skip`, `default`, `serde`, `version`, `created_at`, `updated_at`";
+const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`, `version`, \
+                             `created_at`, `updated_at`, `ttl`";
 
 /// A struct deriving `Entity`.
 pub struct Container<'a> {
@@ -89,6 +89,8 @@ pub struct Field<'a> {
     pub created_at: Option<Ident>,
     /// `updated_at`: the time the item was last written, set by the toolkit.
     pub updated_at: Option<Ident>,
+    /// `ttl`: when the item expires, the table's time-to-live attribute.
+    pub ttl: Option<Ident>,
 }
 
 /// How a field is stored.
@@ -106,12 +108,14 @@ impl Field<'_> {
         matches!(self.storage, Storage::Attribute { .. })
     }
 
-    /// The flag `option` (`version`, `created_at`, `updated_at`) on the field, if given.
+    /// The flag `option` (`version`, `created_at`, `updated_at`, `ttl`) on the field, if
+    /// given.
     pub fn marker(&self, option: &str) -> Option<&Ident> {
         match option {
             "version" => self.version.as_ref(),
             "created_at" => self.created_at.as_ref(),
-            _ => self.updated_at.as_ref(),
+            "updated_at" => self.updated_at.as_ref(),
+            _ => self.ttl.as_ref(),
         }
     }
 }
@@ -334,7 +338,7 @@ impl<'a> Container<'a> {
         }
 
         // One version, one creation time and one update time per item.
-        for option in ["version", "created_at", "updated_at"] {
+        for option in ["version", "created_at", "updated_at", "ttl"] {
             let marked = self.fields.iter().filter_map(|f| f.marker(option));
             for second in marked.skip(1) {
                 cx.error_spanned_by(second, format!("an entity has one `{option}` field"));
@@ -640,6 +644,7 @@ impl<'a> Field<'a> {
         let mut version: Option<Ident> = None;
         let mut created_at: Option<Ident> = None;
         let mut updated_at: Option<Ident> = None;
+        let mut ttl: Option<Ident> = None;
         let mut default: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -664,6 +669,8 @@ impl<'a> Field<'a> {
                     flag(&mut created_at)
                 } else if meta.path.is_ident("updated_at") {
                     flag(&mut updated_at)
+                } else if meta.path.is_ident("ttl") {
+                    flag(&mut ttl)
                 } else if meta.path.is_ident("default") {
                     let path: LitStr = meta.value()?.parse()?;
                     default = Some(path.parse()?);
@@ -723,6 +730,10 @@ impl<'a> Field<'a> {
                 &updated_at,
                 "an `updated_at` field is stored as an attribute of its own",
             ),
+            (
+                &ttl,
+                "a `ttl` field is stored as a number attribute of its own",
+            ),
         ] {
             if let Some(option) = option {
                 if !matches!(storage, Storage::Attribute { serde: false }) {
@@ -753,6 +764,7 @@ impl<'a> Field<'a> {
             version,
             created_at,
             updated_at,
+            ttl,
         })
     }
 }

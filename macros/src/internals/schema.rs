@@ -47,6 +47,7 @@ struct TableSchema {
     pk: Key,
     sk: Option<Key>,
     indexes: Vec<IndexSchema>,
+    ttl: Option<String>,
 }
 
 /// What the entity's generated code checks at compile time, beyond the derive's own
@@ -102,6 +103,7 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
         unprojected: Vec::new(),
     };
     check_table_keys(cx, c, &schema);
+    check_ttl(cx, c, &schema);
     for index in &c.indexes {
         let Some(declared) = schema.indexes.iter().find(|i| i.name == index.name) else {
             let names: Vec<String> = schema
@@ -213,6 +215,31 @@ fn check_table_keys(cx: &Ctxt, c: &Container, schema: &TableSchema) {
             ),
             (None, None) => {}
         }
+    }
+}
+
+/// A `ttl` field against the table's `ttl_attribute`: the attribute DynamoDB's time to
+/// live reads.
+fn check_ttl(cx: &Ctxt, c: &Container, schema: &TableSchema) {
+    let Some((field, option)) = c.fields.iter().find_map(|f| Some((f, f.ttl.as_ref()?))) else {
+        return;
+    };
+    match &schema.ttl {
+        None => cx.error_spanned_by(
+            option,
+            format!(
+                "schema.toml sets no time to live: add ttl_attribute = \"{}\" to [table]",
+                field.attribute
+            ),
+        ),
+        Some(ttl) if *ttl != field.attribute => cx.error_spanned_by(
+            option,
+            format!(
+                "the table's ttl_attribute is `{ttl}` in schema.toml, not `{}`: store field `{}` as it, #[dynamo(rename = \"{ttl}\")]",
+                field.attribute, field.ident
+            ),
+        ),
+        Some(_) => {}
     }
 }
 
@@ -401,5 +428,14 @@ fn parse(text: &str) -> Result<TableSchema, String> {
             });
         }
     }
-    Ok(TableSchema { pk, sk, indexes })
+    let ttl = table
+        .get("ttl_attribute")
+        .and_then(toml::Value::as_str)
+        .map(str::to_owned);
+    Ok(TableSchema {
+        pk,
+        sk,
+        indexes,
+        ttl,
+    })
 }

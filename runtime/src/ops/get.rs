@@ -5,7 +5,9 @@ use std::future::IntoFuture;
 use aws_sdk_dynamodb::error::SdkError;
 use futures::future::BoxFuture;
 
+use crate::attribute::Attribute;
 use crate::error::Result;
+use crate::expiry::Expiry;
 use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::retry::resend_after;
@@ -17,6 +19,7 @@ pub struct GetItem<'a, E> {
     table: &'a Table,
     key: Key<E>,
     consistent: bool,
+    skip_expired: bool,
 }
 
 impl Table {
@@ -32,6 +35,7 @@ impl Table {
             table: self,
             key,
             consistent: false,
+            skip_expired: false,
         }
     }
 }
@@ -43,10 +47,22 @@ impl<E: Entity + Send> GetItem<'_, E> {
         self
     }
 
+    /// Answers `None` for an item whose time to live (the schema's `ttl_attribute`) has
+    /// passed, which DynamoDB may take days to delete. A table without `ttl_attribute`
+    /// is an [`Error::Config`](crate::Error::Config), before any request.
+    pub fn skip_expired(mut self) -> Self {
+        self.skip_expired = true;
+        self
+    }
+
     /// Sends the request; the same as `.await`. A read is safe to repeat: when the
     /// SDK's retries end throttled or unanswered, it is sent again within the table's
     /// [retry budget](crate::ops::RetryPolicy::budget).
     pub async fn send(self) -> Result<Option<E>> {
+        let ttl = match self.skip_expired {
+            true => Some(self.table.ttl_attribute()?.to_owned()),
+            false => None,
+        };
         let request = |key| {
             self.table
                 .client()
@@ -79,7 +95,17 @@ impl<E: Entity + Send> GetItem<'_, E> {
                 .map_err(|err| self.table.sdk_error("GetItem", err))?
             }
         };
-        output.item.as_ref().map(E::from_item).transpose()
+        let expired = |item: &crate::item::Item| {
+            ttl.as_deref()
+                .and_then(|ttl| item.get(ttl))
+                .is_some_and(|value| Expiry::from_value(value).is_ok_and(|expiry| expiry.is_past()))
+        };
+        output
+            .item
+            .as_ref()
+            .filter(|item| !expired(item))
+            .map(E::from_item)
+            .transpose()
     }
 }
 

@@ -71,6 +71,7 @@ struct Options<E> {
     consistent: bool,
     filter: Option<Condition<E>>,
     keys_only: bool,
+    skip_expired: bool,
 }
 
 /// A range of sort keys, relative to the entity's sort-key prefix.
@@ -187,6 +188,7 @@ impl<'a, E> Query<'a, E> {
                 consistent: false,
                 filter: None,
                 keys_only: false,
+                skip_expired: false,
             },
             unprojected: None,
             after: None,
@@ -316,6 +318,15 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
             async move { pages.fetch(start, limit).await }
         };
         read_page(n, start, &key_names, binding, fetch, E::read_matching).await
+    }
+
+    /// Leaves out the items whose time to live (the schema's `ttl_attribute`, an
+    /// [`Expiry`](crate::Expiry)) has passed, which DynamoDB may take days to delete: a
+    /// filter, so it saves transfer, not capacity. A table without `ttl_attribute` is
+    /// an [`Error::Config`] when the query is read.
+    pub fn skip_expired(mut self) -> Self {
+        self.options.skip_expired = true;
+        self
     }
 
     /// Reads only the table's key attributes of each item.
@@ -571,12 +582,19 @@ impl<E> Request<'_, E> {
             };
             condition = format!("{condition} AND {clause}");
         }
-        let filter = self
+        let mut filter = self
             .options
             .filter
             .as_ref()
             .map(|f| expression.condition(f))
             .transpose()?;
+        if self.options.skip_expired {
+            let unexpired = self.table.unexpired(&mut expression)?;
+            filter = Some(match filter {
+                Some(filter) => format!("({filter}) AND {unexpired}"),
+                None => unexpired,
+            });
+        }
         let projection = self.options.keys_only.then(|| {
             let names: Vec<String> = self
                 .table

@@ -40,6 +40,7 @@ pub struct Scan<'a, E> {
     filter: Option<Condition<E>>,
     /// Where [`page`](Self::page) starts.
     after: Option<Cursor>,
+    skip_expired: bool,
 }
 
 impl Table {
@@ -75,6 +76,7 @@ impl<'a, E> Scan<'a, E> {
             unprojected: None,
             filter: None,
             after: None,
+            skip_expired: false,
         }
     }
 }
@@ -89,6 +91,13 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// Reads with strong consistency (not available on global secondary indexes).
     pub fn consistent(mut self) -> Self {
         self.reading.consistent = true;
+        self
+    }
+
+    /// Leaves out the items whose time to live has passed, as
+    /// [`Query::skip_expired`](crate::ops::Query::skip_expired) does.
+    pub fn skip_expired(mut self) -> Self {
+        self.skip_expired = true;
         self
     }
 
@@ -195,6 +204,9 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
         }
         if let Some(filter) = &self.filter {
             clauses.push(expression.condition(filter)?);
+        }
+        if self.skip_expired {
+            clauses.push(self.reading.table.unexpired(&mut expression)?);
         }
         let filter = (!clauses.is_empty()).then(|| clauses.join(" AND "));
         let (names, values) = expression.into_placeholders();
