@@ -288,6 +288,22 @@ pub enum Error {
         key: String,
     },
 
+    /// An upsert, which may create the item, leaves fields without a value that the
+    /// entity cannot do without. Nothing was sent.
+    #[error(
+        "an upsert of {entity} {key} may create the item, so it gives every field that \
+         cannot be absent a value (set, set_if_not_exists or add): {} missing",
+        quoted(missing)
+    )]
+    UpsertIncomplete {
+        /// The entity type.
+        entity: &'static str,
+        /// The item's key.
+        key: String,
+        /// The attributes without a value.
+        missing: Vec<&'static str>,
+    },
+
     /// A collection was asked to read a partition that not all of its members share.
     /// Nothing was sent.
     #[error("collection {collection}: {message}")]

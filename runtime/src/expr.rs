@@ -287,6 +287,9 @@ enum SetValue {
     IfNotExists(Value),
     Plus(Value),
     Minus(Value),
+    /// The value added to what is stored, or to 0 when nothing is: a version written
+    /// over whatever version there is.
+    Bump(Value),
 }
 
 /// A type DynamoDB's ADD applies to: numbers (adds) and sets (adds elements).
@@ -469,7 +472,7 @@ impl<E> Update<E> {
             }
             VersionCheck::Skip => {
                 let one = AttributeValue::N("1".to_owned());
-                update.set.push((attribute, SetValue::Plus(Ok(one))));
+                update.set.push((attribute, SetValue::Bump(Ok(one))));
             }
         }
         update
@@ -482,10 +485,12 @@ impl<E> Update<E> {
             .add
             .iter()
             .any(|(_, value)| matches!(value, Ok(AttributeValue::N(_))));
-        let computes = self
-            .set
-            .iter()
-            .any(|(_, value)| matches!(value, SetValue::Plus(_) | SetValue::Minus(_)));
+        let computes = self.set.iter().any(|(_, value)| {
+            matches!(
+                value,
+                SetValue::Plus(_) | SetValue::Minus(_) | SetValue::Bump(_)
+            )
+        });
         !adds_to_number && !computes
     }
 
@@ -502,9 +507,28 @@ impl<E> Update<E> {
                 .get(*name)
                 .is_some_and(|stored| same_value(stored, value)),
             SetValue::IfNotExists(_) => item.contains_key(*name),
-            SetValue::Value(Err(_)) | SetValue::Plus(_) | SetValue::Minus(_) => false,
+            SetValue::Value(Err(_))
+            | SetValue::Plus(_)
+            | SetValue::Minus(_)
+            | SetValue::Bump(_) => false,
         });
         set && self.remove.iter().all(|name| !item.contains_key(*name))
+    }
+
+    /// Whether the update gives `attribute` a value on an item that does not exist yet:
+    /// it sets it (also `set_if_not_exists`) or adds to it. What an upsert, which may
+    /// create the item, requires of the fields that cannot be absent.
+    pub(crate) fn gives(&self, attribute: &str) -> bool {
+        let set = self.set.iter().rev().find(|(name, _)| *name == attribute);
+        match set {
+            Some((_, value)) => matches!(value, SetValue::Value(_) | SetValue::IfNotExists(_)),
+            None => self.add.iter().any(|(name, _)| *name == attribute),
+        }
+    }
+
+    /// The update with `attribute` set to `value` too: the entity type an upsert writes.
+    pub(crate) fn also_setting(&self, attribute: &'static str, value: AttributeValue) -> Update<E> {
+        self.with_index_keys(vec![(attribute, value)], Vec::new())
     }
 
     /// How the update changes `attribute`, if it does: what keeping index keys in step
@@ -516,6 +540,7 @@ impl<E> Update<E> {
                 SetValue::IfNotExists(_) => Change::Computed("set_if_not_exists"),
                 SetValue::Plus(_) => Change::Computed("increment"),
                 SetValue::Minus(_) => Change::Computed("decrement"),
+                SetValue::Bump(_) => Change::Computed("skip_version_check"),
             });
         }
         if self.remove.contains(&attribute) {
@@ -792,6 +817,15 @@ impl Expression {
                 SetValue::Minus(v) => {
                     out.extend_from_within(name);
                     out.push_str(" - ");
+                    (v, false)
+                }
+                SetValue::Bump(v) => {
+                    out.push_str("if_not_exists(");
+                    out.extend_from_within(name);
+                    out.push_str(", ");
+                    let zero = self.value(AttributeValue::N("0".to_owned()));
+                    out.push_str(&zero);
+                    out.push_str(") + ");
                     (v, false)
                 }
             };

@@ -439,3 +439,117 @@ async fn reads_can_leave_out_expired_items_dynamodb_has_not_deleted_yet() {
         .is_err());
     assert_eq!(counter.take().total(), 0);
 }
+
+/// A counter made by its first upsert.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "COUNTER#{name}", sk = "COUNTER", entity_type)]
+struct Counter {
+    #[dynamo(key_only)]
+    name: String,
+    hits: u64,
+    #[dynamo(created_at)]
+    first: Timestamp,
+    #[dynamo(updated_at)]
+    last: Timestamp,
+}
+
+#[tokio::test]
+async fn an_upsert_creates_the_item_or_changes_it_and_keeps_it_whole() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("upsert"), connection).await;
+    counter.reset();
+
+    // Created by the first, changed by the second: one request each.
+    let first = table
+        .upsert(Counter::key("home"), |u| u.add(Counter::HITS, 1_u64))
+        .await
+        .unwrap();
+    assert_eq!(first.hits, 1);
+    assert_eq!(first.first, first.last);
+    let second = table
+        .upsert(Counter::key("home"), |u| u.add(Counter::HITS, 1_u64))
+        .await
+        .unwrap();
+    assert_eq!(second.hits, 2);
+    assert_eq!(second.first, first.first, "created once");
+    assert!(second.last >= first.last);
+    assert_eq!(counter.take().requests("UpdateItem"), 2);
+    let item = table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(Counter::key("home").to_item().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        item.get("_type"),
+        Some(&AttributeValue::S("Counter".into()))
+    );
+
+    // An upsert that would leave a required field without a value is refused.
+    counter.reset();
+    let err = table
+        .upsert(Document::key(5), |u| u.expect_version(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UpsertIncomplete { .. }), "{err}");
+    assert!(err.to_string().contains("`title`"), "{err}");
+    assert_eq!(counter.take().total(), 0);
+    assert_eq!(table.get(Document::key(5)).await.unwrap(), None);
+
+    // A versioned upsert: version 0 creates version 1, once.
+    let created = table
+        .upsert(Document::key(5), |u| {
+            u.set(Document::TITLE, "made").expect_version(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(created, document(5, "made", 1));
+    let err = table
+        .upsert(Document::key(5), |u| {
+            u.set(Document::TITLE, "again").expect_version(0)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(conflict(err), (0, Some(1)));
+    let err = table
+        .upsert(Document::key(6), |u| {
+            u.set(Document::TITLE, "gone").expect_version(3)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        conflict(err),
+        (3, None),
+        "expected an item that is not there"
+    );
+}
+
+#[tokio::test]
+async fn an_upsert_writes_the_index_keys_of_the_item_it_creates() {
+    let table = dynaschema_tests::store::store_table("upsert-index").await;
+    use dynaschema_tests::store::Customer;
+    let err = table
+        .upsert(Customer::key("zoe"), |u| {
+            u.set(Customer::EMAIL, "zoe@store.example")
+                .set(Customer::NAME, "Zoe")
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("`tier`"), "{err}");
+    let zoe = table
+        .upsert(Customer::key("zoe"), |u| {
+            u.set(Customer::EMAIL, "zoe@store.example")
+                .set(Customer::NAME, "Zoe")
+                .set(Customer::TIER, "GOLD")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        table.query(Customer::gsi2("GOLD")).all().await.unwrap(),
+        [zoe]
+    );
+}

@@ -231,13 +231,13 @@ impl<'a> Transaction<'a> {
         };
         let now = write_time::<E>();
         let make = move |table: &str| {
-            let (update, condition, expression) = update_expressions(&key, &update, now)?;
+            let (update, condition, expression) = update_expressions(&key, &update, now, false)?;
             let (names, values) = expression.into_placeholders();
             let update = SdkUpdate::builder()
                 .table_name(table)
                 .set_key(Some(key.to_item()?))
                 .update_expression(update)
-                .condition_expression(condition)
+                .set_condition_expression(condition)
                 .set_expression_attribute_names(names)
                 .set_expression_attribute_values(values)
                 // The item as it was, for a failed condition's reason.

@@ -26,6 +26,8 @@ pub struct UpdateItem<'a, E> {
     table: &'a Table,
     key: Key<E>,
     update: Update<E>,
+    /// An upsert: the item is created when missing.
+    creates: bool,
 }
 
 impl Table {
@@ -50,6 +52,37 @@ impl Table {
             table: self,
             key,
             update: build(Update::new()),
+            creates: false,
+        }
+    }
+
+    /// Changes the item of `key` as `build` says, creating it when it is missing, and
+    /// answers it as it is after: one request either way. Since the update may create
+    /// the item, it must give every field that cannot be absent a value (`set`,
+    /// `set_if_not_exists` or `add`), else [`Error::UpsertIncomplete`] before anything is
+    /// sent. Index keys, the entity type, timestamps and the version are written as
+    /// for any update (a versioned entity's new item is version 0:
+    /// `expect_version(0)`).
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Attr, Entity, Key, Table, Timestamp};
+    /// # async fn run<C: Entity + Send>(table: &Table, key: Key<C>, hits: Attr<C, u64>, first: Attr<C, Timestamp>) -> dynaschema::Result<()> {
+    /// // A counter that starts at 1 the first time.
+    /// let counter: C = table
+    ///     .upsert(key, |u| u.add(hits, 1_u64).set_if_not_exists(first, Timestamp::now()))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn upsert<E: Entity>(
+        &self,
+        key: Key<E>,
+        build: impl FnOnce(Update<E>) -> Update<E>,
+    ) -> UpdateItem<'_, E> {
+        UpdateItem {
+            table: self,
+            key,
+            update: build(Update::new()),
+            creates: true,
         }
     }
 }
@@ -82,7 +115,7 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
     async fn request(&self, returned: ReturnValue) -> Result<Option<Item>> {
         let key = self.key.to_item()?;
         let (update, condition, expression) =
-            update_expressions(&self.key, &self.update, write_time::<E>())?;
+            update_expressions(&self.key, &self.update, write_time::<E>(), self.creates)?;
         let (names, values) = expression.into_placeholders();
         let attempts = Attempts::new();
         let request = self
@@ -92,7 +125,7 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             .table_name(self.table.name())
             .set_key(Some(key))
             .update_expression(update)
-            .condition_expression(condition)
+            .set_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
             .return_values(returned)
@@ -161,11 +194,16 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                     self.key.to_string(),
                     self.table.name().to_owned(),
                 );
-                if let (Some(stored), Some(attribute), Some(VersionCheck::Expect(expected))) =
-                    (stored, E::VERSION, self.update.version_check())
+                if let (Some(attribute), Some(VersionCheck::Expect(expected))) =
+                    (E::VERSION, self.update.version_check())
                 {
-                    let found = stored_version(stored, attribute);
-                    if found.unwrap_or(0) != expected {
+                    // An upsert finds no item only when it expected one at a version.
+                    let found = stored.map(|item| stored_version(item, attribute).unwrap_or(0));
+                    let fits = match found {
+                        Some(found) => found == expected,
+                        None => !self.creates,
+                    };
+                    if !fits {
                         return Err(Error::VersionConflict {
                             entity,
                             key,
@@ -177,7 +215,7 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                 }
                 // Without a required condition, only the item's existence can have failed.
                 let required = self.update.condition().is_some();
-                Err(if existed && required {
+                Err(if (existed || self.creates) && required {
                     Error::ConditionFailed { entity, key, table }
                 } else {
                     Error::NotFound { entity, key, table }
@@ -195,11 +233,14 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
 /// the condition always requires the item to exist, so that an update never creates a
 /// partial item.
 /// Timestamps are `now`, fixed by the caller so that a request made again is the same.
+/// An update that `creates` (an upsert) requires no item, and must give every field
+/// that cannot be absent.
 pub(crate) fn update_expressions<E: Entity>(
     key: &Key<E>,
     update: &Update<E>,
     now: Timestamp,
-) -> Result<(String, String, Expression)> {
+    creates: bool,
+) -> Result<(String, Option<String>, Expression)> {
     let (pk, _) = key.partition_key()?;
     let mut expression = Expression::default();
     let (set, remove) = index_key_changes(key, update)?;
@@ -219,12 +260,39 @@ pub(crate) fn update_expressions<E: Entity>(
     let stamped = (E::CREATED_AT.is_some() || E::UPDATED_AT.is_some())
         .then(|| update.stamped(E::CREATED_AT, E::UPDATED_AT, timestamp_value(&now)));
     let update = stamped.as_ref().unwrap_or(update);
+    let typed = match (creates, E::ENTITY_TYPE) {
+        (true, Some(entity_type)) => Some(update.also_setting(
+            entity_type.attribute,
+            AttributeValue::S(entity_type.value.to_owned()),
+        )),
+        _ => None,
+    };
+    let update = typed.as_ref().unwrap_or(update);
+    if creates {
+        let missing: Vec<&'static str> = E::required_attributes()
+            .into_iter()
+            .filter(|attribute| Some(*attribute) != E::VERSION && !update.gives(attribute))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::UpsertIncomplete {
+                entity: E::ENTITY_NAME,
+                key: key.to_string(),
+                missing,
+            });
+        }
+    }
     let text = if set.is_empty() && remove.is_empty() {
         expression.update(update)?
     } else {
         expression.update(&update.with_index_keys(set, remove))?
     };
-    let condition = expression.existing_and(pk, update.condition())?;
+    let condition = match creates {
+        true => update
+            .condition()
+            .map(|condition| expression.condition(condition))
+            .transpose()?,
+        false => Some(expression.existing_and(pk, update.condition())?),
+    };
     Ok((text, condition, expression))
 }
 
