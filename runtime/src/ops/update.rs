@@ -48,12 +48,7 @@ impl Table {
         key: Key<E>,
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> UpdateItem<'_, E> {
-        UpdateItem {
-            table: self,
-            key,
-            update: build(Update::new()),
-            creates: false,
-        }
+        UpdateItem::new(self, key, build(Update::new()), false)
     }
 
     /// Changes the item of `key` as `build` says, creating it when it is missing, and
@@ -78,11 +73,17 @@ impl Table {
         key: Key<E>,
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> UpdateItem<'_, E> {
+        UpdateItem::new(self, key, build(Update::new()), true)
+    }
+}
+
+impl<'a, E> UpdateItem<'a, E> {
+    fn new(table: &'a Table, key: Key<E>, update: Update<E>, creates: bool) -> Self {
         UpdateItem {
-            table: self,
+            table,
             key,
-            update: build(Update::new()),
-            creates: true,
+            update,
+            creates,
         }
     }
 }
