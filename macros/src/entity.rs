@@ -324,12 +324,6 @@ fn index_builder(c: &Container, index: &Index) -> TokenStream {
         .expect("the model checked that an index has a partition key");
     let names = distinct_fields(std::iter::once(pk));
     let params = parameters(c, &names);
-    let values = template::fields(&pk.pieces).map(|name| {
-        let f = field(c, name);
-        let ty = option_inner(f.ty).unwrap_or(f.ty);
-        let ident = f.ident;
-        quote_spanned!(ty.span()=> &#ident)
-    });
     let pk_const = template_const_of(index_attribute(c, pk), &pk.pieces);
     let sk = match &index.sk {
         Some(sk) => {
@@ -340,6 +334,37 @@ fn index_builder(c: &Container, index: &Index) -> TokenStream {
             })
         }
         None => quote!(::core::option::Option::None),
+    };
+    // A key on a field's own attribute is the value as the field's type writes it; a
+    // template's is made of key parts.
+    let plain = crate::internals::model::plain_field(pk).filter(|_| pk.attribute.is_empty());
+    let partition = match plain.map(|name| field(c, name)) {
+        Some(f) => {
+            let (ident, ty) = (f.ident, option_inner(f.ty).unwrap_or(f.ty));
+            let value = match f.storage {
+                Storage::Attribute { serde: true } => {
+                    quote!(::dynaschema::attribute::to_serde_value(&#ident))
+                }
+                _ if is_string(ty) => quote! {
+                    ::core::result::Result::Ok(::core::option::Option::Some(
+                        ::dynaschema::item::AttributeValue::S(#ident.to_owned()),
+                    ))
+                },
+                _ => {
+                    quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::to_value(&#ident))
+                }
+            };
+            quote!(::dynaschema::Partition::of_attribute(&PK, #value, #sk))
+        }
+        None => {
+            let values = template::fields(&pk.pieces).map(|name| {
+                let f = field(c, name);
+                let ty = option_inner(f.ty).unwrap_or(f.ty);
+                let ident = f.ident;
+                quote_spanned!(ty.span()=> &#ident)
+            });
+            quote!(::dynaschema::Partition::render(&PK, &[#(#values),*], #sk))
+        }
     };
     let (builder, constant, name) = (&index.builder, &index.constant, &index.name);
     let doc = format!(
@@ -357,7 +382,7 @@ fn index_builder(c: &Container, index: &Index) -> TokenStream {
         #[allow(clippy::too_many_arguments)]
         pub fn #builder(#(#params),*) -> ::dynaschema::Partition<Self> {
             const PK: ::dynaschema::key::KeyTemplate = #pk_const;
-            ::dynaschema::Partition::render(&PK, &[#(#values),*], #sk).in_index(#name)
+            #partition.in_index(#name)
         }
     }
 }
@@ -816,9 +841,15 @@ fn required_attributes(c: &Container) -> TokenStream {
             }
         }
     });
+    // An item is read as the entity only with its type.
+    let entity_type = c.entity_type.as_ref().map(|t| {
+        let attribute = &t.attribute;
+        quote!(required.push(#attribute);)
+    });
     quote! {
         fn required_attributes() -> ::std::vec::Vec<&'static str> {
             let mut required = ::std::vec::Vec::new();
+            #entity_type
             #(#checks)*
             required
         }

@@ -288,6 +288,13 @@ pub enum Error {
         key: String,
     },
 
+    /// A batch write cannot hold this write. Nothing was sent.
+    #[error("invalid batch write: {message}")]
+    InvalidBatch {
+        /// Why, and what to do instead.
+        message: String,
+    },
+
     /// An upsert, which may create the item, leaves fields without a value that the
     /// entity cannot do without. Nothing was sent.
     #[error(

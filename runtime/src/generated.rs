@@ -129,15 +129,6 @@ where
     runtime.block_on(body(table))
 }
 
-/// Whether a plain-field index key whose type writes `written` (`None`: not known) fits
-/// the key type schema.toml declares: what the schema check's constants evaluate.
-pub const fn written_as(written: Option<char>, declared: char) -> bool {
-    match written {
-        Some(written) => written == declared,
-        None => true,
-    }
-}
-
 /// Whether an item holds the entity type `entity_type` (none: every item does): what
 /// the derive's `from_matching_item` checks after the keys.
 #[inline]

@@ -697,6 +697,32 @@ impl<E> Partition<E> {
         }
     }
 
+    /// The partition of an index keyed on a field's own attribute (`pk = "{email}"`,
+    /// template `pk`): `value` as the field's type writes it, a string or a number.
+    #[doc(hidden)]
+    pub fn of_attribute(
+        pk: &KeyTemplate,
+        value: std::result::Result<Option<AttributeValue>, ValueError>,
+        sk: Option<&KeyTemplate>,
+    ) -> Self {
+        let refuse = |reason: String| KeyError {
+            template: pk.to_string(),
+            field: pk.fields().next().unwrap_or_default().to_owned(),
+            reason,
+        };
+        let text = match value {
+            Ok(Some(AttributeValue::S(text) | AttributeValue::N(text))) => Ok(text),
+            Ok(Some(_)) => Err(refuse(
+                "the value is neither a string nor a number, which a query can match".to_owned(),
+            )),
+            Ok(None) => Err(refuse("the value is absent".to_owned())),
+            Err(ValueError(reason)) => Err(refuse(reason)),
+        };
+        let mut partition = Partition::render(pk, &[], sk);
+        partition.pk = text.map(|text| (pk.attribute(), text));
+        partition
+    }
+
     /// The same keys in the global secondary index `index`: what the derive's index
     /// builders (`Order::gsi1(order_id)`) make.
     #[doc(hidden)]

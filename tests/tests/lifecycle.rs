@@ -553,3 +553,136 @@ async fn an_upsert_writes_the_index_keys_of_the_item_it_creates() {
         [zoe]
     );
 }
+
+/// Parts of a box, typed: deleting the box's partition deletes them.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "BOX#{box_id}", sk = "PART#{n}", entity_type)]
+struct Part {
+    #[dynamo(key_only)]
+    box_id: u64,
+    #[dynamo(key_only)]
+    n: u32,
+}
+
+/// A contact address stored through serde, the key of an index on its own attribute.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Contact(String);
+
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(
+    pk = "TAGGED#{id}",
+    sk = "TAGGED",
+    index(name = "EmailIndex", pk = "{contact}")
+)]
+struct Tagged {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(serde, rename = "email")]
+    contact: Contact,
+}
+
+#[tokio::test]
+async fn typed_and_managed_entities_in_batches_deletes_updates_and_indexes() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("managed"), connection).await;
+
+    // delete_partition recognises typed items by their type too.
+    let parts: Vec<Part> = (1..=3).map(|n| Part { box_id: 1, n }).collect();
+    table.batch_write().put_all(&parts).await.unwrap();
+    assert_eq!(table.delete_partition(Part::partition(1)).await.unwrap(), 3);
+    assert_eq!(table.query(Part::partition(1)).all().await.unwrap(), []);
+
+    // A batch cannot require a version; it stamps update times.
+    counter.reset();
+    let err = table
+        .batch_write()
+        .put(&document(7, "batched", 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidBatch { .. }), "{err}");
+    assert_eq!(counter.take().total(), 0);
+    let before = Timestamp::now();
+    table.batch_write().put(&note(7, "batched")).await.unwrap();
+    let stored = table.get(Note::key(7)).await.unwrap().unwrap();
+    assert!(stored.updated >= before, "{stored:?}");
+
+    // Attributes the toolkit writes are not the update's to set.
+    table.put(&document(8, "v1", 0)).await.unwrap();
+    let err = table
+        .update(Document::key(8), |u| {
+            u.set(Document::VERSION, 5_u64).expect_version(1)
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidExpression { .. }), "{err}");
+    let err = table
+        .update(Note::key(7), |u| u.set(Note::UPDATED, Timestamp::now()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidExpression { .. }), "{err}");
+    let err = table
+        .put(&document(9, "later", 2))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("version 0"), "{err}");
+
+    // An update of one type's key that holds another type's item changes nothing.
+    table.put(&Gadget { id: 20, power: 1 }).await.unwrap();
+    let err = table
+        .update(Widget::key(20), |u| u.set(Widget::COLOR, "blue"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(
+        table.get(Gadget::key(20)).await.unwrap(),
+        Some(Gadget { id: 20, power: 1 })
+    );
+
+    // An index on a serde field's own attribute.
+    let tagged = Tagged {
+        id: 1,
+        contact: Contact("ann@x.org".into()),
+    };
+    table.put(&tagged).await.unwrap();
+    assert_eq!(
+        table
+            .query(Tagged::email_index(Contact("ann@x.org".into())))
+            .all()
+            .await
+            .unwrap(),
+        [tagged]
+    );
+
+    // A cursor continues a query read whole, too.
+    for n in 1..=5 {
+        table.put(&Part { box_id: 2, n }).await.unwrap();
+    }
+    let first = table.query(Part::partition(2)).page(2).await.unwrap();
+    let rest = table
+        .query(Part::partition(2))
+        .after(first.next.unwrap())
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(rest.iter().map(|p| p.n).collect::<Vec<_>>(), [3, 4, 5]);
+}
+
+#[tokio::test]
+async fn an_upsert_writes_index_keys_made_of_its_key_and_literals() {
+    use dynaschema_tests::store::{Order, OrderStatus};
+    let table = dynaschema_tests::store::store_table("upsert-key-index").await;
+    let order = table
+        .upsert(Order::key("dave", 7), |u| {
+            u.set(Order::STATUS, OrderStatus::Placed)
+                .set(Order::TOTAL, 10_u64)
+                .set(Order::PLACED_AT, Timestamp::from_unix_micros(7))
+        })
+        .await
+        .unwrap();
+    assert_eq!(table.query(Order::gsi1(7)).all().await.unwrap(), [order]);
+    assert!(
+        table.query(Order::gsi2()).all().await.unwrap().is_empty(),
+        "not shipped"
+    );
+}

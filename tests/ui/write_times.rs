@@ -19,4 +19,14 @@ struct Text {
     at: String,
 }
 
+// A key would not follow a time the toolkit writes after making it.
+#[derive(Entity)]
+#[dynamo(pk = "NOTE#{id}", sk = "AT#{at}")]
+struct InKey {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(created_at)]
+    at: Timestamp,
+}
+
 fn main() {}

@@ -338,6 +338,31 @@ impl<'a> Container<'a> {
         }
 
         // One version, one creation time and one update time per item.
+        // The toolkit writes these at every write, after the keys are made.
+        let in_a_key = |name: &str| {
+            std::iter::once(&self.pk)
+                .chain(self.sk.iter())
+                .chain(
+                    self.indexes
+                        .iter()
+                        .flat_map(|i| i.pk.iter().chain(i.sk.iter())),
+                )
+                .any(|t| template::fields(&t.pieces).any(|f| f == name))
+        };
+        for field in &self.fields {
+            for option in ["version", "created_at", "updated_at"] {
+                if let Some(marker) = field.marker(option) {
+                    if in_a_key(&field.ident.to_string()) {
+                        cx.error_spanned_by(
+                            marker,
+                            format!(
+                                "a `{option}` field is written by the toolkit at every write, and cannot be in a key template, which would not follow it"
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         for option in ["version", "created_at", "updated_at", "ttl"] {
             let marked = self.fields.iter().filter_map(|f| f.marker(option));
             for second in marked.skip(1) {

@@ -334,6 +334,15 @@ fn check_projection(
             index.name, declared.projection, field.attribute, c.ident
         )
     };
+    if let Some(entity_type) = c.entity_type.as_ref().filter(|t| !projected(&t.attribute)) {
+        cx.error_spanned_by(
+            &index.name_literal,
+            format!(
+                "index `{}` projects {} in schema.toml, without `{}`, the entity type {} is read by: project ALL or INCLUDE it, or mark the index `partial`",
+                index.name, declared.projection, entity_type.attribute, c.ident
+            ),
+        );
+    }
     for field in c
         .fields
         .iter()

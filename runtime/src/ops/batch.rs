@@ -9,8 +9,9 @@ use futures::future::BoxFuture;
 use futures::{SinkExt, Stream, StreamExt, TryStreamExt};
 
 use crate::error::{Error, Result};
-use crate::item::{Entity, Item};
+use crate::item::{write_time, Entity, Item};
 use crate::key::{Key, Partition};
+use crate::ops::put::written_item;
 use crate::ops::retry::{until_processed, Failure, Sent};
 use crate::outcome::Attempts;
 use crate::table::Table;
@@ -249,9 +250,22 @@ impl<'a, E: Entity + Send + 'a> IntoFuture for BatchGet<'a, E> {
 }
 
 impl<'a> BatchWrite<'a> {
-    /// Adds a put of `entity`, replacing any item with its key.
+    /// Adds a put of `entity`, replacing any item with its key, its update time (if it
+    /// has one) stamped. A batch cannot require a version: a versioned entity is
+    /// refused ([`Error::InvalidBatch`]); write it with [`Table::put`] or a transaction.
     pub fn put<E: Entity>(mut self, entity: &E) -> Self {
-        let request = entity.to_item().map(|item| {
+        let versioned = E::VERSION.map(|_| Error::InvalidBatch {
+            message: format!(
+                "{} is versioned, and a batch write cannot require its version: put it with \
+                 table.put(..) or in a transaction",
+                E::ENTITY_NAME
+            ),
+        });
+        let item = match versioned {
+            Some(refusal) => Err(refusal),
+            None => written_item(entity, true, false, write_time::<E>()).map(|(item, _)| item),
+        };
+        let request = item.map(|item| {
             let put = PutRequest::builder()
                 .set_item(Some(item))
                 .build()
@@ -351,7 +365,9 @@ impl<E: Entity + Send> DeletePartition<'_, E> {
         // An entity's sort-key prefix also selects deeper keys of other entities
         // (`ORDER#` takes `ORDER#7#NOTE#1`): only the whole partition deletes them.
         let whole = self.partition.is_whole();
-        let mut query = table.query(self.partition).keys_only();
+        // The entity's type, if it has one, is how its items are told apart.
+        let also = E::ENTITY_TYPE.map(|t| t.attribute).into_iter().collect();
+        let mut query = table.query(self.partition).keys_only(also);
         if let Some(n) = self.page_size {
             query = query.page_size(n);
         }

@@ -89,6 +89,18 @@ impl<E: Entity + Sync> PutItem<'_, E> {
         let now = write_time::<E>();
         let creates = self.if_not_exists;
         let written = || written_item(self.entity, self.skip_version, creates, now);
+        if creates && E::VERSION.is_some() && self.entity.version() != 0 && !self.skip_version {
+            // A new item is version 0: a later version cannot be created.
+            return Err(Error::InvalidExpression {
+                attribute: E::VERSION.unwrap_or_default(),
+                message: format!(
+                    "if_not_exists() creates the item, which is then written at version 0 \
+                     of {}, not {}",
+                    E::ENTITY_NAME,
+                    self.entity.version()
+                ),
+            });
+        }
         let (item, version_condition) = written()?;
         let has_other_condition = self.condition.is_some();
         let mut condition = match version_condition {
@@ -141,7 +153,11 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                     version_conflict(self.entity, self.skip_version, stored, &key, &table)
                 {
                     if !self.if_not_exists {
-                        return Err(conflict);
+                        // An earlier attempt may have written before another writer did.
+                        return Err(match attempts.maybe_applied() {
+                            true => self.table.outcome_unknown("PutItem", key, &conflict),
+                            false => conflict,
+                        });
                     }
                 }
                 // Without another condition, only the item's existence can have failed.

@@ -70,7 +70,8 @@ struct Options<E> {
     forward: bool,
     consistent: bool,
     filter: Option<Condition<E>>,
-    keys_only: bool,
+    /// Reads only the table's keys, and these attributes (an entity's type).
+    keys_only: Option<Vec<&'static str>>,
     skip_expired: bool,
 }
 
@@ -187,7 +188,7 @@ impl<'a, E> Query<'a, E> {
                 forward: true,
                 consistent: false,
                 filter: None,
-                keys_only: false,
+                keys_only: None,
                 skip_expired: false,
             },
             unprojected: None,
@@ -274,8 +275,9 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     }
 
     /// Reads on from `cursor`, the [`next`](Page::next) of an earlier [`page`](Self::page)
-    /// of this same query (`None`: from the start). A cursor of another query is an
-    /// [`Error::InvalidCursor`] when the page is read, before any request.
+    /// of this same query (`None`: from the start), whichever way the query is read. A
+    /// cursor of another query is an [`Error::InvalidCursor`] when the query is read,
+    /// before any request.
     pub fn after(mut self, cursor: impl Into<Option<Cursor>>) -> Self {
         self.after = cursor.into();
         self
@@ -329,9 +331,9 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
         self
     }
 
-    /// Reads only the table's key attributes of each item.
-    pub(crate) fn keys_only(mut self) -> Self {
-        self.options.keys_only = true;
+    /// Reads only the table's key attributes of each item, and `also`.
+    pub(crate) fn keys_only(mut self, also: Vec<&'static str>) -> Self {
+        self.options.keys_only = Some(also);
         self
     }
 
@@ -431,15 +433,22 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     }
 
     /// The query's pages, to read one after another; an invalid query is an error here.
+    /// A cursor given to [`after`](Self::after) starts them where its page ended.
     fn into_pages(self) -> Result<Pages<'a, E>> {
-        Ok(Pages {
+        let mut pages = Pages {
             request: Request {
                 table: self.table,
                 target: self.target?,
                 options: self.options,
             },
             next: Next::Start,
-        })
+        };
+        if let Some(cursor) = self.after {
+            let (binding, key_names) = pages.request.cursor_binding();
+            let (name, value) = &pages.request.target.partition_key;
+            pages.next = Next::After(cursor.start_key(binding, &key_names, Some((name, value)))?);
+        }
+        Ok(pages)
     }
 }
 
@@ -595,10 +604,11 @@ impl<E> Request<'_, E> {
                 None => unexpired,
             });
         }
-        let projection = self.options.keys_only.then(|| {
+        let projection = self.options.keys_only.as_ref().map(|also| {
             let names: Vec<String> = self
                 .table
                 .key_names()
+                .chain(also.iter().copied())
                 .map(|name| expression.name(name))
                 .collect();
             names.join(", ")

@@ -174,6 +174,13 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     /// The request every page starts from: the index, and the filter on `E`'s key
     /// prefixes and the caller's condition.
     fn prepare(self) -> Result<ScanFluentBuilder> {
+        if self.after.is_some() {
+            return Err(Error::InvalidCursor {
+                message: "a scan goes on from a cursor one page at a time: read with \
+                          .after(cursor).page(n)"
+                    .to_owned(),
+            });
+        }
         let index = self.index?;
         if let (Some(index), true) = (&index, self.reading.consistent) {
             return Err(not_consistent(self.reading.table, index));

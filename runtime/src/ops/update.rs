@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::attribute::timestamp_value;
 use crate::client::RetryConfig;
 use crate::error::{quoted, Error, Result};
-use crate::expr::{Change, Expression, Update, VersionCheck};
+use crate::expr::{Attr, Change, Condition, Expression, Update, VersionCheck};
 use crate::item::{write_time, Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
 use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
@@ -243,8 +243,21 @@ pub(crate) fn update_expressions<E: Entity>(
     creates: bool,
 ) -> Result<(String, Option<String>, Expression)> {
     let (pk, _) = key.partition_key()?;
+    for attribute in [E::VERSION, E::CREATED_AT, E::UPDATED_AT]
+        .into_iter()
+        .flatten()
+    {
+        if update.change_of(attribute).is_some() {
+            return Err(Error::InvalidExpression {
+                attribute,
+                message: "the toolkit writes it with every update (a version, a creation or \
+                          update time): leave it out of the update"
+                    .to_owned(),
+            });
+        }
+    }
     let mut expression = Expression::default();
-    let (set, remove) = index_key_changes(key, update)?;
+    let (set, remove) = index_key_changes(key, update, creates)?;
     let versioned = match E::VERSION {
         None => None,
         Some(attribute) => match update.version_check() {
@@ -269,6 +282,18 @@ pub(crate) fn update_expressions<E: Entity>(
         _ => None,
     };
     let update = typed.as_ref().unwrap_or(update);
+    // The item must be of the entity's type (an upsert's may also not exist yet).
+    let of_type = E::ENTITY_TYPE.map(|entity_type| {
+        let is = Attr::<E, String>::new(entity_type.attribute).eq(entity_type.value);
+        let condition = match creates {
+            true => Condition::item_not_exists(pk).or(is),
+            false => is,
+        };
+        update
+            .with_index_keys(Vec::new(), Vec::new())
+            .require(condition)
+    });
+    let update = of_type.as_ref().unwrap_or(update);
     if creates {
         let missing: Vec<&'static str> = E::required_attributes()
             .into_iter()
@@ -313,13 +338,14 @@ impl<'a, E: Entity + Send + 'a> IntoFuture for UpdateItem<'a, E> {
 fn index_key_changes<E: Entity>(
     key: &Key<E>,
     update: &Update<E>,
+    creates: bool,
 ) -> Result<(Vec<(&'static str, AttributeValue)>, Vec<&'static str>)> {
     let (mut set, mut remove) = (Vec::new(), Vec::new());
     let mut indexes: Vec<&'static str> = E::INDEX_KEYS.iter().map(|k| k.index).collect();
     indexes.dedup();
     for index in indexes {
         let keys: Vec<&IndexKey> = E::INDEX_KEYS.iter().filter(|k| k.index == index).collect();
-        match index_change(key, update, index, &keys)? {
+        match index_change(key, update, index, &keys, creates)? {
             IndexChange::Unchanged => {}
             IndexChange::Set(values) => set.extend(values),
             IndexChange::Remove => remove.extend(keys.iter().map(|k| k.template.attribute())),
@@ -347,13 +373,14 @@ fn index_change<E: Entity>(
     update: &Update<E>,
     index: &'static str,
     keys: &[&IndexKey],
+    creates: bool,
 ) -> Result<IndexChange> {
     let changes: Vec<Change> = keys
         .iter()
         .flat_map(|k| k.attributes.iter().flatten())
         .filter_map(|attribute| update.change_of(attribute))
         .collect();
-    if changes.is_empty() {
+    if changes.is_empty() && !creates {
         return Ok(IndexChange::Unchanged);
     }
     if changes
@@ -389,6 +416,12 @@ fn index_change<E: Entity>(
             }
         }
         rendered.push((template, values));
+    }
+    // An upsert writes the keys of an item it may create from what it knows (the
+    // primary key, the values it sets), and leaves out an index whose fields it does
+    // not give: optional ones, since it gives every required field.
+    if creates && changes.is_empty() && (!needed.is_empty() || absent) {
+        return Ok(IndexChange::Unchanged);
     }
     if !needed.is_empty() {
         let templates: Vec<String> = keys
