@@ -435,19 +435,18 @@ impl<E> Update<E> {
     /// The update with the entity's timestamps stamped `now`: `updated` set, `created`
     /// set only where it is absent.
     pub(crate) fn stamped(
-        &self,
+        mut self,
         created: Option<&'static str>,
         updated: Option<&'static str>,
         now: AttributeValue,
     ) -> Update<E> {
-        let mut update = self.with_index_keys(Vec::new(), Vec::new());
         if let Some(updated) = updated {
-            update.set.push((updated, SetValue::Value(Ok(now.clone()))));
+            self.set.push((updated, SetValue::Value(Ok(now.clone()))));
         }
         if let Some(created) = created {
-            update.set.push((created, SetValue::IfNotExists(Ok(now))));
+            self.set.push((created, SetValue::IfNotExists(Ok(now))));
         }
-        update
+        self
     }
 
     /// What the update checks of a versioned entity's version, if it says.
@@ -457,25 +456,24 @@ impl<E> Update<E> {
 
     /// The update with the next version written to `attribute`, and the version
     /// condition required: what every update of a versioned entity sends.
-    pub(crate) fn versioned(&self, attribute: &'static str, check: VersionCheck) -> Update<E> {
-        let mut update = self.with_index_keys(Vec::new(), Vec::new());
+    pub(crate) fn versioned(mut self, attribute: &'static str, check: VersionCheck) -> Update<E> {
         let version = Attr::<E, u64>::new(attribute);
         match check {
             VersionCheck::Expect(expected) => {
                 let next = AttributeValue::N((expected + 1).to_string());
-                update.set.push((attribute, SetValue::Value(Ok(next))));
+                self.set.push((attribute, SetValue::Value(Ok(next))));
                 let stored = match expected {
                     0 => version.not_exists(),
                     _ => version.eq(expected),
                 };
-                update.condition = Some(Condition::conjoin(update.condition.take(), stored));
+                self.condition = Some(Condition::conjoin(self.condition.take(), stored));
             }
             VersionCheck::Skip => {
                 let one = AttributeValue::N("1".to_owned());
-                update.set.push((attribute, SetValue::Bump(Ok(one))));
+                self.set.push((attribute, SetValue::Bump(Ok(one))));
             }
         }
-        update
+        self
     }
 
     /// Whether sending the update twice leaves the item as sending it once: it adds to,
@@ -527,8 +525,9 @@ impl<E> Update<E> {
     }
 
     /// The update with `attribute` set to `value` too: the entity type an upsert writes.
-    pub(crate) fn also_setting(&self, attribute: &'static str, value: AttributeValue) -> Update<E> {
-        self.with_index_keys(vec![(attribute, value)], Vec::new())
+    pub(crate) fn setting(mut self, attribute: &'static str, value: AttributeValue) -> Update<E> {
+        self.set.push((attribute, SetValue::Value(Ok(value))));
+        self
     }
 
     /// How the update changes `attribute`, if it does: what keeping index keys in step

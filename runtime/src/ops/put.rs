@@ -10,7 +10,7 @@ use crate::attribute::timestamp_value;
 use crate::error::{Error, Result};
 use crate::expr::{Attr, Condition, RequestCondition};
 use crate::item::{write_time, Entity, Item};
-use crate::ops::update::stored_version;
+use crate::ops::update::{version_conflict, VersionedWrite};
 use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
 use crate::timestamp::Timestamp;
@@ -149,9 +149,19 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                         return Ok(());
                     }
                 }
-                if let Some(conflict) =
-                    version_conflict(self.entity, self.skip_version, stored, &key, &table)
-                {
+                let required = E::VERSION
+                    .filter(|_| !self.skip_version)
+                    .map(|attribute| (entity, attribute, self.entity.version()));
+                let conflict = required.and_then(|required| {
+                    version_conflict(
+                        VersionedWrite::Put,
+                        required,
+                        stored,
+                        || key.clone(),
+                        &table,
+                    )
+                });
+                if let Some(conflict) = conflict {
                     if !self.if_not_exists {
                         // An earlier attempt may have written before another writer did.
                         return Err(match attempts.maybe_applied() {
@@ -213,31 +223,6 @@ pub(crate) fn written_item<E: Entity>(
         (false, version) => Some(Attr::<E, u64>::new(attribute).eq(version)),
     };
     Ok((item, condition))
-}
-
-/// The conflict of a put of versioned `entity` refused with `stored` (the item as it
-/// was, or none): when the stored version is not the entity's.
-pub(crate) fn version_conflict<E: Entity>(
-    entity: &E,
-    skip: bool,
-    stored: Option<&Item>,
-    key: &str,
-    table: &str,
-) -> Option<Error> {
-    let attribute = E::VERSION.filter(|_| !skip)?;
-    let expected = entity.version();
-    let found = stored.map(|item| stored_version(item, attribute).unwrap_or(0));
-    let fits = match found {
-        None => expected == 0,
-        Some(found) => expected != 0 && found == expected,
-    };
-    (!fits).then(|| Error::VersionConflict {
-        entity: E::ENTITY_NAME,
-        key: key.to_owned(),
-        table: table.to_owned(),
-        expected,
-        found,
-    })
 }
 
 impl<'a, E: Entity + Sync + 'a> IntoFuture for PutItem<'a, E> {

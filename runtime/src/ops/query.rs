@@ -305,16 +305,12 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
             return Err(refusal);
         }
         let n = n.min(self.options.limit.unwrap_or(usize::MAX));
-        let after = self.after.take();
-        let pages = self.into_pages()?;
+        // The pages start where the cursor given to `after` says.
+        let mut pages = self.into_pages()?;
+        let start = std::mem::replace(&mut pages.next, Next::Done)
+            .start()
+            .flatten();
         let (binding, key_names) = pages.request.cursor_binding();
-        let start = match &after {
-            Some(cursor) => {
-                let (name, value) = &pages.request.target.partition_key;
-                Some(cursor.start_key(binding, &key_names, Some((name, value)))?)
-            }
-            None => None,
-        };
         let fetch = |limit, start| {
             let pages = &pages;
             async move { pages.fetch(start, limit).await }

@@ -16,7 +16,7 @@ use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
 use crate::item::{write_time, Entity};
 use crate::key::Key;
 use crate::ops::put::written_item;
-use crate::ops::update::{stored_version, update_expressions};
+use crate::ops::update::{update_expressions, version_conflict, VersionedWrite};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -67,9 +67,9 @@ struct Action<'a> {
     /// entity: its cancellation reason tells whether an earlier attempt of the
     /// transaction was applied.
     new_item: bool,
-    /// For a write of a versioned entity: its version attribute and the version it
-    /// requires, which tell a version conflict among the cancellation reasons.
-    version: Option<(&'static str, u64)>,
+    /// For a write of a versioned entity: which write, its version attribute and the
+    /// version it requires, which tell a version conflict among the cancellation reasons.
+    version: Option<(VersionedWrite, &'static str, u64)>,
 }
 
 impl Action<'_> {
@@ -147,12 +147,16 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    /// Marks the last action as a write of version `expected` of a versioned entity.
-    fn requiring_version<E: Entity>(mut self, expected: Option<u64>) -> Self {
+    /// Marks the last action as a `write` of version `expected` of a versioned entity.
+    fn requiring_version<E: Entity>(
+        mut self,
+        write: VersionedWrite,
+        expected: Option<u64>,
+    ) -> Self {
         if let (Some(action), Some(attribute), Some(expected)) =
             (self.items.last_mut(), E::VERSION, expected)
         {
-            action.version = Some((attribute, expected));
+            action.version = Some((write, attribute, expected));
         }
         self
     }
@@ -192,7 +196,7 @@ impl<'a> Transaction<'a> {
                 action.new_item = true;
             }
         }
-        transaction.requiring_version::<E>(Some(entity.version()))
+        transaction.requiring_version::<E>(VersionedWrite::Put, Some(entity.version()))
     }
 
     /// Writes `entity`, replacing any item with its key; for a versioned entity, only
@@ -249,7 +253,7 @@ impl<'a> Transaction<'a> {
             Ok(TransactWriteItem::builder().update(update).build())
         };
         self.push::<E>(Box::new(make))
-            .requiring_version::<E>(expected)
+            .requiring_version::<E>(VersionedWrite::Update, expected)
     }
 
     fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
@@ -388,7 +392,7 @@ impl<'a> Transaction<'a> {
                 }
                 continue;
             }
-            let canceled = version_conflict(table.name(), &actions, &reasons)
+            let canceled = version_conflict_of(table.name(), &actions, &reasons)
                 .unwrap_or(Error::TransactionCanceled { reasons });
             return Err(if attempts.maybe_applied() {
                 table.outcome_unknown("TransactWriteItems", keys(), &canceled)
@@ -401,28 +405,16 @@ impl<'a> Transaction<'a> {
 
 /// The version conflict among the cancellation reasons, if there is one: a write of a
 /// versioned entity whose condition failed on an item at another version.
-fn version_conflict(table: &str, actions: &[Action], reasons: &[CancelReason]) -> Option<Error> {
+fn version_conflict_of(table: &str, actions: &[Action], reasons: &[CancelReason]) -> Option<Error> {
     reasons.iter().find_map(|reason| {
         let action = actions.get(reason.index)?;
-        let (attribute, expected) = action.version?;
+        let (write, attribute, expected) = action.version?;
         if reason.code != "ConditionalCheckFailed" {
             return None;
         }
-        let found = reason
-            .item
-            .as_ref()
-            .map(|item| stored_version(item, attribute).unwrap_or(0));
-        let fits = match found {
-            None => expected == 0,
-            Some(found) => expected != 0 && found == expected,
-        };
-        (!fits).then(|| Error::VersionConflict {
-            entity: action.entity,
-            key: action.key_text(table),
-            table: table.to_owned(),
-            expected,
-            found,
-        })
+        let required = (action.entity, attribute, expected);
+        let key = || action.key_text(table);
+        version_conflict(write, required, reason.item.as_ref(), key, table)
     })
 }
 

@@ -198,20 +198,15 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                 if let (Some(attribute), Some(VersionCheck::Expect(expected))) =
                     (E::VERSION, self.update.version_check())
                 {
-                    // An upsert finds no item only when it expected one at a version.
-                    let found = stored.map(|item| stored_version(item, attribute).unwrap_or(0));
-                    let fits = match found {
-                        Some(found) => found == expected,
-                        None => !self.creates,
+                    let write = match self.creates {
+                        true => VersionedWrite::Upsert,
+                        false => VersionedWrite::Update,
                     };
-                    if !fits {
-                        return Err(Error::VersionConflict {
-                            entity,
-                            key,
-                            table,
-                            expected,
-                            found,
-                        });
+                    let required = (entity, attribute, expected);
+                    let conflict =
+                        version_conflict(write, required, stored, || key.clone(), &table);
+                    if let Some(conflict) = conflict {
+                        return Err(conflict);
                     }
                 }
                 // Without a required condition, only the item's existence can have failed.
@@ -258,42 +253,49 @@ pub(crate) fn update_expressions<E: Entity>(
     }
     let mut expression = Expression::default();
     let (set, remove) = index_key_changes(key, update, creates)?;
-    let versioned = match E::VERSION {
-        None => None,
-        Some(attribute) => match update.version_check() {
-            Some(check) => Some(update.versioned(attribute, check)),
-            None => {
-                return Err(Error::VersionMissing {
-                    entity: E::ENTITY_NAME,
-                    key: key.to_string(),
-                })
+    let version = match (E::VERSION, update.version_check()) {
+        (None, _) => None,
+        (Some(attribute), Some(check)) => Some((attribute, check)),
+        (Some(_), None) => {
+            return Err(Error::VersionMissing {
+                entity: E::ENTITY_NAME,
+                key: key.to_string(),
+            })
+        }
+    };
+    let stamps = E::CREATED_AT.is_some() || E::UPDATED_AT.is_some();
+    // What the toolkit adds to the update (index keys kept in step, the version, the
+    // timestamps, the entity type) goes into one copy of it, made only when there is
+    // something to add.
+    let adds = !set.is_empty()
+        || !remove.is_empty()
+        || version.is_some()
+        || stamps
+        || E::ENTITY_TYPE.is_some();
+    let edited = adds.then(|| {
+        let mut edited = update.with_index_keys(set, remove);
+        if let Some((attribute, check)) = version {
+            edited = edited.versioned(attribute, check);
+        }
+        if stamps {
+            edited = edited.stamped(E::CREATED_AT, E::UPDATED_AT, timestamp_value(&now));
+        }
+        if let Some(entity_type) = E::ENTITY_TYPE {
+            // The item must be of the entity's type (an upsert's may also not exist yet).
+            let is = Attr::<E, String>::new(entity_type.attribute).eq(entity_type.value);
+            let condition = match creates {
+                true => Condition::item_not_exists(pk).or(is),
+                false => is,
+            };
+            if creates {
+                let value = AttributeValue::S(entity_type.value.to_owned());
+                edited = edited.setting(entity_type.attribute, value);
             }
-        },
-    };
-    let update = versioned.as_ref().unwrap_or(update);
-    let stamped = (E::CREATED_AT.is_some() || E::UPDATED_AT.is_some())
-        .then(|| update.stamped(E::CREATED_AT, E::UPDATED_AT, timestamp_value(&now)));
-    let update = stamped.as_ref().unwrap_or(update);
-    let typed = match (creates, E::ENTITY_TYPE) {
-        (true, Some(entity_type)) => Some(update.also_setting(
-            entity_type.attribute,
-            AttributeValue::S(entity_type.value.to_owned()),
-        )),
-        _ => None,
-    };
-    let update = typed.as_ref().unwrap_or(update);
-    // The item must be of the entity's type (an upsert's may also not exist yet).
-    let of_type = E::ENTITY_TYPE.map(|entity_type| {
-        let is = Attr::<E, String>::new(entity_type.attribute).eq(entity_type.value);
-        let condition = match creates {
-            true => Condition::item_not_exists(pk).or(is),
-            false => is,
-        };
-        update
-            .with_index_keys(Vec::new(), Vec::new())
-            .require(condition)
+            edited = edited.require(condition);
+        }
+        edited
     });
-    let update = of_type.as_ref().unwrap_or(update);
+    let update = edited.as_ref().unwrap_or(update);
     if creates {
         let missing: Vec<&'static str> = E::required_attributes()
             .into_iter()
@@ -307,11 +309,7 @@ pub(crate) fn update_expressions<E: Entity>(
             });
         }
     }
-    let text = if set.is_empty() && remove.is_empty() {
-        expression.update(update)?
-    } else {
-        expression.update(&update.with_index_keys(set, remove))?
-    };
+    let text = expression.update(update)?;
     let condition = match creates {
         true => update
             .condition()
@@ -500,6 +498,52 @@ fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<Stri
         }
     }
     Ok(None)
+}
+
+/// Which write of a versioned entity required a version: what a refusal means differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionedWrite {
+    /// A put: version 0 requires no item at all.
+    Put,
+    /// An update of an existing item: a missing item is no version matter.
+    Update,
+    /// An upsert: version 0 also fits an item without a version, and a later version an
+    /// item at it.
+    Upsert,
+}
+
+impl VersionedWrite {
+    /// Whether a `write` expecting version `expected` fits the stored item, whose
+    /// version is `found` (`Some(0)` for an item without one; `None`: no item).
+    fn fits(self, expected: u64, found: Option<u64>) -> bool {
+        match (self, found) {
+            (VersionedWrite::Put, None) => expected == 0,
+            (VersionedWrite::Put, Some(found)) => expected != 0 && found == expected,
+            (VersionedWrite::Update, None) => true,
+            (VersionedWrite::Upsert, None) => false,
+            (_, Some(found)) => found == expected,
+        }
+    }
+}
+
+/// The version conflict of a write refused with `stored` (the item as it was, from
+/// ALL_OLD; none when there was no item), when the stored version is not the one the
+/// write required: `attribute` at `expected`. `key` names the item for the error.
+pub(crate) fn version_conflict(
+    write: VersionedWrite,
+    (entity, attribute, expected): (&'static str, &'static str, u64),
+    stored: Option<&Item>,
+    key: impl FnOnce() -> String,
+    table: &str,
+) -> Option<Error> {
+    let found = stored.map(|item| stored_version(item, attribute).unwrap_or(0));
+    (!write.fits(expected, found)).then(|| Error::VersionConflict {
+        entity,
+        key: key(),
+        table: table.to_owned(),
+        expected,
+        found,
+    })
 }
 
 /// The version stored in `item`'s `attribute`, if it has one.
