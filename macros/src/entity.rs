@@ -80,6 +80,7 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
             }
         }
     });
+    let unique = unique(c);
     let key_builder = key_builder(c);
     let partition_builder = partition_builder(c);
     let index_builders = c.indexes.iter().map(|index| index_builder(c, index));
@@ -125,6 +126,8 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
                 const ENTITY_TYPE: ::core::option::Option<::dynaschema::EntityType> = #entity_type;
 
                 #version
+
+                #unique
 
                 #(#write_times)*
                 const PK_TEMPLATE: ::dynaschema::key::KeyTemplate = __PK;
@@ -733,6 +736,39 @@ fn optional_value(c: &Container, name: &str) -> TokenStream {
         Some(inner) => quote_spanned!(inner.span()=> self.#ident.as_ref()),
         None => quote_spanned!(ty.span()=> ::core::option::Option::Some(&self.#ident)),
     }
+}
+
+/// `Entity::UNIQUE`, the attributes of the `unique` fields, each checked (unless it
+/// is `serde`) to be stored as a string or a number, which its guard's key can hold.
+fn unique(c: &Container) -> Option<TokenStream> {
+    let fields: Vec<_> = c.fields.iter().filter(|f| f.unique.is_some()).collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let attributes = fields.iter().map(|f| &f.attribute);
+    let checks = fields
+        .iter()
+        .filter(|f| matches!(f.storage, Storage::Attribute { serde: false }))
+        .map(|f| {
+            let (ty, marker) = (f.ty, f.unique.as_ref().expect("filtered"));
+            let written = quote!(#ty).to_string().replace(' ', "");
+            let message = format!(
+                "a `unique` field is stored as a string or a number, which its guard item's \
+                 key can hold: `{written}` is not"
+            );
+            quote_spanned! {marker.span()=>
+                const _: () = match <#ty as ::dynaschema::Attribute>::KEY_TYPE {
+                    ::core::option::Option::Some('S' | 'N') => {}
+                    _ => ::core::panic!(#message),
+                };
+            }
+        });
+    Some(quote! {
+        const UNIQUE: &'static [&'static str] = {
+            #(#checks)*
+            &[#(#attributes),*]
+        };
+    })
 }
 
 /// `Entity::INDEX_KEYS`: each computed index key with the attributes of its fields.

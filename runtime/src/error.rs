@@ -275,6 +275,26 @@ pub enum Error {
         found: Option<u64>,
     },
 
+    /// A write would give a unique field (`#[dynamo(unique)]`) a value another item
+    /// holds: its guard item names another holder. Nothing was written.
+    #[error(
+        "{entity} {field} {value:?} is already in use{}, in table {table}; nothing was \
+         written",
+        holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default()
+    )]
+    UniqueViolation {
+        /// The entity type.
+        entity: &'static str,
+        /// The unique field's attribute.
+        field: &'static str,
+        /// The value, as its guard holds it (a number's text for a number).
+        value: String,
+        /// The key of the item holding the value, as its guard records it.
+        holder: Option<Box<crate::unique::Holder>>,
+        /// The table.
+        table: String,
+    },
+
     /// An update of a versioned entity names neither the version it read nor that the
     /// check is skipped. Nothing was sent.
     #[error(

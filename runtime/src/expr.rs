@@ -213,6 +213,12 @@ impl<E> Condition<E> {
     pub fn item_not_exists(partition_key: &'static str) -> Condition<E> {
         Condition::new(Node::Exists(partition_key, false))
     }
+
+    /// `attribute` holds exactly `value`, a value read from the table: what a write
+    /// requires of what it read.
+    pub(crate) fn holds(attribute: &'static str, value: AttributeValue) -> Condition<E> {
+        Condition::new(Node::Compare(attribute, "=", Ok(value)))
+    }
 }
 
 impl<E> Clone for Condition<E> {
@@ -260,6 +266,19 @@ pub struct Update<E> {
     delete: Vec<(&'static str, Value)>,
     condition: Option<Condition<E>>,
     version: Option<VersionCheck>,
+}
+
+impl<E> Clone for Update<E> {
+    fn clone(&self) -> Self {
+        Update {
+            set: self.set.clone(),
+            remove: self.remove.clone(),
+            add: self.add.clone(),
+            delete: self.delete.clone(),
+            condition: self.condition.clone(),
+            version: self.version,
+        }
+    }
 }
 
 /// What an update of a versioned entity checks of the stored version.

@@ -103,6 +103,54 @@ pub trait Entity: Sized {
     /// every put and update, in the same request.
     const UPDATED_AT: Option<&'static str> = None;
 
+    /// The attributes of the entity's unique fields (`#[dynamo(unique)]`): no two items
+    /// of the entity hold one value of such a field. Each value is kept by a guard
+    /// item, written, moved and deleted in the same transaction as the entity's item, so
+    /// that a write giving a value another item holds is
+    /// [`Error::UniqueViolation`](crate::Error::UniqueViolation) and changes nothing.
+    ///
+    /// A guard item's partition key is `_unique#<entity>#<attribute>#<value>` (the
+    /// entity's [type](Self::ENTITY_TYPE) name if it has one, else its Rust name), its
+    /// sort key `_unique`, and it holds the key of the item holding the value in
+    /// `_holder_pk` and `_holder_sk`: no entity template starting with a literal reaches
+    /// it, and it holds no attribute an index reads, unless an index is keyed on the
+    /// table's own key attributes.
+    ///
+    /// Writes that change a unique value (puts that may replace an item, updates that set
+    /// or remove the field, deletes) first read the stored values with a consistent
+    /// read, then send one transaction that requires them unchanged; when another writer
+    /// changed them meanwhile, they read again. Puts that create an item
+    /// (`if_not_exists`, version 0) need no read. Batch writes of such an entity are
+    /// refused: they cannot write its guards atomically.
+    ///
+    /// ```no_run
+    /// use dynaschema::{Entity, Error, Table};
+    ///
+    /// #[derive(Debug, Entity)]
+    /// #[dynamo(pk = "USER#{id}", sk = "USER")]
+    /// struct User {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     #[dynamo(unique)]
+    ///     login: String,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// table.put(&User { id: 1, login: "clara".into() }).if_not_exists().await?;
+    /// match table.put(&User { id: 2, login: "clara".into() }).if_not_exists().await {
+    ///     Err(Error::UniqueViolation { field, value, holder, .. }) => {
+    ///         assert_eq!((field, value.as_str()), ("login", "clara"));
+    ///         println!("held by {}", holder.expect("the guard names its holder"));
+    ///     }
+    ///     other => panic!("expected a violation, got {other:?}"),
+    /// }
+    /// // Changing the value moves the guard: "clara" is free again.
+    /// table.update(User::key(1), |u| u.set(User::LOGIN, "clara.b")).await?;
+    /// table.put(&User { id: 2, login: "clara".into() }).if_not_exists().await?;
+    /// # Ok(()) }
+    /// ```
+    const UNIQUE: &'static [&'static str] = &[];
+
     /// The entity's version, 0 for one never stored: what a put requires the stored
     /// item to be at.
     #[doc(hidden)]

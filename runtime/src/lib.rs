@@ -96,6 +96,7 @@ pub mod provision;
 pub mod schema;
 pub mod table;
 pub mod timestamp;
+pub mod unique;
 
 pub use attribute::{Attribute, Bytes};
 pub use client::{ClientConfig, Connection};

@@ -225,20 +225,23 @@ async fn of_concurrent_writers_of_one_version_exactly_one_wins() {
     let table = dynaschema_tests::provisioned_table("version-race").await;
     table.put(&document(1, "start", 0)).await.unwrap();
     let read = table.get(Document::key(1)).await.unwrap().unwrap();
-    let writers = (0..8).map(|n| {
-        let table = table.clone();
-        let version = read.version;
-        tokio::spawn(async move {
-            let title = format!("writer {n}");
-            let result = table
-                .update(Document::key(1), |u| {
-                    u.set(Document::TITLE, title.clone())
-                        .expect_version(version)
-                })
-                .await;
-            (title, result)
+    // Collected, so that all of them are spawned before the first is awaited.
+    let writers: Vec<_> = (0..8)
+        .map(|n| {
+            let table = table.clone();
+            let version = read.version;
+            tokio::spawn(async move {
+                let title = format!("writer {n}");
+                let result = table
+                    .update(Document::key(1), |u| {
+                        u.set(Document::TITLE, title.clone())
+                            .expect_version(version)
+                    })
+                    .await;
+                (title, result)
+            })
         })
-    });
+        .collect();
     let mut winners = Vec::new();
     for writer in writers {
         let (title, result) = writer.await.unwrap();

@@ -16,7 +16,7 @@ const CONTAINER_OPTIONS: &str =
     "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
 const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`, `version`, \
-                             `created_at`, `updated_at`, `ttl`";
+                             `created_at`, `updated_at`, `ttl`, `unique`";
 
 /// A struct deriving `Entity`.
 pub struct Container<'a> {
@@ -91,6 +91,8 @@ pub struct Field<'a> {
     pub updated_at: Option<Ident>,
     /// `ttl`: when the item expires, the table's time-to-live attribute.
     pub ttl: Option<Ident>,
+    /// `unique`: no two items of the entity hold one value of it.
+    pub unique: Option<Ident>,
 }
 
 /// How a field is stored.
@@ -670,6 +672,7 @@ impl<'a> Field<'a> {
         let mut created_at: Option<Ident> = None;
         let mut updated_at: Option<Ident> = None;
         let mut ttl: Option<Ident> = None;
+        let mut unique: Option<Ident> = None;
         let mut default: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -696,6 +699,8 @@ impl<'a> Field<'a> {
                     flag(&mut updated_at)
                 } else if meta.path.is_ident("ttl") {
                     flag(&mut ttl)
+                } else if meta.path.is_ident("unique") {
+                    flag(&mut unique)
                 } else if meta.path.is_ident("default") {
                     let path: LitStr = meta.value()?.parse()?;
                     default = Some(path.parse()?);
@@ -769,6 +774,25 @@ impl<'a> Field<'a> {
                 }
             }
         }
+        if let Some(unique) = &unique {
+            if !matches!(storage, Storage::Attribute { .. }) {
+                cx.error_spanned_by(
+                    unique,
+                    "a `unique` field is stored as an attribute, whose value its guard item \
+                     holds: not `key_only` or `skip`",
+                );
+            }
+            if [&version, &created_at, &updated_at, &ttl]
+                .iter()
+                .any(|option| option.is_some())
+            {
+                cx.error_spanned_by(
+                    unique,
+                    "a `unique` field holds a value the application gives, not one the \
+                     toolkit writes (`version`, `created_at`, `updated_at`, `ttl`)",
+                );
+            }
+        }
         if let (Some(_), Some(updated)) = (&created_at, &updated_at) {
             cx.error_spanned_by(updated, "a field is `created_at` or `updated_at`, not both");
         }
@@ -790,6 +814,7 @@ impl<'a> Field<'a> {
             created_at,
             updated_at,
             ttl,
+            unique,
         })
     }
 }

@@ -15,6 +15,7 @@ use crate::ops::put::written_item;
 use crate::ops::retry::{until_processed, Failure, Sent};
 use crate::outcome::Attempts;
 use crate::table::Table;
+use crate::unique::batch_refusal;
 
 /// DynamoDB's limit on keys in one BatchGetItem.
 pub const MAX_GET_KEYS: usize = 100;
@@ -251,7 +252,8 @@ impl<'a, E: Entity + Send + 'a> IntoFuture for BatchGet<'a, E> {
 
 impl<'a> BatchWrite<'a> {
     /// Adds a put of `entity`, replacing any item with its key, its update time (if it
-    /// has one) stamped. A batch cannot require a version: a versioned entity is
+    /// has one) stamped. A batch cannot require a version, nor write guards of unique
+    /// values in step with the item: a versioned entity, or one with unique fields, is
     /// refused ([`Error::InvalidBatch`]); write it with [`Table::put`] or a transaction.
     pub fn put<E: Entity>(mut self, entity: &E) -> Self {
         let versioned = E::VERSION.map(|_| Error::InvalidBatch {
@@ -261,7 +263,7 @@ impl<'a> BatchWrite<'a> {
                 E::ENTITY_NAME
             ),
         });
-        let item = match versioned {
+        let item = match batch_refusal::<E>().or(versioned) {
             Some(refusal) => Err(refusal),
             None => written_item(entity, true, false, write_time::<E>()).map(|(item, _)| item),
         };
@@ -284,8 +286,13 @@ impl<'a> BatchWrite<'a> {
         entities.into_iter().fold(self, |batch, e| batch.put(e))
     }
 
-    /// Adds a delete of the item of `key`.
+    /// Adds a delete of the item of `key`. An entity with unique fields is refused
+    /// ([`Error::InvalidBatch`]): its guards go with it in a transaction.
     pub fn delete<E: Entity>(mut self, key: Key<E>) -> Self {
+        if let Some(refusal) = batch_refusal::<E>() {
+            self.requests.push(Err(refusal));
+            return self;
+        }
         let request = key.to_item().map(|key_item| {
             (
                 key.to_string(),
@@ -360,8 +367,14 @@ impl<E: Entity + Send> DeletePartition<'_, E> {
     /// Keys are read in DynamoDB's pages (up to 1 MB of keys, about 20,000 of
     /// ningipoints' operations) and deleted as they come: the next page is read while
     /// the one before is being deleted.
+    ///
+    /// An entity with unique fields is refused ([`Error::InvalidBatch`]) before
+    /// anything is read: its guards go with each item, deleted with [`Table::delete`].
     pub async fn send(self) -> Result<usize> {
         let table = self.table;
+        if let Some(refusal) = batch_refusal::<E>() {
+            return Err(refusal);
+        }
         // An entity's sort-key prefix also selects deeper keys of other entities
         // (`ORDER#` takes `ORDER#7#NOTE#1`): only the whole partition deletes them.
         let whole = self.partition.is_whole();

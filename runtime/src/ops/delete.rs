@@ -11,6 +11,7 @@ use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::retry::send_repeatable;
+use crate::ops::transact::write_refused;
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 
@@ -42,7 +43,27 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
     }
 
     /// Sends the request; the same as `.await`.
+    ///
+    /// An entity with unique fields is deleted with its guards, in one transaction
+    /// after a consistent read of its values.
     pub async fn send(self) -> Result<()> {
+        if !E::UNIQUE.is_empty() {
+            let (key, condition) = (self.key.clone(), self.condition.clone());
+            let sent = self
+                .table
+                .transact()
+                .delete_item(key, condition)
+                .send()
+                .await;
+            return match sent.as_ref().err().and_then(write_refused) {
+                Some(_) => Err(Error::ConditionFailed {
+                    entity: E::ENTITY_NAME,
+                    key: self.key.to_string(),
+                    table: self.table.name().to_owned(),
+                }),
+                None => sent,
+            };
+        }
         let condition = RequestCondition::new(self.condition.as_ref())?;
         let attempts = Attempts::new();
         let request = self

@@ -10,6 +10,7 @@ use crate::attribute::timestamp_value;
 use crate::error::{Error, Result};
 use crate::expr::{Attr, Condition, RequestCondition};
 use crate::item::{write_time, Entity, Item};
+use crate::ops::transact::write_refused;
 use crate::ops::update::{version_conflict, VersionedWrite};
 use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
@@ -101,6 +102,9 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                 ),
             });
         }
+        if !E::UNIQUE.is_empty() {
+            return self.send_guarded().await;
+        }
         let (item, version_condition) = written()?;
         let has_other_condition = self.condition.is_some();
         let mut condition = match version_condition {
@@ -188,6 +192,44 @@ impl<E: Entity + Sync> PutItem<'_, E> {
             }
             Err(err) => Err(self.table.write_error("PutItem", key, &attempts, err)),
         }
+    }
+}
+
+impl<E: Entity + Sync> PutItem<'_, E> {
+    /// A put of an entity with unique fields: one transaction with their guards.
+    async fn send_guarded(self) -> Result<()> {
+        let has_other_condition = self.condition.is_some();
+        let mut condition = self.condition;
+        if self.if_not_exists {
+            let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
+            condition = Some(Condition::conjoin(condition, absent));
+        }
+        let sent = self
+            .table
+            .transact()
+            .put_item(
+                self.entity,
+                condition,
+                self.if_not_exists,
+                self.skip_version,
+            )
+            .send()
+            .await;
+        let Err(err) = sent else { return Ok(()) };
+        let Some(stored) = write_refused(&err) else {
+            return Err(err);
+        };
+        let (entity, key, table) = (
+            E::ENTITY_NAME,
+            self.entity.key().to_string(),
+            self.table.name().to_owned(),
+        );
+        Err(
+            match self.if_not_exists && (!has_other_condition || stored.is_some()) {
+                true => Error::AlreadyExists { entity, key, table },
+                false => Error::ConditionFailed { entity, key, table },
+            },
+        )
     }
 }
 

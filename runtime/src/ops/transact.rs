@@ -13,12 +13,13 @@ use futures::future::BoxFuture;
 pub use crate::error::CancelReason;
 use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
-use crate::item::{write_time, Entity};
+use crate::item::{write_time, Entity, Item};
 use crate::key::Key;
 use crate::ops::put::written_item;
 use crate::ops::update::{update_expressions, version_conflict, VersionedWrite};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
+use crate::unique::{self, GuardChange, Stored, UniqueWrite};
 
 /// DynamoDB's limit on items in one transaction.
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -49,12 +50,16 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 pub struct Transaction<'a> {
     table: &'a Table,
     items: Vec<Action<'a>>,
+    /// The first action that could not be made (a unique value that cannot be guarded):
+    /// the transaction answers it when sent, sending nothing.
+    refused: Option<Error>,
 }
 
-/// Makes an action's request item, for the table of this name. Each attempt makes its
-/// items afresh from what the action holds (the entity borrowed, the key, the update),
-/// so that no copy of a request is kept for a retry.
-type MakeItem<'a> = Box<dyn Fn(&str) -> Result<TransactWriteItem> + Send + Sync + 'a>;
+/// Makes an action's request item, for the table of this name, given what the action
+/// read of its item (see [`Stored`]). Each attempt makes its items afresh from what the
+/// action holds (the entity borrowed, the key, the update), so that no copy of a request
+/// is kept for a retry.
+type MakeItem<'a> = Box<dyn Fn(&str, &Stored) -> Result<TransactWriteItem> + Send + Sync + 'a>;
 
 /// One action of a transaction, and what names it in a cancellation reason.
 struct Action<'a> {
@@ -70,12 +75,24 @@ struct Action<'a> {
     /// For a write of a versioned entity: which write, its version attribute and the
     /// version it requires, which tell a version conflict among the cancellation reasons.
     version: Option<(VersionedWrite, &'static str, u64)>,
+    /// For a write of an entity with unique fields that changes them: what it does to
+    /// their guards, which are actions of their own added when the transaction is sent.
+    unique: Option<UniqueWrite>,
+    /// What the write read of its item before sending, for its guards.
+    stored: Stored,
+    /// For a guard's put or delete: the index of the write it belongs to, and the guard.
+    guard: Option<(usize, GuardChange)>,
 }
 
 impl Action<'_> {
+    /// Makes the action's request item.
+    fn make(&self, table: &str) -> Result<TransactWriteItem> {
+        (self.make)(table, &self.stored)
+    }
+
     /// The item's key as `PK=ACCOUNT#123, SK=ACCOUNT`, from the item made again.
     fn key_text(&self, table: &str) -> String {
-        match (self.make)(table) {
+        match self.make(table) {
             Ok(item) => self.describe(&item),
             Err(_) => "<unknown key>".to_owned(),
         }
@@ -128,6 +145,7 @@ impl Table {
         Transaction {
             table: self,
             items: Vec::new(),
+            refused: None,
         }
     }
 }
@@ -143,7 +161,26 @@ impl<'a> Transaction<'a> {
             ),
             new_item: false,
             version: None,
+            unique: None,
+            stored: Stored::NotRead,
+            guard: None,
         });
+        self
+    }
+
+    /// Gives the last action the guards of its unique values: `write`, or the error
+    /// making it met, which the transaction then answers.
+    fn guarding(mut self, write: Result<Option<UniqueWrite>>) -> Self {
+        match write {
+            Ok(write) => {
+                if let Some(action) = self.items.last_mut() {
+                    action.unique = write;
+                }
+            }
+            Err(err) => {
+                self.refused.get_or_insert(err);
+            }
+        }
         self
     }
 
@@ -161,20 +198,27 @@ impl<'a> Transaction<'a> {
         self
     }
 
-    fn put_item<E: Entity + Sync>(
+    pub(crate) fn put_item<E: Entity + Sync>(
         self,
         entity: &'a E,
         condition: Option<Condition<E>>,
         creates: bool,
+        skip_version: bool,
     ) -> Self {
         // Fixed now: every attempt sends the same item, as a kept token requires.
         let now = write_time::<E>();
-        let make = move |table: &str| {
-            let (item, version) = written_item(entity, false, creates, now)?;
-            let condition = match (version, &condition) {
-                (Some(version), Some(condition)) => Some(version.and(condition.clone())),
-                (version, condition) => version.or_else(|| condition.clone()),
-            };
+        let unique = (!E::UNIQUE.is_empty()).then(|| {
+            // A put of version 0 creates the item as surely as put_new does.
+            let new = E::VERSION.is_some() && !skip_version && entity.version() == 0;
+            let item = written_item(entity, skip_version, creates, now)?.0;
+            UniqueWrite::of_put(entity, &item, creates || new)
+        });
+        let make = move |table: &str, stored: &Stored| {
+            let (item, version) = written_item(entity, skip_version, creates, now)?;
+            let condition = [version, condition.clone(), unique::requirement::<E>(stored)]
+                .into_iter()
+                .flatten()
+                .reduce(Condition::and);
             let condition = RequestCondition::new(condition.as_ref())?;
             let put = Put::builder()
                 .table_name(table)
@@ -196,20 +240,23 @@ impl<'a> Transaction<'a> {
                 action.new_item = true;
             }
         }
-        transaction.requiring_version::<E>(VersionedWrite::Put, Some(entity.version()))
+        let expected = (!skip_version).then(|| entity.version());
+        transaction
+            .requiring_version::<E>(VersionedWrite::Put, expected)
+            .guarding(unique.transpose())
     }
 
     /// Writes `entity`, replacing any item with its key; for a versioned entity, only
     /// over the item at the entity's version (none, for version 0), writing the next.
     pub fn put<E: Entity + Sync>(self, entity: &'a E) -> Self {
-        self.put_item(entity, None, false)
+        self.put_item(entity, None, false, false)
     }
 
     /// Writes `entity` only if no item has its key; else the transaction is canceled
     /// with reason `ConditionalCheckFailed` for this item.
     pub fn put_new<E: Entity + Sync>(self, entity: &'a E) -> Self {
         let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
-        let mut transaction = self.put_item(entity, Some(absent), true);
+        let mut transaction = self.put_item(entity, Some(absent), true, false);
         if let Some(action) = transaction.items.last_mut() {
             action.new_item = true;
         }
@@ -218,7 +265,7 @@ impl<'a> Transaction<'a> {
 
     /// Writes `entity` only if `condition` holds on the item stored under its key.
     pub fn put_when<E: Entity + Sync>(self, entity: &'a E, condition: Condition<E>) -> Self {
-        self.put_item(entity, Some(condition), false)
+        self.put_item(entity, Some(condition), false, false)
     }
 
     /// Changes the existing item of `key` as `build` says; the item must exist and the
@@ -228,14 +275,29 @@ impl<'a> Transaction<'a> {
         key: Key<E>,
         build: impl FnOnce(Update<E>) -> Update<E>,
     ) -> Self {
-        let update = build(Update::new());
+        self.update_item(key, build(Update::new()), false)
+    }
+
+    /// An update of the item of `key`, or (`creates`) an upsert.
+    pub(crate) fn update_item<E: Entity + 'a>(
+        self,
+        key: Key<E>,
+        update: Update<E>,
+        creates: bool,
+    ) -> Self {
         let expected = match update.version_check() {
             Some(VersionCheck::Expect(expected)) => Some(expected),
             _ => None,
         };
+        let unique = UniqueWrite::of_update(&key, &update);
         let now = write_time::<E>();
-        let make = move |table: &str| {
-            let (update, condition, expression) = update_expressions(&key, &update, now, false)?;
+        let make = move |table: &str, stored: &Stored| {
+            let required = unique::requirement::<E>(stored);
+            let update = match required {
+                Some(required) => &update.clone().require(required),
+                None => &update,
+            };
+            let (update, condition, expression) = update_expressions(&key, update, now, creates)?;
             let (names, values) = expression.into_placeholders();
             let update = SdkUpdate::builder()
                 .table_name(table)
@@ -252,12 +314,28 @@ impl<'a> Transaction<'a> {
                 .expect("the table name, key and expression are set");
             Ok(TransactWriteItem::builder().update(update).build())
         };
+        let write = match creates {
+            true => VersionedWrite::Upsert,
+            false => VersionedWrite::Update,
+        };
         self.push::<E>(Box::new(make))
-            .requiring_version::<E>(VersionedWrite::Update, expected)
+            .requiring_version::<E>(write, expected)
+            .guarding(unique)
     }
 
-    fn delete_item<E: Entity + 'a>(self, key: Key<E>, condition: Option<Condition<E>>) -> Self {
-        let make = move |table: &str| {
+    pub(crate) fn delete_item<E: Entity + 'a>(
+        self,
+        key: Key<E>,
+        condition: Option<Condition<E>>,
+    ) -> Self {
+        let unique = (!E::UNIQUE.is_empty())
+            .then(|| UniqueWrite::of_delete(&key))
+            .transpose();
+        let make = move |table: &str, stored: &Stored| {
+            let condition = [condition.clone(), unique::requirement::<E>(stored)]
+                .into_iter()
+                .flatten()
+                .reduce(Condition::and);
             let condition = RequestCondition::new(condition.as_ref())?;
             let delete = Delete::builder()
                 .table_name(table)
@@ -273,7 +351,7 @@ impl<'a> Transaction<'a> {
                 .expect("the table name and key are set");
             Ok(TransactWriteItem::builder().delete(delete).build())
         };
-        self.push::<E>(Box::new(make))
+        self.push::<E>(Box::new(make)).guarding(unique)
     }
 
     /// Deletes the item of `key`, if there is one.
@@ -288,7 +366,7 @@ impl<'a> Transaction<'a> {
 
     /// Requires `condition` to hold on the item of `key`, without changing it.
     pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
-        let make = move |table: &str| {
+        let make = move |table: &str, _: &Stored| {
             let condition = RequestCondition::new(Some(&condition))?;
             let check = ConditionCheck::builder()
                 .table_name(table)
@@ -307,6 +385,17 @@ impl<'a> Transaction<'a> {
         self.push::<E>(Box::new(make))
     }
 
+    /// Requires `condition` of the item of `key`, and writes the guards `write` gives:
+    /// [`Table::write_guards`].
+    pub(crate) fn check_guarding<E: Entity + 'a>(
+        self,
+        key: Key<E>,
+        condition: Condition<E>,
+        write: UniqueWrite,
+    ) -> Self {
+        self.check(key, condition).guarding(Ok(Some(write)))
+    }
+
     /// How many actions the transaction holds.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -318,24 +407,29 @@ impl<'a> Transaction<'a> {
     }
 
     /// Sends the transaction; the same as `.await`. An empty one sends nothing.
+    ///
+    /// Writes of entities with unique fields that change them first read the stored
+    /// values (one consistent read each) and add the puts and deletes of their guards;
+    /// when another writer changed those values in between, they read again, as often
+    /// as the table's [retry policy](Table::with_retry) allows attempts. A guard another
+    /// item holds is [`Error::UniqueViolation`].
     pub async fn send(self) -> Result<()> {
         let table = self.table;
-        let actions = self.items;
+        if let Some(refused) = self.refused {
+            return Err(refused);
+        }
+        let mut actions = self.items;
         if actions.is_empty() {
             return Ok(());
         }
-        let make_items = || {
+        let written = actions.len();
+        let make_items = |actions: &[Action]| {
             actions
                 .iter()
-                .map(|a| (a.make)(table.name()))
+                .map(|a| a.make(table.name()))
                 .collect::<Result<Vec<_>>>()
         };
-        check_count(actions.len())?;
-        // Made before anything is sent: an invalid key or value, or two actions on one
-        // item, is an error at once.
-        let first = make_items()?;
-        check_distinct(&actions, &first)?;
-        let mut next = Some(first);
+        let mut next = Some(prepare(table, &mut actions, written).await?);
         let policy = *table.retry_policy();
         let attempts = Attempts::new();
         let mut token = new_token();
@@ -343,7 +437,7 @@ impl<'a> Transaction<'a> {
         loop {
             let sent = match next.take() {
                 Some(items) => items,
-                None => make_items()?,
+                None => make_items(&actions)?,
             };
             // The token is the request's own: the SDK's retries of this request send it
             // again, so that DynamoDB applies the transaction at most once.
@@ -370,17 +464,31 @@ impl<'a> Transaction<'a> {
                 attempt += 1;
                 continue;
             }
-            let keys = || keys_text(table.name(), &actions);
+            let keys = |actions: &[Action]| keys_text(table.name(), actions);
             let reasons = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
                     reasons_of(table.name(), &actions, canceled.cancellation_reasons())
                 }
-                _ => return Err(table.write_error("TransactWriteItems", keys(), &attempts, err)),
+                _ => {
+                    let keys = keys(&actions);
+                    return Err(table.write_error("TransactWriteItems", keys, &attempts, err));
+                }
             };
             if attempts.maybe_applied() && own_item_found(table.name(), &actions, &reasons) {
                 // A put_new failed on the very item this transaction writes: an earlier
                 // attempt was applied, all of it.
                 return Ok(());
+            }
+            if !attempts.maybe_applied()
+                && read_stale(&actions, &reasons)
+                && attempt < policy.max_attempts
+            {
+                // Another writer changed unique values this transaction read: read them
+                // again, and move the guards from there.
+                attempt += 1;
+                token = new_token();
+                next = Some(prepare(table, &mut actions, written).await?);
+                continue;
             }
             if only_conflicts(&reasons) && attempt < policy.max_attempts {
                 tokio::time::sleep(policy.delay(attempt)).await;
@@ -393,13 +501,121 @@ impl<'a> Transaction<'a> {
                 continue;
             }
             let canceled = version_conflict_of(table.name(), &actions, &reasons)
+                .or_else(|| unique_violation_of(table.name(), &actions, &reasons))
                 .unwrap_or(Error::TransactionCanceled { reasons });
             return Err(if attempts.maybe_applied() {
-                table.outcome_unknown("TransactWriteItems", keys(), &canceled)
+                table.outcome_unknown("TransactWriteItems", keys(&actions), &canceled)
             } else {
                 canceled
             });
         }
+    }
+}
+
+/// Makes the request items of the first `written` actions, with their guards: reads
+/// what writes of unique values need read, adds the guards' actions after the writes,
+/// and refuses (before sending) too many actions, two on one item, or one unique value
+/// given twice.
+async fn prepare(
+    table: &Table,
+    actions: &mut Vec<Action<'_>>,
+    written: usize,
+) -> Result<Vec<TransactWriteItem>> {
+    actions.truncate(written);
+    let mut guards = Vec::new();
+    for (index, action) in actions.iter_mut().enumerate() {
+        if let Some(unique) = &action.unique {
+            action.stored = unique.read(table).await?;
+            for guard in unique.guards(&action.stored)? {
+                guards.push(guard_action(index, action.key_attributes, guard));
+            }
+        }
+    }
+    actions.extend(guards);
+    check_count(actions.len())?;
+    let items = actions
+        .iter()
+        .map(|a| a.make(table.name()))
+        .collect::<Result<Vec<_>>>()?;
+    check_guards_distinct(table.name(), actions)?;
+    check_distinct(actions, &items)?;
+    Ok(items)
+}
+
+/// The action putting or deleting `guard`, for the write at `owner`.
+fn guard_action<'a>(
+    owner: usize,
+    key_attributes: (&'static str, Option<&'static str>),
+    guard: GuardChange,
+) -> Action<'a> {
+    let request = guard.clone();
+    Action {
+        make: Box::new(move |table: &str, _: &Stored| request.request(table)),
+        entity: guard.entity,
+        key_attributes,
+        new_item: false,
+        version: None,
+        unique: None,
+        stored: Stored::NotRead,
+        guard: Some((owner, guard)),
+    }
+}
+
+/// Refuses two writes of one transaction giving one unique value.
+fn check_guards_distinct(table: &str, actions: &[Action]) -> Result<()> {
+    let puts: Vec<&GuardChange> = actions
+        .iter()
+        .filter_map(|a| a.guard.as_ref().map(|(_, guard)| guard))
+        .filter(|guard| guard.puts)
+        .collect();
+    for (index, guard) in puts.iter().enumerate() {
+        if let Some(first) = puts[..index].iter().find(|g| g.key() == guard.key()) {
+            let violation = guard.violation(Some(&first.holder_attributes()), table);
+            return Err(violation.expect("a refused put is a violation"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a write of unique values failed on an item whose values are not those it
+/// read: another writer changed them in between.
+fn read_stale(actions: &[Action], reasons: &[CancelReason]) -> bool {
+    reasons.iter().any(|reason| {
+        let Some(action) = actions.get(reason.index) else {
+            return false;
+        };
+        let Some(unique) = &action.unique else {
+            return false;
+        };
+        reason.code == "ConditionalCheckFailed"
+            && unique.stale(&action.stored, reason.item.as_ref())
+    })
+}
+
+/// The unique violation among the cancellation reasons, if there is one: a guard's put
+/// refused for another holder, while the write it belongs to met its own conditions
+/// (else that write's failure is the news).
+fn unique_violation_of(table: &str, actions: &[Action], reasons: &[CancelReason]) -> Option<Error> {
+    reasons.iter().find_map(|reason| {
+        let (owner, guard) = actions.get(reason.index)?.guard.as_ref()?;
+        let owner_failed = reasons.iter().any(|r| r.index == *owner);
+        if reason.code != "ConditionalCheckFailed" || owner_failed {
+            return None;
+        }
+        guard.violation(reason.item.as_ref(), table)
+    })
+}
+
+/// Whether `err` is the cancellation of a transaction of one write (and its guards) for
+/// a failed condition of the write itself, and if so, the item it failed on (ALL_OLD):
+/// what a put, update or delete of an entity with unique fields tells its errors by.
+pub(crate) fn write_refused(err: &Error) -> Option<Option<&Item>> {
+    match err {
+        Error::TransactionCanceled { reasons } => reasons
+            .iter()
+            .find(|r| r.index == 0 && r.code == "ConditionalCheckFailed")
+            .map(|r| r.item.as_ref()),
+        _ => None,
     }
 }
 
@@ -442,7 +658,7 @@ fn own_item_found(table: &str, actions: &[Action], reasons: &[CancelReason]) -> 
         if reason.code != "ConditionalCheckFailed" {
             return false;
         }
-        let written = (action.make)(table).ok();
+        let written = action.make(table).ok();
         let written = written
             .as_ref()
             .and_then(|item| item.put())
@@ -537,7 +753,7 @@ mod tests {
             ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
         ]);
         Action {
-            make: Box::new(move |table| {
+            make: Box::new(move |table, _| {
                 let check = ConditionCheck::builder()
                     .table_name(table)
                     .set_key(Some(key.clone()))
@@ -550,11 +766,14 @@ mod tests {
             key_attributes: ("PK", Some("SK")),
             new_item: false,
             version: None,
+            unique: None,
+            stored: Stored::NotRead,
+            guard: None,
         }
     }
 
     fn items(actions: &[Action]) -> Vec<TransactWriteItem> {
-        actions.iter().map(|a| (a.make)("t").unwrap()).collect()
+        actions.iter().map(|a| a.make("t").unwrap()).collect()
     }
 
     fn reason(code: &str, message: Option<&str>) -> CancellationReason {

@@ -15,6 +15,7 @@ use crate::expr::{Attr, Change, Condition, Expression, Update, VersionCheck};
 use crate::item::{write_time, Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
 use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
+use crate::ops::transact::write_refused;
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 use crate::timestamp::Timestamp;
@@ -114,6 +115,9 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
 
     /// Sends the UpdateItem, answering the attributes `returned` asks for.
     async fn request(&self, returned: ReturnValue) -> Result<Option<Item>> {
+        if E::UNIQUE.iter().any(|a| self.update.change_of(a).is_some()) {
+            return self.request_guarded(returned).await;
+        }
         let key = self.key.to_item()?;
         let (update, condition, expression) =
             update_expressions(&self.key, &self.update, write_time::<E>(), self.creates)?;
@@ -221,6 +225,54 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
                 let key = self.key.to_string();
                 Err(self.table.write_error("UpdateItem", key, &attempts, err))
             }
+        }
+    }
+}
+
+impl<E: Entity + Send> UpdateItem<'_, E> {
+    /// An update that changes unique fields: one transaction with their guards, then
+    /// (for `ALL_NEW`) a consistent read of the item, since a transaction answers no
+    /// attributes.
+    async fn request_guarded(&self, returned: ReturnValue) -> Result<Option<Item>> {
+        let (key, update) = (self.key.clone(), self.update.clone());
+        let sent = self
+            .table
+            .transact()
+            .update_item(key, update, self.creates)
+            .send()
+            .await;
+        let (entity, key, table) = (
+            E::ENTITY_NAME,
+            self.key.to_string(),
+            self.table.name().to_owned(),
+        );
+        if let Err(err) = sent {
+            let Some(stored) = write_refused(&err) else {
+                return Err(err);
+            };
+            let required = self.update.condition().is_some();
+            return Err(match (stored.is_some() || self.creates) && required {
+                true => Error::ConditionFailed { entity, key, table },
+                false => Error::NotFound { entity, key, table },
+            });
+        }
+        if returned == ReturnValue::None {
+            return Ok(None);
+        }
+        let output = self
+            .table
+            .client()
+            .get_item()
+            .table_name(self.table.name())
+            .set_key(Some(self.key.to_item()?))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| self.table.sdk_error("GetItem", err))?;
+        match output.item {
+            Some(item) => Ok(Some(item)),
+            // Deleted since: the update was applied, but there is nothing to answer.
+            None => Err(Error::NotFound { entity, key, table }),
         }
     }
 }

@@ -1,0 +1,477 @@
+//! Unique values: each value of a `#[dynamo(unique)]` field is held by one item, which
+//! a guard item records. Writes that give, change or drop such a value move its guard in
+//! the same transaction as the entity's item (see [`Entity::UNIQUE`]).
+
+use std::fmt;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+
+use crate::error::{Error, Result};
+use crate::expr::{Attr, Change, Condition, Expression, RequestCondition, Update};
+use crate::item::{Entity, Item};
+use crate::key::Key;
+use crate::table::Table;
+
+/// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
+pub const GUARD_PREFIX: &str = "_unique#";
+
+/// A guard item's sort key, in a table with one.
+pub const GUARD_SORT_KEY: &str = "_unique";
+
+/// The attribute of a guard item holding its holder's partition key.
+pub const HOLDER_PK: &str = "_holder_pk";
+
+/// The attribute of a guard item holding its holder's sort key.
+pub const HOLDER_SK: &str = "_holder_sk";
+
+/// The item holding a unique value, as its guard records it: its primary key.
+///
+/// ```
+/// use dynaschema::unique::Holder;
+///
+/// let holder = Holder {
+///     partition_key: ("PK".to_owned(), "ACCOUNT#7".to_owned()),
+///     sort_key: Some(("SK".to_owned(), "ACCOUNT".to_owned())),
+/// };
+/// assert_eq!(holder.to_string(), "PK=ACCOUNT#7, SK=ACCOUNT");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The partition key's attribute and value: `("PK", "ACCOUNT#7")`.
+    pub partition_key: (String, String),
+    /// The sort key's attribute and value, in a table with a sort key.
+    pub sort_key: Option<(String, String)>,
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, value) = &self.partition_key;
+        write!(f, "{name}={value}")?;
+        if let Some((name, value)) = &self.sort_key {
+            write!(f, ", {name}={value}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a write read of the stored item before sending: the unique values its guards
+/// move from, which the write then requires to be unchanged.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Stored {
+    /// Nothing was read: the write creates the item, or has no unique field.
+    #[default]
+    NotRead,
+    /// There was no item.
+    Missing,
+    /// The item, with its key and unique attributes.
+    Found(Item),
+}
+
+/// How a write leaves one unique attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NewValue {
+    /// As it is: an update that does not change it.
+    Kept,
+    /// With this value (`None`: absent).
+    To(Option<String>),
+}
+
+/// What one write of an entity with unique fields does to their guards.
+pub(crate) struct UniqueWrite {
+    entity: &'static str,
+    /// The entity's name in its guards' keys: its type name, else its Rust name.
+    guarded_as: &'static str,
+    attributes: &'static [&'static str],
+    /// The table's key attributes.
+    keys: (&'static str, Option<&'static str>),
+    /// The key of the item written: the holder its guards record.
+    holder: Item,
+    new: Vec<NewValue>,
+    /// Whether the stored values are read first: they are unless the write creates.
+    reads: bool,
+}
+
+/// A guard the write puts (for a value it gives) or deletes (for one it drops).
+#[derive(Clone)]
+pub(crate) struct GuardChange {
+    pub(crate) entity: &'static str,
+    pub(crate) attribute: &'static str,
+    pub(crate) value: String,
+    pub(crate) puts: bool,
+    keys: (&'static str, Option<&'static str>),
+    guarded_as: &'static str,
+    holder: Item,
+}
+
+impl UniqueWrite {
+    fn of<E: Entity>(key: &Key<E>, new: Vec<NewValue>, reads: bool) -> Result<Self> {
+        Ok(UniqueWrite {
+            entity: E::ENTITY_NAME,
+            guarded_as: E::ENTITY_TYPE.map_or(E::ENTITY_NAME, |t| t.value),
+            attributes: E::UNIQUE,
+            keys: key_attributes::<E>(),
+            holder: key.to_item()?,
+            new,
+            reads,
+        })
+    }
+
+    /// A put of `item`, the item of `entity`; one that `creates` reads nothing.
+    pub(crate) fn of_put<E: Entity>(entity: &E, item: &Item, creates: bool) -> Result<Self> {
+        let new = E::UNIQUE
+            .iter()
+            .map(|attribute| match item.get(*attribute) {
+                Some(value) => value_text::<E>(attribute, value).map(NewValue::To),
+                None => Ok(NewValue::To(None)),
+            })
+            .collect::<Result<_>>()?;
+        Self::of(&entity.key(), new, !creates)
+    }
+
+    /// An update of the item of `key`: `None` when it changes no unique field.
+    pub(crate) fn of_update<E: Entity>(key: &Key<E>, update: &Update<E>) -> Result<Option<Self>> {
+        let mut new = Vec::with_capacity(E::UNIQUE.len());
+        for attribute in E::UNIQUE {
+            new.push(match update.change_of(attribute) {
+                None => NewValue::Kept,
+                Some(Change::Set(Ok(value))) => NewValue::To(value_text::<E>(attribute, value)?),
+                Some(Change::Set(Err(message))) => {
+                    return Err(Error::InvalidExpression {
+                        attribute,
+                        message: message.to_owned(),
+                    })
+                }
+                Some(Change::Removed) => NewValue::To(None),
+                Some(Change::Computed(how)) => {
+                    return Err(Error::InvalidExpression {
+                        attribute,
+                        message: format!(
+                            "a unique field's guard is moved to its new value, which {how} \
+                             leaves to DynamoDB to work out; set the field to its new value"
+                        ),
+                    })
+                }
+            });
+        }
+        if new.iter().all(|value| *value == NewValue::Kept) {
+            return Ok(None);
+        }
+        Self::of(key, new, true).map(Some)
+    }
+
+    /// A delete of the item of `key`: every guard it holds goes.
+    pub(crate) fn of_delete<E: Entity>(key: &Key<E>) -> Result<Self> {
+        Self::of(key, vec![NewValue::To(None); E::UNIQUE.len()], true)
+    }
+
+    /// Reads the stored unique values (a consistent read of the key and those
+    /// attributes), unless the write creates the item.
+    pub(crate) async fn read(&self, table: &Table) -> Result<Stored> {
+        if !self.reads {
+            return Ok(Stored::NotRead);
+        }
+        let mut expression = Expression::default();
+        let projection: Vec<String> = std::iter::once(self.keys.0)
+            .chain(self.attributes.iter().copied())
+            .map(|attribute| expression.name(attribute))
+            .collect();
+        let (names, _) = expression.into_placeholders();
+        let output = table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(self.holder.clone()))
+            .consistent_read(true)
+            .projection_expression(projection.join(", "))
+            .set_expression_attribute_names(names)
+            .send()
+            .await
+            .map_err(|err| table.sdk_error("GetItem", err))?;
+        Ok(match output.item {
+            Some(item) => Stored::Found(item),
+            None => Stored::Missing,
+        })
+    }
+
+    /// The attributes whose guards the write moves.
+    fn moved(&self) -> impl Iterator<Item = (&'static str, &Option<String>)> + '_ {
+        self.attributes
+            .iter()
+            .zip(&self.new)
+            .filter_map(|(attribute, new)| match new {
+                NewValue::Kept => None,
+                NewValue::To(value) => Some((*attribute, value)),
+            })
+    }
+
+    /// Whether the item the write's condition failed on (`found`, from ALL_OLD) is not
+    /// the one read: another writer changed it in between, and the write should read
+    /// again.
+    pub(crate) fn stale(&self, stored: &Stored, found: Option<&Item>) -> bool {
+        match (stored, found) {
+            (Stored::NotRead, _) => false,
+            (Stored::Missing, found) => found.is_some(),
+            (Stored::Found(_), None) => true,
+            (Stored::Found(read), Some(found)) => self
+                .attributes
+                .iter()
+                .any(|attribute| read.get(*attribute) != found.get(*attribute)),
+        }
+    }
+
+    /// The guards the write puts and deletes, given what it read: the guard of each
+    /// value it gives is put (again, when the value stays: a missing guard is restored),
+    /// and that of each value it drops is deleted.
+    pub(crate) fn guards(&self, stored: &Stored) -> Result<Vec<GuardChange>> {
+        let mut changes = Vec::new();
+        for (attribute, new) in self.moved() {
+            let old = match stored {
+                Stored::Found(item) => match item.get(attribute) {
+                    Some(value) => value_text_of(self.entity, attribute, value)?,
+                    None => None,
+                },
+                Stored::NotRead | Stored::Missing => None,
+            };
+            let change = |value: &String, puts| GuardChange {
+                entity: self.entity,
+                attribute,
+                value: value.clone(),
+                puts,
+                keys: self.keys,
+                guarded_as: self.guarded_as,
+                holder: self.holder.clone(),
+            };
+            if let Some(old) = old.as_ref().filter(|old| Some(*old) != new.as_ref()) {
+                changes.push(change(old, false));
+            }
+            if let Some(new) = new {
+                changes.push(change(new, true));
+            }
+        }
+        Ok(changes)
+    }
+}
+
+impl GuardChange {
+    /// The guard's key.
+    pub(crate) fn key(&self) -> Item {
+        let (pk, sk) = self.keys;
+        let mut key = Item::with_capacity(4);
+        key.insert(
+            pk.to_owned(),
+            AttributeValue::S(format!(
+                "{GUARD_PREFIX}{}#{}#{}",
+                self.guarded_as, self.attribute, self.value
+            )),
+        );
+        if let Some(sk) = sk {
+            key.insert(sk.to_owned(), AttributeValue::S(GUARD_SORT_KEY.to_owned()));
+        }
+        key
+    }
+
+    /// The attributes a guard records its holder in: `_holder_pk`, `_holder_sk`.
+    pub(crate) fn holder_attributes(&self) -> Item {
+        let (pk, sk) = self.keys;
+        let mut attributes = Item::with_capacity(2);
+        for (attribute, key) in [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)] {
+            if let Some(value) = key.and_then(|key| self.holder.get(key)) {
+                attributes.insert(attribute.to_owned(), value.clone());
+            }
+        }
+        attributes
+    }
+
+    /// The transaction item: a put of the guard, or its delete, either only when no
+    /// guard is there or the one there is the holder's own.
+    pub(crate) fn request(&self, table: &str) -> Result<TransactWriteItem> {
+        let (pk, _) = self.keys;
+        let holder = self.holder_attributes();
+        let own = holder
+            .iter()
+            .map(|(attribute, value)| {
+                let attribute = if attribute == HOLDER_PK {
+                    HOLDER_PK
+                } else {
+                    HOLDER_SK
+                };
+                Condition::holds(attribute, value.clone())
+            })
+            .reduce(Condition::and);
+        let absent = Condition::<()>::item_not_exists(pk);
+        let condition = match own {
+            Some(own) => absent.or(own),
+            None => absent,
+        };
+        let condition = RequestCondition::new(Some(&condition))?;
+        let old = ReturnValuesOnConditionCheckFailure::AllOld;
+        let mut item = self.key();
+        Ok(if self.puts {
+            item.extend(holder);
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .set_condition_expression(condition.text)
+                .set_expression_attribute_names(condition.names)
+                .set_expression_attribute_values(condition.values)
+                .return_values_on_condition_check_failure(old)
+                .build()
+                .expect("the table name and item are set");
+            TransactWriteItem::builder().put(put).build()
+        } else {
+            let delete = Delete::builder()
+                .table_name(table)
+                .set_key(Some(item))
+                .set_condition_expression(condition.text)
+                .set_expression_attribute_names(condition.names)
+                .set_expression_attribute_values(condition.values)
+                .return_values_on_condition_check_failure(old)
+                .build()
+                .expect("the table name and key are set");
+            TransactWriteItem::builder().delete(delete).build()
+        })
+    }
+
+    /// The violation a refused put of this guard means: `found` (ALL_OLD) is the guard
+    /// of another holder. `None` for a refused delete, whose guard another item holds.
+    pub(crate) fn violation(&self, found: Option<&Item>, table: &str) -> Option<Error> {
+        if !self.puts {
+            return None;
+        }
+        let (pk, sk) = self.keys;
+        let value = |attribute: &str| match found?.get(attribute) {
+            Some(AttributeValue::S(value)) => Some(value.clone()),
+            _ => None,
+        };
+        let holder = value(HOLDER_PK).map(|holder_pk| {
+            Box::new(Holder {
+                partition_key: (pk.to_owned(), holder_pk),
+                sort_key: sk.and_then(|sk| Some((sk.to_owned(), value(HOLDER_SK)?))),
+            })
+        });
+        Some(Error::UniqueViolation {
+            entity: self.entity,
+            field: self.attribute,
+            value: self.value.clone(),
+            holder,
+            table: table.to_owned(),
+        })
+    }
+}
+
+/// What a write of `E` requires of its item, so that the unique values it read are
+/// still there when it is applied: no item, or each unique attribute as read.
+pub(crate) fn requirement<E: Entity>(stored: &Stored) -> Option<Condition<E>> {
+    match stored {
+        Stored::NotRead => None,
+        Stored::Missing => Some(Condition::item_not_exists(E::PK_TEMPLATE.attribute())),
+        Stored::Found(item) => E::UNIQUE
+            .iter()
+            .map(|attribute| match item.get(*attribute) {
+                Some(value) => Condition::holds(attribute, value.clone()),
+                None => Attr::<E, ()>::new(attribute).not_exists(),
+            })
+            .reduce(Condition::and),
+    }
+}
+
+/// The table's key attributes, as `E`'s templates name them.
+fn key_attributes<E: Entity>() -> (&'static str, Option<&'static str>) {
+    (
+        E::PK_TEMPLATE.attribute(),
+        E::SK_TEMPLATE.as_ref().map(|sk| sk.attribute()),
+    )
+}
+
+/// The text a unique value is guarded by: a string's, or a number's; `None` for NULL.
+fn value_text<E: Entity>(
+    attribute: &'static str,
+    value: &AttributeValue,
+) -> Result<Option<String>> {
+    value_text_of(E::ENTITY_NAME, attribute, value)
+}
+
+fn value_text_of(
+    entity: &'static str,
+    attribute: &'static str,
+    value: &AttributeValue,
+) -> Result<Option<String>> {
+    match value {
+        AttributeValue::S(text) | AttributeValue::N(text) => Ok(Some(text.clone())),
+        AttributeValue::Null(_) => Ok(None),
+        other => Err(Error::Encode {
+            entity,
+            attribute,
+            message: format!(
+                "a unique field is stored as a string or a number, so that its guard's key \
+                 can hold it, not as {}",
+                crate::attribute::describe(other)
+            ),
+        }),
+    }
+}
+
+/// The refusal of a batch write of `E`, if `E` has unique fields.
+pub(crate) fn batch_refusal<E: Entity>() -> Option<Error> {
+    (!E::UNIQUE.is_empty()).then(|| Error::InvalidBatch {
+        message: format!(
+            "{} has unique fields ({}), whose guard items a batch cannot write in step with \
+             the item: write it with table.put(..)/table.delete(..) or in a transaction",
+            E::ENTITY_NAME,
+            E::UNIQUE.join(", ")
+        ),
+    })
+}
+
+impl Table {
+    /// Writes the guards of `entity`'s unique values, as read from the table: for items
+    /// written before a field became `#[dynamo(unique)]`, from a data migration. One
+    /// transaction requires the item to still hold those values and puts their guards.
+    ///
+    /// Answers whether the guards were written: `false` when the item is gone or holds
+    /// other values now (whatever changed it moved its guards). A value another item's
+    /// guard holds is [`Error::UniqueViolation`], and nothing is written.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Table};
+    /// # use futures::TryStreamExt;
+    /// # async fn run<User: Entity + Send + Sync + 'static>(table: &Table) -> dynaschema::Result<()> {
+    /// let users: Vec<User> = table.scan::<User>().consistent().all().await?;
+    /// for user in &users {
+    ///     table.write_guards(user).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_guards<E: Entity + Sync>(&self, entity: &E) -> Result<bool> {
+        if E::UNIQUE.is_empty() {
+            return Ok(false);
+        }
+        let item = entity.to_item()?;
+        let write = UniqueWrite::of_put(entity, &item, true)?;
+        let (pk, _) = write.keys;
+        let held = write
+            .moved()
+            .map(|(attribute, _)| match item.get(attribute) {
+                Some(value) => Condition::holds(attribute, value.clone()),
+                None => Attr::<E, ()>::new(attribute).not_exists(),
+            })
+            .fold(Condition::item_exists(pk), Condition::and);
+        match self
+            .transact()
+            .check_guarding(entity.key(), held, write)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(Error::TransactionCanceled { reasons })
+                if reasons
+                    .iter()
+                    .all(|r| r.index == 0 && r.code == "ConditionalCheckFailed") =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(err),
+        }
+    }
+}

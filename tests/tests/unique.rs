@@ -1,0 +1,451 @@
+//! Unique values (`#[dynamo(unique)]`), against the server: guard items written, moved
+//! and deleted in the same transaction as the entity's item, violations that change
+//! nothing, batch writes refused, concurrent writers of one value.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use dynaschema::unique::Holder;
+use dynaschema::{Entity, Error, Item, Table};
+use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned};
+use futures::TryStreamExt;
+
+/// A user whose login, and phone number when it has one, no other user holds.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "USER#{id}", sk = "USER", entity_type = "User")]
+struct User {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(unique)]
+    login: String,
+    #[dynamo(unique)]
+    phone: Option<u64>,
+    name: String,
+}
+
+/// A versioned entity with a unique value: both checks in one write.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "TEAM#{id}", sk = "TEAM")]
+struct Team {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(unique)]
+    slug: String,
+    #[dynamo(unique)]
+    seat: u32,
+    #[dynamo(version)]
+    version: u32,
+}
+
+fn user(id: u64, login: &str) -> User {
+    User {
+        id,
+        login: login.into(),
+        phone: None,
+        name: format!("user {id}"),
+    }
+}
+
+/// Every item of the table, by key text: to see that a refusal changed nothing.
+async fn everything(table: &Table) -> BTreeMap<String, Item> {
+    let items: Vec<Item> = table
+        .scan_items()
+        .consistent()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    items
+        .into_iter()
+        .map(|item| {
+            let text = |name: &str| match item.get(name) {
+                Some(AttributeValue::S(text)) => text.clone(),
+                other => panic!("{name} is {other:?}"),
+            };
+            (format!("{} {}", text("PK"), text("SK")), item)
+        })
+        .collect()
+}
+
+/// The guards of `User`'s `attribute`: value, holder's partition key.
+async fn guards(table: &Table, attribute: &str) -> BTreeMap<String, String> {
+    let prefix = format!("_unique#User#{attribute}#");
+    everything(table)
+        .await
+        .into_values()
+        .filter_map(|item| {
+            let Some(AttributeValue::S(pk)) = item.get("PK") else {
+                return None;
+            };
+            let value = pk.strip_prefix(&prefix)?.to_owned();
+            assert_eq!(item.get("SK"), Some(&AttributeValue::S("_unique".into())));
+            assert_eq!(item.len(), 4, "keys and holder only: {item:?}");
+            match (item.get("_holder_pk"), item.get("_holder_sk")) {
+                (Some(AttributeValue::S(holder)), Some(AttributeValue::S(sk))) => {
+                    assert_eq!(sk, "USER");
+                    Some((value, holder.clone()))
+                }
+                other => panic!("a guard without its holder: {other:?}"),
+            }
+        })
+        .collect()
+}
+
+fn held(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(value, holder)| ((*value).to_owned(), (*holder).to_owned()))
+        .collect()
+}
+
+/// The violation's field, value and holder, or a panic naming the error.
+fn violation(err: Error) -> (&'static str, String, Option<Box<Holder>>) {
+    match err {
+        Error::UniqueViolation {
+            field,
+            value,
+            holder,
+            ..
+        } => (field, value, holder),
+        other => panic!("expected a unique violation, got {other}"),
+    }
+}
+
+fn holder(pk: &str) -> Option<Box<Holder>> {
+    Some(Box::new(Holder {
+        partition_key: ("PK".into(), pk.into()),
+        sort_key: Some(("SK".into(), "USER".into())),
+    }))
+}
+
+#[tokio::test]
+async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-puts"), connection).await;
+    counter.reset();
+    table.put(&user(1, "clara")).if_not_exists().await.unwrap();
+    // A put that creates the item reads nothing: one transaction.
+    assert_eq!(counter.take().requests("TransactWriteItems"), 1);
+    assert_eq!(guards(&table, "login").await, held(&[("clara", "USER#1")]));
+    assert_eq!(guards(&table, "phone").await, held(&[]));
+
+    let before = everything(&table).await;
+    counter.reset();
+    let err = table
+        .put(&user(2, "clara"))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "User login \"clara\" is already in use by PK=USER#1, SK=USER, in table {}; \
+             nothing was written",
+            table.name()
+        )
+    );
+    assert_eq!(
+        violation(err),
+        ("login", "clara".to_owned(), holder("USER#1"))
+    );
+    // A put that may replace an item reads its values first.
+    let err = table.put(&user(2, "clara")).await.unwrap_err();
+    assert_eq!(violation(err).2, holder("USER#1"));
+    let counts = counter.take();
+    assert_eq!(
+        (
+            counts.requests("TransactWriteItems"),
+            counts.requests("GetItem")
+        ),
+        (2, 1)
+    );
+
+    // Refused before anything is sent: batches, and one value given twice.
+    let refusals = [
+        table.batch_write().put(&user(3, "ana")).await.unwrap_err(),
+        table.batch_write().delete(User::key(1)).await.unwrap_err(),
+        table
+            .delete_partition(User::partition(1))
+            .await
+            .unwrap_err(),
+    ];
+    for err in refusals {
+        assert!(matches!(err, Error::InvalidBatch { .. }), "{err}");
+        assert!(err.to_string().contains("in a transaction"), "{err}");
+        assert!(err.to_string().contains("(login, phone)"), "{err}");
+    }
+    let (three, four) = (user(3, "ana"), user(4, "ana"));
+    let err = table
+        .transact()
+        .put_new(&three)
+        .put_new(&four)
+        .await
+        .unwrap_err();
+    assert_eq!(violation(err), ("login", "ana".into(), holder("USER#3")));
+    assert_eq!(counter.take().total(), 0);
+    assert_eq!(everything(&table).await, before);
+
+    // Typed reads never see the guards.
+    assert_eq!(
+        table.scan::<User>().all().await.unwrap(),
+        [user(1, "clara")]
+    );
+    assert_eq!(
+        table.query(User::partition(1)).all().await.unwrap().len(),
+        1
+    );
+
+    // Numbers are guarded by their text; optional values only when present.
+    let mut five = user(5, "eve");
+    five.phone = Some(5550100);
+    table.put(&five).await.unwrap();
+    let mut six = user(6, "frank");
+    six.phone = Some(5550100);
+    let err = table.put(&six).if_not_exists().await.unwrap_err();
+    assert_eq!(
+        violation(err),
+        ("phone", "5550100".into(), holder("USER#5"))
+    );
+    assert_eq!(
+        guards(&table, "phone").await,
+        held(&[("5550100", "USER#5")])
+    );
+}
+
+#[tokio::test]
+async fn updates_and_puts_move_guards_and_deletes_remove_them() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-moves"), connection).await;
+    table.put(&user(1, "clara")).if_not_exists().await.unwrap();
+    table.put(&user(2, "bruno")).if_not_exists().await.unwrap();
+
+    // An update that changes the value moves the guard, and answers the item after.
+    counter.reset();
+    let updated = table
+        .update(User::key(1), |u| u.set(User::LOGIN, "clara.b"))
+        .await
+        .unwrap();
+    assert_eq!(updated, user(1, "clara.b"));
+    let counts = counter.take();
+    assert_eq!(
+        (
+            counts.requests("GetItem"),
+            counts.requests("TransactWriteItems")
+        ),
+        (2, 1),
+        "the values read, the transaction, the item after"
+    );
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("bruno", "USER#2"), ("clara.b", "USER#1")])
+    );
+    // An update that changes no unique field is one UpdateItem, as without guards.
+    table
+        .update(User::key(1), |u| u.set(User::NAME, "Clara"))
+        .apply()
+        .await
+        .unwrap();
+    assert_eq!(counter.take().requests("UpdateItem"), 1);
+
+    // The freed value is free; the taken one refused, the item left as it was.
+    table
+        .update(User::key(2), |u| u.set(User::LOGIN, "clara"))
+        .apply()
+        .await
+        .unwrap();
+    let before = everything(&table).await;
+    let err = table
+        .update(User::key(2), |u| u.set(User::LOGIN, "clara.b"))
+        .await
+        .unwrap_err();
+    assert_eq!(violation(err).2, holder("USER#1"));
+    assert_eq!(everything(&table).await, before);
+
+    // Setting and removing an optional unique value puts and deletes its guard.
+    table
+        .update(User::key(1), |u| u.set(User::PHONE, Some(42)))
+        .apply()
+        .await
+        .unwrap();
+    assert_eq!(guards(&table, "phone").await, held(&[("42", "USER#1")]));
+    table
+        .update(User::key(1), |u| u.remove(User::PHONE))
+        .apply()
+        .await
+        .unwrap();
+    assert_eq!(guards(&table, "phone").await, held(&[]));
+
+    // A put over the item moves its guards too.
+    let mut replaced = user(1, "clara.c");
+    replaced.phone = Some(7);
+    table.put(&replaced).await.unwrap();
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("clara", "USER#2"), ("clara.c", "USER#1")])
+    );
+    assert_eq!(guards(&table, "phone").await, held(&[("7", "USER#1")]));
+
+    // An update of a missing item is NotFound, and writes no guard.
+    let err = table
+        .update(User::key(9), |u| u.set(User::LOGIN, "ghost"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    // A delete takes the item's guards with it, in a transaction of its own or another.
+    table.delete(User::key(1)).await.unwrap();
+    assert_eq!(guards(&table, "login").await, held(&[("clara", "USER#2")]));
+    assert_eq!(guards(&table, "phone").await, held(&[]));
+    table.transact().delete(User::key(2)).await.unwrap();
+    assert_eq!(guards(&table, "login").await, held(&[]));
+    // Deleting what is gone succeeds and changes nothing.
+    table.delete(User::key(2)).await.unwrap();
+    assert!(everything(&table).await.is_empty());
+}
+
+#[tokio::test]
+async fn versions_and_unique_values_are_checked_in_one_write() {
+    let table = dynaschema_tests::provisioned_table("unique-versions").await;
+    let team = |id, slug: &str, version| Team {
+        id,
+        slug: slug.into(),
+        seat: id as u32,
+        version,
+    };
+    table.put(&team(1, "red", 0)).await.unwrap();
+    let err = table.put(&team(2, "red", 0)).await.unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    // A stale version is a version conflict, and moves no guard.
+    let err = table.put(&team(1, "blue", 0)).await.unwrap_err();
+    assert!(matches!(err, Error::VersionConflict { .. }), "{err}");
+    let moved = table
+        .update(Team::key(1), |u| {
+            u.set(Team::SLUG, "blue").expect_version(1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(moved, team(1, "blue", 2));
+    table.put(&team(2, "red", 0)).await.unwrap();
+    let err = table
+        .update(Team::key(2), |u| {
+            u.set(Team::SLUG, "blue").expect_version(1)
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+
+    // A unique value changed by arithmetic cannot be guarded: refused before sending.
+    let err = table
+        .update(Team::key(1), |u| {
+            u.increment(Team::SEAT, 1_u32).expect_version(2)
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("set the field"), "{err}");
+    assert_eq!(
+        table.get(Team::key(1)).await.unwrap(),
+        Some(team(1, "blue", 2))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_concurrent_writers_of_one_value_exactly_one_wins() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-race"), connection).await;
+    // Collected, so that all of them are spawned before the first is awaited.
+    let creators: Vec<_> = (0..8)
+        .map(|n| {
+            let table = table.clone();
+            tokio::spawn(async move {
+                let result = table.put(&user(n, "taken")).if_not_exists().await;
+                (n, result)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for creator in creators {
+        let (n, result) = creator.await.unwrap();
+        match result {
+            Ok(()) => winners.push(n),
+            Err(err) => assert_eq!(violation(err).1, "taken"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let winner = format!("USER#{}", winners[0]);
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("taken", winner.as_str())])
+    );
+    assert_eq!(table.scan::<User>().all().await.unwrap().len(), 1);
+
+    // Eight writers changing one user's value at once: whoever wins, the user holds
+    // exactly one guard, of the value it holds.
+    counter.reset();
+    // Collected, so that all of them are spawned before the first is awaited.
+    let writers: Vec<_> = (0..8)
+        .map(|n| {
+            let table = table.clone();
+            let id = winners[0];
+            tokio::spawn(async move {
+                table
+                    .update(User::key(id), |u| u.set(User::LOGIN, format!("login {n}")))
+                    .apply()
+                    .await
+            })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for writer in writers {
+        match writer.await.unwrap() {
+            Ok(()) => succeeded += 1,
+            Err(err) => assert!(
+                matches!(
+                    err,
+                    Error::TransactionCanceled { .. } | Error::OutcomeUnknown { .. }
+                ),
+                "{err}"
+            ),
+        }
+    }
+    assert!(succeeded >= 1);
+    // Each attempt read the values it moves the guard from, again after another
+    // writer changed them.
+    let counts = counter.counts();
+    assert_eq!(
+        counts.requests("GetItem"),
+        counts.requests("TransactWriteItems")
+    );
+    let stored = table.get(User::key(winners[0])).await.unwrap().unwrap();
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[(stored.login.as_str(), winner.as_str())])
+    );
+}
+
+#[tokio::test]
+async fn guards_of_items_written_before_are_written_by_write_guards() {
+    let table = dynaschema_tests::provisioned_table("unique-backfill").await;
+    // Items written without their guards, as by a version without `unique`.
+    for user in [user(1, "clara"), user(2, "bruno"), user(3, "clara")] {
+        table
+            .client()
+            .put_item()
+            .table_name(table.name())
+            .set_item(Some(user.to_item().unwrap()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(table.write_guards(&user(1, "clara")).await.unwrap());
+    assert!(table.write_guards(&user(2, "bruno")).await.unwrap());
+    // Again: the guards are the items' own already.
+    assert!(table.write_guards(&user(2, "bruno")).await.unwrap());
+    let err = table.write_guards(&user(3, "clara")).await.unwrap_err();
+    assert_eq!(violation(err).2, holder("USER#1"));
+    // An item that holds other values now is left to whatever changed it.
+    assert!(!table.write_guards(&user(2, "bruno.old")).await.unwrap());
+    assert!(!table.write_guards(&user(7, "nobody")).await.unwrap());
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("bruno", "USER#2"), ("clara", "USER#1")])
+    );
+}
