@@ -15,6 +15,15 @@ pub enum Error {
         id: u64,
     },
 
+    /// Another account has this email; nothing was written.
+    #[error("email already in use by account {id}: {email}")]
+    EmailInUse {
+        /// The email.
+        email: String,
+        /// The account that has it.
+        id: u64,
+    },
+
     /// No account with this id exists; nothing was written.
     #[error("account {id} does not exist")]
     NotFound {

@@ -28,7 +28,9 @@ pub struct Account {
     pub id: u64,
     /// The holder's name.
     pub name: String,
-    /// The holder's email address, the key of `EmailIndex`.
+    /// The holder's email address, the key of `EmailIndex`; no two accounts share one
+    /// (a guard item, `PK=_unique#Account#email#<email>`, `SK=_unique`, holds it).
+    #[dynamo(unique)]
     pub email: String,
     /// Points credited minus points debited; never below zero.
     pub balance: i64,

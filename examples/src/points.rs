@@ -75,7 +75,8 @@ impl Ningipoints {
     }
 
     /// Opens account `account_id` with a balance of 0. An existing account is
-    /// [`Error::AlreadyExists`], and is left untouched.
+    /// [`Error::AlreadyExists`], and is left untouched; an email another account has is
+    /// [`Error::EmailInUse`]. One transaction writes the account and its email's guard.
     pub async fn create_account(
         &self,
         account_id: u64,
@@ -96,7 +97,7 @@ impl Ningipoints {
             Err(dynaschema::Error::AlreadyExists { .. }) => {
                 Err(Error::AlreadyExists { id: account_id })
             }
-            Err(err) => Err(err.into()),
+            Err(err) => Err(email_in_use(err)),
         }
     }
 
@@ -293,6 +294,28 @@ impl Ningipoints {
             .first()
             .await?)
     }
+}
+
+/// [`Error::EmailInUse`] for a violation of the email's uniqueness whose guard names
+/// the account holding it; any other error as it is.
+fn email_in_use(err: dynaschema::Error) -> Error {
+    if let dynaschema::Error::UniqueViolation {
+        value,
+        holder: Some(holder),
+        ..
+    } = &err
+    {
+        let id = Account::PK_TEMPLATE
+            .parse_exact::<1>(&holder.partition_key.1)
+            .and_then(|[id]| id.parse().ok());
+        if let Some(id) = id {
+            return Error::EmailInUse {
+                email: value.clone(),
+                id,
+            };
+        }
+    }
+    err.into()
 }
 
 /// The cursor a caller gave, checked with the page size before any request.

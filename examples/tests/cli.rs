@@ -151,6 +151,13 @@ async fn refused_operations_exit_1_and_write_nothing() {
         .await;
     assert!(stderr.contains("account 1 already exists"), "{stderr}");
     let stderr = cli
+        .fails(&["create-account", "2", "other", "ana@x.org"], 1)
+        .await;
+    assert_eq!(
+        stderr,
+        "ningipoints: email already in use by account 1: ana@x.org\n"
+    );
+    let stderr = cli
         .fails(&["create-operation", "2", "credit", "5"], 1)
         .await;
     assert!(stderr.contains("account 2 does not exist"), "{stderr}");

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::migrate::MigrationState;
-use dynaschema::provision;
+use dynaschema::{provision, Entity};
 use dynaschema_tests::{connect, ningipoints_schema};
 use ningipoints::migrations;
 use ningipoints::{Account, Ningipoints, OperationType};
@@ -92,7 +92,7 @@ async fn recompute_balances_fixes_exactly_the_wrong_ones() {
         "a dry run changes nothing"
     );
 
-    assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [1]);
+    assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [1, 2]);
     let mut expected = right;
     expected.push((31, 0));
     assert_eq!(balances(&points).await, expected);
@@ -155,7 +155,7 @@ async fn operations_written_during_the_migration_are_not_lost() {
     };
     let migrator = migrations::migrator(points.table()).unwrap();
     let (migrated, ()) = tokio::join!(migrator.run(false, |_| {}), writer);
-    assert_eq!(migrated.unwrap(), [1]);
+    assert_eq!(migrated.unwrap(), [1, 2]);
 
     for id in ids {
         let balance = points.get_account(id).await.unwrap().unwrap().balance;
@@ -165,6 +165,77 @@ async fn operations_written_during_the_migration_are_not_lost() {
             "account {id}: the balance is not the sum of its operations"
         );
     }
+}
+
+/// Writes `email`'s account `id` as a version without unique emails did: no guard.
+async fn unguarded_account(points: &Ningipoints, id: u64, email: &str) {
+    let table = points.table();
+    let account = Account {
+        id,
+        name: format!("holder {id}"),
+        email: email.to_owned(),
+        balance: 0,
+        created_at: dynaschema::Timestamp::now(),
+    };
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(account.to_item().unwrap()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn guard_emails_guards_the_accounts_opened_before_and_names_those_that_share_one() {
+    let points = points("guard-emails").await;
+    unguarded_account(&points, 1, "ana@x.org").await;
+    unguarded_account(&points, 2, "bia@x.org").await;
+    unguarded_account(&points, 3, "ana@x.org").await;
+    // Before the migration, nothing stops a third "ana@x.org".
+    let migrator = migrations::migrator(points.table()).unwrap();
+    let err = migrator.run(false, |_| {}).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("data migration 2 (write the guard of every account's email"),
+        "{message}"
+    );
+    // Whichever of the two was guarded first holds the email; the other is named.
+    let named =
+        |a, b| format!("account {a} has email ana@x.org, as PK=ACCOUNT#{b}, SK=ACCOUNT does");
+    assert!(
+        message.contains(&named(3, 1)) || message.contains(&named(1, 3)),
+        "{message}"
+    );
+    assert!(message.contains("then migrate again"), "{message}");
+    let statuses = migrator.status().await.unwrap();
+    assert!(matches!(statuses[0].state, MigrationState::Applied(_)));
+    assert!(matches!(statuses[1].state, MigrationState::Pending));
+
+    // Given its own email, the second account is guarded by the next run.
+    let holder = match points.create_account(9, "x", "ana@x.org").await {
+        Err(ningipoints::Error::EmailInUse { id, .. }) => id,
+        other => panic!("expected the email in use, got {other:?}"),
+    };
+    let other = if holder == 1 { 3 } else { 1 };
+    unguarded_account(&points, other, "cai@x.org").await;
+    assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [2]);
+    for (email, id) in [
+        ("ana@x.org", holder),
+        ("bia@x.org", 2),
+        ("cai@x.org", other),
+    ] {
+        match points.create_account(9, "x", email).await {
+            Err(ningipoints::Error::EmailInUse { id: holding, .. }) => assert_eq!(holding, id),
+            other => panic!("{email}: expected the email in use, got {other:?}"),
+        }
+    }
+    let MigrationState::Applied(record) = &migrator.status().await.unwrap()[1].state else {
+        panic!("migration 2 applied")
+    };
+    assert_eq!(record.items_touched, 3);
+    assert_eq!(points.get_accounts().await.unwrap().len(), 3);
 }
 
 #[test]

@@ -59,14 +59,21 @@ async fn create_account_writes_exactly_the_seed_item() {
         .unwrap();
     assert_eq!((account.id, account.balance), (123, 0));
 
-    let items = raw_items(&points).await;
-    let [item] = &items[..] else {
-        panic!("one item: {items:?}")
+    // The account item, and the guard of its email.
+    let mut items = raw_items(&points).await;
+    items.sort_by_key(|item| format!("{:?}", item["PK"]));
+    let [item, guard] = &items[..] else {
+        panic!("two items: {items:?}")
     };
     assert_eq!(
         names(item),
         ["PK", "SK", "balance", "created_at", "email", "name"]
     );
+    assert_eq!(names(guard), ["PK", "SK", "_holder_pk", "_holder_sk"]);
+    assert_eq!(guard["PK"], s("_unique#Account#email#clara@42sp.org.br"));
+    assert_eq!(guard["SK"], s("_unique"));
+    assert_eq!(guard["_holder_pk"], s("ACCOUNT#123"));
+    assert_eq!(guard["_holder_sk"], s("ACCOUNT"));
     assert_eq!(item["PK"], s("ACCOUNT#123"));
     assert_eq!(item["SK"], s("ACCOUNT"));
     assert_eq!(item["name"], s("clara"));
@@ -103,6 +110,45 @@ async fn an_existing_account_is_already_exists_and_untouched() {
         .unwrap_err();
     assert!(matches!(err, Error::AlreadyExists { id: 1 }), "{err}");
     assert_eq!(points.get_account(1).await.unwrap().unwrap(), before);
+}
+
+#[tokio::test]
+async fn an_email_in_use_is_refused_until_its_account_is_deleted() {
+    let points = points("email-in-use").await;
+    points
+        .create_account(1, "clara", "clara@42sp.org.br")
+        .await
+        .unwrap();
+    let before = raw_items(&points).await.len();
+
+    let err = points
+        .create_account(2, "other", "clara@42sp.org.br")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::EmailInUse { id: 1, email } if email == "clara@42sp.org.br"),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "email already in use by account 1: clara@42sp.org.br"
+    );
+    assert_eq!(raw_items(&points).await.len(), before);
+    assert!(points.get_account(2).await.unwrap().is_none());
+    // An account that exists is that, whatever its email.
+    let err = points
+        .create_account(1, "clara", "clara@42sp.org.br")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { id: 1 }), "{err}");
+
+    // Deleting the account frees its email.
+    assert_eq!(points.delete_account(1).await.unwrap(), 0);
+    assert!(raw_items(&points).await.is_empty());
+    points
+        .create_account(2, "other", "clara@42sp.org.br")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -216,7 +262,8 @@ async fn bad_amounts_are_refused() {
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput(_)), "{amount}: {err}");
     }
-    assert_eq!(raw_items(&points).await.len(), 1);
+    // The account and its email's guard.
+    assert_eq!(raw_items(&points).await.len(), 2);
 }
 
 #[tokio::test]
@@ -310,7 +357,8 @@ async fn delete_account_removes_the_account_and_a_thousand_operations() {
 
     // The other account is untouched.
     assert_eq!(points.get_account(2).await.unwrap().unwrap().balance, 3);
-    assert_eq!(raw_items(&points).await.len(), 2);
+    // Its item, its operation and its email's guard.
+    assert_eq!(raw_items(&points).await.len(), 3);
 }
 
 #[tokio::test]
@@ -323,15 +371,11 @@ async fn an_interrupted_delete_is_finished_by_running_it_again() {
             .await
             .unwrap();
     }
-    // Interrupted right after its first step: the account item is gone, its operations remain.
-    let key = ningipoints::Account::key(1).to_item().unwrap();
-    let table = points.table();
-    table
-        .client()
-        .delete_item()
-        .table_name(table.name())
-        .set_key(Some(key))
-        .send()
+    // Interrupted right after its first step: the account item (with its email's guard)
+    // is gone, its operations remain.
+    points
+        .table()
+        .delete(ningipoints::Account::key(1))
         .await
         .unwrap();
 

@@ -462,6 +462,7 @@ fn status_shows_the_table_its_indexes_settings_and_schema_drift() {
             "schema: the table matches it",
             "data migrations:",
             "     1 recompute every account's balance from its operations: pending",
+            "     2 write the guard of every account's email, which no other account may have: pending",
         ],
         "{stdout}"
     );
@@ -532,6 +533,10 @@ async fn migrate_runs_the_pending_data_migrations_once_and_dry_run_changes_nothi
         stdout.contains("): applied, 2 items touched in "),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("migration 2 (write the guard of every account's email, which no other account may have): running"),
+        "{stdout}"
+    );
     // Progress goes to plain lines off a terminal: a few, not one per item.
     assert!(stdout.contains("migration 1: 2/2"), "{stdout}");
 
@@ -543,6 +548,18 @@ async fn migrate_runs_the_pending_data_migrations_once_and_dry_run_changes_nothi
     assert!(status.contains(", 2 items touched"), "{status}");
     let again = provision_at(&table, &["migrate"]);
     assert_eq!(text(&again.stdout), "no pending data migrations\n");
+
+    // The accounts written before emails were unique now hold theirs.
+    let taken = flags_only(&mut Command::new(env!("CARGO_BIN_EXE_ningipoints")))
+        .args(["--endpoint", endpoint(), "--table", &table])
+        .args(["create-account", "3", "other", "ana1@x.org"])
+        .output()
+        .unwrap();
+    assert_eq!(taken.status.code(), Some(1));
+    assert_eq!(
+        text(&taken.stderr),
+        "ningipoints: email already in use by account 1: ana1@x.org\n"
+    );
 
     let missing = provision_at(&unique_table_name("cli-migrate-missing"), &["migrate"]);
     assert_eq!(missing.status.code(), Some(1));
@@ -576,7 +593,8 @@ async fn another_application_on_the_same_table_keeps_its_migrations_apart() {
     let migrations = &status[status.find("data migrations:").expect("listed")..];
     assert_eq!(
         migrations,
-        "data migrations:\n     1 recompute every account's balance from its operations: pending\n"
+        "data migrations:\n     1 recompute every account's balance from its operations: pending\n     \
+         2 write the guard of every account's email, which no other account may have: pending\n"
     );
     let run = provision_at(&table_name, &["migrate"]);
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));

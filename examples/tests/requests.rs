@@ -63,9 +63,10 @@ async fn single_item_functions_make_one_request_each() {
         .create_account(1, "clara", "clara@42sp.org.br")
         .await
         .unwrap();
+    // The account and its email's guard, in one transaction.
     let counts = counter.take();
     assert_eq!(
-        (counts.total(), counts.requests("PutItem")),
+        (counts.total(), counts.requests("TransactWriteItems")),
         (1, 1),
         "{counts:?}"
     );

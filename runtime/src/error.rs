@@ -1,5 +1,6 @@
 //! The one error type of dynaschema.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -290,9 +291,18 @@ pub enum Error {
         /// The value, as its guard holds it (a number's text for a number).
         value: String,
         /// The key of the item holding the value, as its guard records it.
-        holder: Option<Box<crate::unique::Holder>>,
+        holder: Option<Box<Holder>>,
         /// The table.
         table: String,
+    },
+
+    /// What the table holds does not allow the work asked of it, such as a data
+    /// migration making a field unique over items that share a value: the message says
+    /// what conflicts and what to do.
+    #[error("{message}")]
+    DataConflict {
+        /// What conflicts, and what to do.
+        message: String,
     },
 
     /// An update of a versioned entity names neither the version it read nor that the
@@ -529,6 +539,36 @@ pub(crate) fn quoted(names: &[&str]) -> String {
         .map(|name| format!("`{name}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The item holding a unique value, as its guard records it: its primary key.
+///
+/// ```
+/// use dynaschema::unique::Holder;
+///
+/// let holder = Holder {
+///     partition_key: ("PK".to_owned(), "ACCOUNT#7".to_owned()),
+///     sort_key: Some(("SK".to_owned(), "ACCOUNT".to_owned())),
+/// };
+/// assert_eq!(holder.to_string(), "PK=ACCOUNT#7, SK=ACCOUNT");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The partition key's attribute and value: `("PK", "ACCOUNT#7")`.
+    pub partition_key: (String, String),
+    /// The sort key's attribute and value, in a table with a sort key.
+    pub sort_key: Option<(String, String)>,
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, value) = &self.partition_key;
+        write!(f, "{name}={value}")?;
+        if let Some((name, value)) = &self.sort_key {
+            write!(f, ", {name}={value}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Why DynamoDB canceled a transaction, for one of its items.

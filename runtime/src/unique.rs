@@ -2,16 +2,16 @@
 //! a guard item records. Writes that give, change or drop such a value move its guard in
 //! the same transaction as the entity's item (see [`Entity::UNIQUE`]).
 
-use std::fmt;
-
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
+pub use crate::error::Holder;
 use crate::error::{Error, Result};
-use crate::expr::{Attr, Change, Condition, Expression, RequestCondition, Update};
+use crate::expr::{Attr, Change, Condition, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::Key;
+use crate::ops::get::read_consistently;
 use crate::table::Table;
 
 /// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
@@ -25,36 +25,6 @@ pub const HOLDER_PK: &str = "_holder_pk";
 
 /// The attribute of a guard item holding its holder's sort key.
 pub const HOLDER_SK: &str = "_holder_sk";
-
-/// The item holding a unique value, as its guard records it: its primary key.
-///
-/// ```
-/// use dynaschema::unique::Holder;
-///
-/// let holder = Holder {
-///     partition_key: ("PK".to_owned(), "ACCOUNT#7".to_owned()),
-///     sort_key: Some(("SK".to_owned(), "ACCOUNT".to_owned())),
-/// };
-/// assert_eq!(holder.to_string(), "PK=ACCOUNT#7, SK=ACCOUNT");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    /// The partition key's attribute and value: `("PK", "ACCOUNT#7")`.
-    pub partition_key: (String, String),
-    /// The sort key's attribute and value, in a table with a sort key.
-    pub sort_key: Option<(String, String)>,
-}
-
-impl fmt::Display for Holder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (name, value) = &self.partition_key;
-        write!(f, "{name}={value}")?;
-        if let Some((name, value)) = &self.sort_key {
-            write!(f, ", {name}={value}")?;
-        }
-        Ok(())
-    }
-}
 
 /// What a write read of the stored item before sending: the unique values its guards
 /// move from, which the write then requires to be unchanged.
@@ -172,24 +142,11 @@ impl UniqueWrite {
         if !self.reads {
             return Ok(Stored::NotRead);
         }
-        let mut expression = Expression::default();
-        let projection: Vec<String> = std::iter::once(self.keys.0)
+        let projected: Vec<&str> = std::iter::once(self.keys.0)
             .chain(self.attributes.iter().copied())
-            .map(|attribute| expression.name(attribute))
             .collect();
-        let (names, _) = expression.into_placeholders();
-        let output = table
-            .client()
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(self.holder.clone()))
-            .consistent_read(true)
-            .projection_expression(projection.join(", "))
-            .set_expression_attribute_names(names)
-            .send()
-            .await
-            .map_err(|err| table.sdk_error("GetItem", err))?;
-        Ok(match output.item {
+        let stored = read_consistently(table, &self.holder, &projected).await?;
+        Ok(match stored {
             Some(item) => Stored::Found(item),
             None => Stored::Missing,
         })
@@ -272,33 +229,31 @@ impl GuardChange {
         key
     }
 
-    /// The attributes a guard records its holder in: `_holder_pk`, `_holder_sk`.
-    pub(crate) fn holder_attributes(&self) -> Item {
+    /// The attributes a guard records its holder in, `_holder_pk` then `_holder_sk`,
+    /// with their values.
+    fn holder_values(&self) -> impl Iterator<Item = (&'static str, &AttributeValue)> {
         let (pk, sk) = self.keys;
-        let mut attributes = Item::with_capacity(2);
-        for (attribute, key) in [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)] {
-            if let Some(value) = key.and_then(|key| self.holder.get(key)) {
-                attributes.insert(attribute.to_owned(), value.clone());
-            }
-        }
-        attributes
+        [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)]
+            .into_iter()
+            .filter_map(|(attribute, key)| Some((attribute, self.holder.get(key?)?)))
+    }
+
+    /// The attributes a guard records its holder in.
+    pub(crate) fn holder_attributes(&self) -> Item {
+        self.holder_values()
+            .map(|(attribute, value)| (attribute.to_owned(), value.clone()))
+            .collect()
     }
 
     /// The transaction item: a put of the guard, or its delete, either only when no
-    /// guard is there or the one there is the holder's own.
+    /// guard is there or the one there is the holder's own. Made in the same order
+    /// every time, so that a retry with the transaction's token sends the same request.
     pub(crate) fn request(&self, table: &str) -> Result<TransactWriteItem> {
         let (pk, _) = self.keys;
         let holder = self.holder_attributes();
-        let own = holder
-            .iter()
-            .map(|(attribute, value)| {
-                let attribute = if attribute == HOLDER_PK {
-                    HOLDER_PK
-                } else {
-                    HOLDER_SK
-                };
-                Condition::holds(attribute, value.clone())
-            })
+        let own = self
+            .holder_values()
+            .map(|(attribute, value)| Condition::holds(attribute, value.clone()))
             .reduce(Condition::and);
         let absent = Condition::<()>::item_not_exists(pk);
         let condition = match own {

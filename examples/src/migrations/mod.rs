@@ -4,18 +4,28 @@ use dynaschema::migrate::{Migration, Migrator};
 use dynaschema::Table;
 
 mod m0001_recompute_balances;
+mod m0002_guard_emails;
 
 /// Every data migration of ningipoints.
 ///
 /// ```
 /// assert_eq!(ningipoints::migrations::MIGRATIONS[0].id(), 1);
+/// assert_eq!(ningipoints::migrations::MIGRATIONS[1].id(), 2);
 /// ```
-pub const MIGRATIONS: &[Migration] = &[Migration::new(
-    1,
-    "recompute every account's balance from its operations",
-    include_str!("m0001_recompute_balances.rs"),
-    m0001_recompute_balances::up,
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::new(
+        1,
+        "recompute every account's balance from its operations",
+        include_str!("m0001_recompute_balances.rs"),
+        m0001_recompute_balances::up,
+    ),
+    Migration::new(
+        2,
+        "write the guard of every account's email, which no other account may have",
+        include_str!("m0002_guard_emails.rs"),
+        m0002_guard_emails::up,
+    ),
+];
 
 /// The application name ningipoints' migrations are recorded under.
 pub const APP: &str = "ningipoints";

@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 use crate::attribute::Attribute;
 use crate::error::Result;
 use crate::expiry::Expiry;
-use crate::item::Entity;
+use crate::expr::Expression;
+use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::ops::retry::resend_after;
 use crate::table::Table;
@@ -107,6 +108,36 @@ impl<E: Entity + Send> GetItem<'_, E> {
             .map(E::from_item)
             .transpose()
     }
+}
+
+/// A consistent read of the item of `key`, of the attributes `projected` names (all
+/// when empty), retried as the table's gets are: what a write reads before it writes.
+pub(crate) async fn read_consistently(
+    table: &Table,
+    key: &Item,
+    projected: &[&str],
+) -> Result<Option<Item>> {
+    let mut expression = Expression::default();
+    let projection: Vec<String> = projected.iter().map(|a| expression.name(a)).collect();
+    let (names, _) = expression.into_placeholders();
+    let request = || {
+        table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .set_projection_expression((!projection.is_empty()).then(|| projection.join(", ")))
+            .set_expression_attribute_names(names.clone())
+            .send()
+    };
+    let output = match request().await {
+        Ok(output) => output,
+        Err(err) => Box::pin(resend_after(table.retry_policy(), "GetItem", err, request))
+            .await
+            .map_err(|err| table.sdk_error("GetItem", err))?,
+    };
+    Ok(output.item)
 }
 
 impl<'a, E: Entity + Send + 'a> IntoFuture for GetItem<'a, E> {

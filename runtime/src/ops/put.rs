@@ -3,18 +3,16 @@
 use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use futures::future::BoxFuture;
 
-use crate::attribute::timestamp_value;
 use crate::error::{Error, Result};
-use crate::expr::{Attr, Condition, RequestCondition};
-use crate::item::{write_time, Entity, Item};
+use crate::expr::{Condition, RequestCondition};
+use crate::item::{write_time, Entity};
 use crate::ops::transact::write_refused;
-use crate::ops::update::{version_conflict, VersionedWrite};
+use crate::ops::write::{version_conflict, written_item, VersionedWrite};
 use crate::outcome::{same_item, Attempts};
 use crate::table::{error_code, Table};
-use crate::timestamp::Timestamp;
 
 /// A PutItem of one entity, made by [`Table::put`]; `.await` sends it.
 #[must_use = "an operation does nothing until it is awaited"]
@@ -231,40 +229,6 @@ impl<E: Entity + Sync> PutItem<'_, E> {
             },
         )
     }
-}
-
-/// The item a put of `entity` writes at time `now`, and the condition on the stored
-/// version: its update time `now`, and its creation time too when the put `creates`
-/// the item (or writes version 0); for a versioned entity, its next version, and
-/// (unless `skip`) the stored item at the entity's version (no item, for version 0).
-pub(crate) fn written_item<E: Entity>(
-    entity: &E,
-    skip: bool,
-    creates: bool,
-    now: Timestamp,
-) -> Result<(Item, Option<Condition<E>>)> {
-    let mut item = entity.to_item()?;
-    let new_version = E::VERSION.is_some() && entity.version() == 0;
-    if let Some(updated) = E::UPDATED_AT {
-        item.insert(updated.to_owned(), timestamp_value(&now));
-    }
-    if let Some(created) = E::CREATED_AT.filter(|_| creates || new_version) {
-        item.insert(created.to_owned(), timestamp_value(&now));
-    }
-    let Some(attribute) = E::VERSION else {
-        return Ok((item, None));
-    };
-    let version = entity.version();
-    item.insert(
-        attribute.to_owned(),
-        AttributeValue::N((version + 1).to_string()),
-    );
-    let condition = match (skip, version) {
-        (true, _) => None,
-        (false, 0) => Some(Condition::item_not_exists(E::PK_TEMPLATE.attribute())),
-        (false, version) => Some(Attr::<E, u64>::new(attribute).eq(version)),
-    };
-    Ok((item, condition))
 }
 
 impl<'a, E: Entity + Sync + 'a> IntoFuture for PutItem<'a, E> {

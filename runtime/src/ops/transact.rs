@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
 use crate::item::{write_time, Entity, Item};
 use crate::key::Key;
-use crate::ops::put::written_item;
-use crate::ops::update::{update_expressions, version_conflict, VersionedWrite};
+use crate::ops::retry::transient;
+use crate::ops::write::written_item;
+use crate::ops::write::{update_expressions, version_conflict, VersionedWrite};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 use crate::unique::{self, GuardChange, Stored, UniqueWrite};
@@ -235,7 +236,7 @@ impl<'a> Transaction<'a> {
             Ok(TransactWriteItem::builder().put(put).build())
         };
         let mut transaction = self.push::<E>(Box::new(make));
-        if E::VERSION.is_some() {
+        if E::VERSION.is_some() || creates {
             if let Some(action) = transaction.items.last_mut() {
                 action.new_item = true;
             }
@@ -256,11 +257,7 @@ impl<'a> Transaction<'a> {
     /// with reason `ConditionalCheckFailed` for this item.
     pub fn put_new<E: Entity + Sync>(self, entity: &'a E) -> Self {
         let absent = Condition::item_not_exists(E::PK_TEMPLATE.attribute());
-        let mut transaction = self.put_item(entity, Some(absent), true, false);
-        if let Some(action) = transaction.items.last_mut() {
-            action.new_item = true;
-        }
-        transaction
+        self.put_item(entity, Some(absent), true, false)
     }
 
     /// Writes `entity` only if `condition` holds on the item stored under its key.
@@ -464,6 +461,14 @@ impl<'a> Transaction<'a> {
                 attempt += 1;
                 continue;
             }
+            // Throttled, or answered with a server error or not at all, after the SDK's
+            // retries: sent again with the same token, which DynamoDB applies at most
+            // once, so that an earlier attempt that was applied is not applied twice.
+            if transient(&err) && attempt < policy.max_attempts {
+                tokio::time::sleep(policy.delay(attempt)).await;
+                attempt += 1;
+                continue;
+            }
             let keys = |actions: &[Action]| keys_text(table.name(), actions);
             let reasons = match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
@@ -500,9 +505,16 @@ impl<'a> Transaction<'a> {
                 }
                 continue;
             }
-            let canceled = version_conflict_of(table.name(), &actions, &reasons)
-                .or_else(|| unique_violation_of(table.name(), &actions, &reasons))
-                .unwrap_or(Error::TransactionCanceled { reasons });
+            let conflict = version_conflict_of(table.name(), &actions, &reasons);
+            if let (None, Some(violation)) = (
+                &conflict,
+                unique_violation_of(table.name(), &actions, &reasons),
+            ) {
+                // Another item holds the guard: had an earlier attempt been applied, the
+                // guard would be this write's own. Nothing was written.
+                return Err(violation);
+            }
+            let canceled = conflict.unwrap_or(Error::TransactionCanceled { reasons });
             return Err(if attempts.maybe_applied() {
                 table.outcome_unknown("TransactWriteItems", keys(&actions), &canceled)
             } else {
