@@ -205,18 +205,26 @@ async fn a_large_account_is_read_page_by_page_and_deleted_in_full_batches() {
     assert!(points.get_operations(9).await.unwrap().is_empty());
 }
 
-/// What deleting an account of `n` operations may cost: one DeleteItem for the
-/// account, one BatchWriteItem per 25 operations, the query pages that list them, and
-/// no more than one request besides.
+/// What deleting an account of `n` operations may cost: one read of the account's email
+/// and one transaction deleting the account with its email's guard, one BatchWriteItem
+/// per 25 operations, the query pages that list them, and nothing besides.
 fn assert_deleted_in_full_batches(counts: &Counts, n: usize) {
-    assert_eq!(counts.requests("DeleteItem"), 1, "{counts:?}");
+    assert_eq!(
+        (
+            counts.requests("GetItem"),
+            counts.requests("TransactWriteItems")
+        ),
+        (1, 1),
+        "{counts:?}"
+    );
     assert_eq!(
         counts.requests("BatchWriteItem"),
         n.div_ceil(25),
         "{counts:?}"
     );
-    assert!(
-        counts.total() <= 2 + n.div_ceil(25) + counts.requests("Query"),
+    assert_eq!(
+        counts.total(),
+        2 + n.div_ceil(25) + counts.requests("Query"),
         "{counts:?}"
     );
 }
