@@ -121,7 +121,9 @@ pub trait Entity: Sized {
     /// read, then send one transaction that requires them unchanged; when another writer
     /// changed them meanwhile, they read again. Puts that create an item
     /// (`if_not_exists`, version 0) need no read. Batch writes of such an entity are
-    /// refused: they cannot write its guards atomically.
+    /// refused: they cannot write its guards atomically. A guard whose holder is gone or
+    /// holds another value (changed without the toolkit) is released by the next write
+    /// of its value, after a read of the holder.
     ///
     /// ```no_run
     /// use dynaschema::{Entity, Error, Table};

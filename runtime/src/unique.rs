@@ -3,7 +3,8 @@
 //! the same transaction as the entity's item (see [`Entity::UNIQUE`]).
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
 };
 
 pub use crate::error::Holder;
@@ -12,7 +13,7 @@ use crate::expr::{Attr, Change, Condition, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::ops::get::read_consistently;
-use crate::table::Table;
+use crate::table::{error_code, Table};
 
 /// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
 pub const GUARD_PREFIX: &str = "_unique#";
@@ -238,6 +239,19 @@ impl GuardChange {
             .filter_map(|(attribute, key)| Some((attribute, self.holder.get(key?)?)))
     }
 
+    /// The holder attributes of `guard`, a guard item as stored, in the same order.
+    fn holder_values_of<'g>(
+        &self,
+        guard: &'g Item,
+    ) -> impl Iterator<Item = (&'static str, &'g AttributeValue)> {
+        let (_, sk) = self.keys;
+        [(HOLDER_PK, true), (HOLDER_SK, sk.is_some())]
+            .into_iter()
+            .filter_map(|(attribute, kept)| {
+                Some((attribute, guard.get(attribute).filter(|_| kept)?))
+            })
+    }
+
     /// The attributes a guard records its holder in.
     pub(crate) fn holder_attributes(&self) -> Item {
         self.holder_values()
@@ -313,6 +327,81 @@ impl GuardChange {
             holder,
             table: table.to_owned(),
         })
+    }
+}
+
+/// Whether the guard `found` (a refused put's ALL_OLD: a guard of another holder) was
+/// left behind, and is now released: its holder is gone, or holds another value, as an
+/// item deleted or changed without the toolkit (by another client, or a version without
+/// `unique`) leaves it. One consistent read of the holder, then one transaction that
+/// deletes the guard only if the holder is still as read and the guard still its own.
+pub(crate) async fn release_if_left_behind(
+    table: &Table,
+    guard: &GuardChange,
+    found: Option<&Item>,
+) -> Result<bool> {
+    let Some(found) = found else {
+        return Ok(false);
+    };
+    let (pk, sk) = guard.keys;
+    let mut holder = Item::with_capacity(2);
+    for (attribute, key) in [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)] {
+        if let (Some(key), Some(value)) = (key, found.get(attribute)) {
+            holder.insert(key.to_owned(), value.clone());
+        }
+    }
+    if holder.len() != 1 + usize::from(sk.is_some()) {
+        return Ok(false);
+    }
+    let read = read_consistently(table, &holder, &[pk, guard.attribute]).await?;
+    let still = match &read {
+        None => Condition::<()>::item_not_exists(pk),
+        Some(item) => match item.get(guard.attribute) {
+            Some(value)
+                if value_text_of(guard.entity, guard.attribute, value)?.as_deref()
+                    == Some(guard.value.as_str()) =>
+            {
+                return Ok(false)
+            }
+            Some(value) => Condition::holds(guard.attribute, value.clone()),
+            None => Attr::<(), ()>::new(guard.attribute).not_exists(),
+        },
+    };
+    let check = RequestCondition::new(Some(&still))?;
+    let check = ConditionCheck::builder()
+        .table_name(table.name())
+        .set_key(Some(holder))
+        .set_condition_expression(check.text)
+        .set_expression_attribute_names(check.names)
+        .set_expression_attribute_values(check.values)
+        .build()
+        .expect("the table name, key and condition are set");
+    let own = guard
+        .holder_values_of(found)
+        .map(|(attribute, value)| Condition::<()>::holds(attribute, value.clone()))
+        .reduce(Condition::and)
+        .expect("a guard names its holder");
+    let own = RequestCondition::new(Some(&own))?;
+    let delete = Delete::builder()
+        .table_name(table.name())
+        .set_key(Some(guard.key()))
+        .set_condition_expression(own.text)
+        .set_expression_attribute_names(own.names)
+        .set_expression_attribute_values(own.values)
+        .build()
+        .expect("the table name, key and condition are set");
+    let sent = table
+        .client()
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().condition_check(check).build())
+        .transact_items(TransactWriteItem::builder().delete(delete).build())
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(true),
+        // The holder or the guard changed meanwhile: the guard stands.
+        Err(err) if error_code(&err) == Some("TransactionCanceledException") => Ok(false),
+        Err(err) => Err(table.sdk_error("TransactWriteItems", err)),
     }
 }
 

@@ -148,7 +148,8 @@ async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
         violation(err),
         ("login", "clara".to_owned(), holder("USER#1"))
     );
-    // A put that may replace an item reads its values first.
+    // A put that may replace an item reads its values first. Each refusal reads the
+    // holder, which still holds the value.
     let err = table.put(&user(2, "clara")).await.unwrap_err();
     assert_eq!(violation(err).2, holder("USER#1"));
     let counts = counter.take();
@@ -157,7 +158,7 @@ async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
             counts.requests("TransactWriteItems"),
             counts.requests("GetItem")
         ),
-        (2, 1)
+        (2, 3)
     );
 
     // Refused before anything is sent: batches, and one value given twice.
@@ -447,5 +448,55 @@ async fn guards_of_items_written_before_are_written_by_write_guards() {
     assert_eq!(
         guards(&table, "login").await,
         held(&[("bruno", "USER#2"), ("clara", "USER#1")])
+    );
+}
+
+#[tokio::test]
+async fn a_guard_left_behind_by_an_item_changed_without_the_toolkit_is_released() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-left-behind"), connection).await;
+    table.put(&user(1, "clara")).if_not_exists().await.unwrap();
+    table.put(&user(2, "dora")).if_not_exists().await.unwrap();
+    table.put(&user(3, "eva")).if_not_exists().await.unwrap();
+    // Deleted, and changed, by another client: their guards stay behind.
+    table
+        .client()
+        .delete_item()
+        .table_name(table.name())
+        .set_key(Some(User::key(1).to_item().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(user(2, "dora.b").to_item().unwrap()))
+        .send()
+        .await
+        .unwrap();
+
+    counter.reset();
+    table.put(&user(4, "clara")).if_not_exists().await.unwrap();
+    let counts = counter.take();
+    assert_eq!(
+        (
+            counts.requests("TransactWriteItems"),
+            counts.requests("GetItem")
+        ),
+        (3, 1),
+        "refused, the guard released after reading its holder, written: {counts:?}"
+    );
+    table.put(&user(5, "dora")).if_not_exists().await.unwrap();
+    // A holder that still holds its value keeps it.
+    let err = table
+        .put(&user(6, "eva"))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert_eq!(violation(err).2, holder("USER#3"));
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("clara", "USER#4"), ("dora", "USER#5"), ("eva", "USER#3")])
     );
 }

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
+use crate::ops::get::read_consistently;
 use crate::ops::retry::send_repeatable;
 use crate::ops::transact::write_refused;
 use crate::outcome::Attempts;
@@ -55,13 +56,23 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
                 .delete_item(key, condition)
                 .send()
                 .await;
-            return match sent.as_ref().err().and_then(write_refused) {
-                Some(_) => Err(Error::ConditionFailed {
+            return match sent {
+                Err(err) if write_refused(&err).is_some() => Err(Error::ConditionFailed {
                     entity: E::ENTITY_NAME,
                     key: self.key.to_string(),
                     table: self.table.name().to_owned(),
                 }),
-                None => sent,
+                // No item is left after an attempt that may have deleted it (with its
+                // guards, in one transaction): deleted, as a plain delete counts it.
+                Err(err @ Error::OutcomeUnknown { .. }) => {
+                    let key = self.key.to_item()?;
+                    let pk = E::PK_TEMPLATE.attribute();
+                    match read_consistently(self.table, &key, &[pk]).await? {
+                        None => Ok(()),
+                        Some(_) => Err(err),
+                    }
+                }
+                sent => sent,
             };
         }
         let condition = RequestCondition::new(self.condition.as_ref())?;

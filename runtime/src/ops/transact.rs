@@ -506,13 +506,21 @@ impl<'a> Transaction<'a> {
                 continue;
             }
             let conflict = version_conflict_of(table.name(), &actions, &reasons);
-            if let (None, Some(violation)) = (
-                &conflict,
-                unique_violation_of(table.name(), &actions, &reasons),
-            ) {
+            if let (None, Some((guard, found))) = (&conflict, violated_guard(&actions, &reasons)) {
+                // A guard left behind by an item since deleted or changed without the
+                // toolkit holds nothing: released, the writes go on.
+                if attempt < policy.max_attempts
+                    && unique::release_if_left_behind(table, guard, found).await?
+                {
+                    attempt += 1;
+                    token = new_token();
+                    next = Some(prepare(table, &mut actions, written).await?);
+                    continue;
+                }
                 // Another item holds the guard: had an earlier attempt been applied, the
                 // guard would be this write's own. Nothing was written.
-                return Err(violation);
+                let violation = guard.violation(found, table.name());
+                return Err(violation.expect("a refused put is a violation"));
             }
             let canceled = conflict.unwrap_or(Error::TransactionCanceled { reasons });
             return Err(if attempts.maybe_applied() {
@@ -604,17 +612,18 @@ fn read_stale(actions: &[Action], reasons: &[CancelReason]) -> bool {
     })
 }
 
-/// The unique violation among the cancellation reasons, if there is one: a guard's put
-/// refused for another holder, while the write it belongs to met its own conditions
-/// (else that write's failure is the news).
-fn unique_violation_of(table: &str, actions: &[Action], reasons: &[CancelReason]) -> Option<Error> {
+/// The guard whose put was refused for another holder, with the guard found (ALL_OLD),
+/// while the write it belongs to met its own conditions (else that write's failure is
+/// the news): a unique violation.
+fn violated_guard<'r>(
+    actions: &'r [Action],
+    reasons: &'r [CancelReason],
+) -> Option<(&'r GuardChange, Option<&'r Item>)> {
     reasons.iter().find_map(|reason| {
         let (owner, guard) = actions.get(reason.index)?.guard.as_ref()?;
         let owner_failed = reasons.iter().any(|r| r.index == *owner);
-        if reason.code != "ConditionalCheckFailed" || owner_failed {
-            return None;
-        }
-        guard.violation(reason.item.as_ref(), table)
+        (reason.code == "ConditionalCheckFailed" && guard.puts && !owner_failed)
+            .then_some((guard, reason.item.as_ref()))
     })
 }
 
