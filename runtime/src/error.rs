@@ -296,6 +296,21 @@ pub enum Error {
         table: String,
     },
 
+    /// Other writers changed the unique values a write read before every one of its
+    /// attempts. Nothing was written; try again.
+    #[error(
+        "other writers changed the unique values of {keys} in table {table} before each of \
+         {attempts} attempts; nothing was written, try again"
+    )]
+    Contended {
+        /// The keys of the transaction's writes.
+        keys: String,
+        /// The table.
+        table: String,
+        /// How many attempts were made.
+        attempts: u32,
+    },
+
     /// What the table holds does not allow the work asked of it, such as a data
     /// migration making a field unique over items that share a value: the message says
     /// what conflicts and what to do.

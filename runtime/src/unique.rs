@@ -62,6 +62,9 @@ pub(crate) struct UniqueWrite {
     new: Vec<NewValue>,
     /// Whether the stored values are read first: they are unless the write creates.
     reads: bool,
+    /// Old values whose guard another item holds (items that shared a value before it
+    /// was unique): the write leaves those guards alone.
+    pub(crate) foreign: Vec<(&'static str, String)>,
 }
 
 /// A guard the write puts (for a value it gives) or deletes (for one it drops).
@@ -71,9 +74,13 @@ pub(crate) struct GuardChange {
     pub(crate) attribute: &'static str,
     pub(crate) value: String,
     pub(crate) puts: bool,
-    keys: (&'static str, Option<&'static str>),
+    /// The table's key attributes.
+    pub(crate) keys: (&'static str, Option<&'static str>),
     guarded_as: &'static str,
     holder: Item,
+    /// For a put: another item the guard may be taken from, which gives the value up
+    /// in the same transaction (its delete of the guard merged into this put).
+    pub(crate) taken_from: Option<Item>,
 }
 
 impl UniqueWrite {
@@ -86,6 +93,7 @@ impl UniqueWrite {
             holder: key.to_item()?,
             new,
             reads,
+            foreign: Vec::new(),
         })
     }
 
@@ -200,8 +208,17 @@ impl UniqueWrite {
                 keys: self.keys,
                 guarded_as: self.guarded_as,
                 holder: self.holder.clone(),
+                taken_from: None,
             };
-            if let Some(old) = old.as_ref().filter(|old| Some(*old) != new.as_ref()) {
+            let foreign = |old: &String| {
+                self.foreign
+                    .iter()
+                    .any(|(a, value)| *a == attribute && value == old)
+            };
+            if let Some(old) = old
+                .as_ref()
+                .filter(|old| Some(*old) != new.as_ref() && !foreign(old))
+            {
                 changes.push(change(old, false));
             }
             if let Some(new) = new {
@@ -230,13 +247,28 @@ impl GuardChange {
         key
     }
 
-    /// The attributes a guard records its holder in, `_holder_pk` then `_holder_sk`,
-    /// with their values.
-    fn holder_values(&self) -> impl Iterator<Item = (&'static str, &AttributeValue)> {
+    /// The key of the item the write gives the guard to, or takes it from.
+    pub(crate) fn holder_key(&self) -> &Item {
+        &self.holder
+    }
+
+    /// The attributes a guard records the item of key `holder` in, `_holder_pk` then
+    /// `_holder_sk`, with their values.
+    fn holder_values<'h>(
+        &self,
+        holder: &'h Item,
+    ) -> impl Iterator<Item = (&'static str, &'h AttributeValue)> {
         let (pk, sk) = self.keys;
         [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)]
             .into_iter()
-            .filter_map(|(attribute, key)| Some((attribute, self.holder.get(key?)?)))
+            .filter_map(|(attribute, key)| Some((attribute, holder.get(key?)?)))
+    }
+
+    /// The guard is held by the item of key `holder`.
+    fn held_by(&self, holder: &Item) -> Option<Condition<()>> {
+        self.holder_values(holder)
+            .map(|(attribute, value)| Condition::holds(attribute, value.clone()))
+            .reduce(Condition::and)
     }
 
     /// The holder attributes of `guard`, a guard item as stored, in the same order.
@@ -254,26 +286,22 @@ impl GuardChange {
 
     /// The attributes a guard records its holder in.
     pub(crate) fn holder_attributes(&self) -> Item {
-        self.holder_values()
+        self.holder_values(&self.holder)
             .map(|(attribute, value)| (attribute.to_owned(), value.clone()))
             .collect()
     }
 
     /// The transaction item: a put of the guard, or its delete, either only when no
-    /// guard is there or the one there is the holder's own. Made in the same order
-    /// every time, so that a retry with the transaction's token sends the same request.
+    /// guard is there or the one there is the holder's own (or, for a put, the one
+    /// there is held by the item it is `taken_from`). Made in the same order every time,
+    /// so that a retry with the transaction's token sends the same request.
     pub(crate) fn request(&self, table: &str) -> Result<TransactWriteItem> {
         let (pk, _) = self.keys;
         let holder = self.holder_attributes();
-        let own = self
-            .holder_values()
-            .map(|(attribute, value)| Condition::holds(attribute, value.clone()))
-            .reduce(Condition::and);
-        let absent = Condition::<()>::item_not_exists(pk);
-        let condition = match own {
-            Some(own) => absent.or(own),
-            None => absent,
-        };
+        let holders = std::iter::once(&self.holder).chain(self.taken_from.as_ref());
+        let condition = holders
+            .filter_map(|holder| self.held_by(holder))
+            .fold(Condition::<()>::item_not_exists(pk), Condition::or);
         let condition = RequestCondition::new(Some(&condition))?;
         let old = ReturnValuesOnConditionCheckFailure::AllOld;
         let mut item = self.key();
@@ -443,7 +471,9 @@ fn value_text_of(
     value: &AttributeValue,
 ) -> Result<Option<String>> {
     match value {
-        AttributeValue::S(text) | AttributeValue::N(text) => Ok(Some(text.clone())),
+        AttributeValue::S(text) => Ok(Some(text.clone())),
+        // As DynamoDB stores it, so that `1.50` written and `1.5` read are one value.
+        AttributeValue::N(text) => Ok(Some(canonical_number(text))),
         AttributeValue::Null(_) => Ok(None),
         other => Err(Error::Encode {
             entity,
@@ -455,6 +485,57 @@ fn value_text_of(
             ),
         }),
     }
+}
+
+/// A number's text as DynamoDB gives it back: no exponent, no sign on zero, no leading
+/// zeros, no trailing zeros after the point (`-0.0` is `0`, `1.50E2` is `150`). Text that
+/// is no number is left as it is (DynamoDB refuses it anyway).
+fn canonical_number(text: &str) -> String {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => match exponent.parse::<i64>() {
+            Ok(exponent) => (mantissa, exponent),
+            Err(_) => return text.to_owned(),
+        },
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return text.to_owned();
+    }
+    // The digits without leading zeros, and how many of them go before the point.
+    let all = format!("{whole}{fraction}");
+    let significant = all.trim_start_matches('0');
+    let point = whole.len() as i64 + exponent - (all.len() - significant.len()) as i64;
+    let digits = significant.trim_end_matches('0');
+    if digits.is_empty() {
+        return "0".to_owned();
+    }
+    let mut out = String::with_capacity(digits.len() + 4);
+    if negative {
+        out.push('-');
+    }
+    if point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', point.unsigned_abs() as usize));
+        out.push_str(digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+    } else {
+        out.push_str(&digits[..point as usize]);
+        out.push('.');
+        out.push_str(&digits[point as usize..]);
+    }
+    out
 }
 
 /// The refusal of a batch write of `E`, if `E` has unique fields.
@@ -508,14 +589,42 @@ impl Table {
             .await
         {
             Ok(()) => Ok(true),
+            // The item changed or went (also when another now holds the value).
             Err(Error::TransactionCanceled { reasons })
                 if reasons
                     .iter()
-                    .all(|r| r.index == 0 && r.code == "ConditionalCheckFailed") =>
+                    .any(|r| r.index == 0 && r.code == "ConditionalCheckFailed") =>
             {
                 Ok(false)
             }
             Err(err) => Err(err),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_number;
+
+    #[test]
+    fn numbers_are_guarded_as_dynamodb_gives_them_back() {
+        for (written, stored) in [
+            ("42", "42"),
+            ("-42", "-42"),
+            ("007", "7"),
+            ("1.50", "1.5"),
+            ("1.50E2", "150"),
+            ("1.5e-3", "0.0015"),
+            ("0.05", "0.05"),
+            ("-0.0", "0"),
+            ("0", "0"),
+            ("+3", "3"),
+            ("12.5e1", "125"),
+            ("100", "100"),
+            ("1e21", "1000000000000000000000"),
+        ] {
+            assert_eq!(canonical_number(written), stored, "{written}");
+        }
+        assert_eq!(canonical_number("abc"), "abc");
     }
 }

@@ -315,6 +315,12 @@ async fn versions_and_unique_values_are_checked_in_one_write() {
     table.put(&team(1, "red", 0)).await.unwrap();
     let err = table.put(&team(2, "red", 0)).await.unwrap_err();
     assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    let err = table
+        .put(&team(1, "green", 0))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
     // A stale version is a version conflict, and moves no guard.
     let err = table.put(&team(1, "blue", 0)).await.unwrap_err();
     assert!(matches!(err, Error::VersionConflict { .. }), "{err}");
@@ -499,4 +505,177 @@ async fn a_guard_left_behind_by_an_item_changed_without_the_toolkit_is_released(
         guards(&table, "login").await,
         held(&[("clara", "USER#4"), ("dora", "USER#5"), ("eva", "USER#3")])
     );
+}
+
+#[tokio::test]
+async fn one_transaction_can_hand_a_value_from_one_item_to_another() {
+    let table = dynaschema_tests::provisioned_table("unique-handover").await;
+    table.put(&user(1, "clara")).if_not_exists().await.unwrap();
+    table.put(&user(2, "dora")).if_not_exists().await.unwrap();
+    let heir = user(3, "clara");
+    table
+        .transact()
+        .delete(User::key(1))
+        .put_new(&heir)
+        .await
+        .unwrap();
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("clara", "USER#3"), ("dora", "USER#2")])
+    );
+    // Two items swap their values.
+    table
+        .transact()
+        .update(User::key(2), |u| u.set(User::LOGIN, "clara"))
+        .update(User::key(3), |u| u.set(User::LOGIN, "dora"))
+        .await
+        .unwrap();
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("clara", "USER#2"), ("dora", "USER#3")])
+    );
+    // A value given up by one item and taken by two is still one item's.
+    let (four, five) = (user(4, "clara"), user(5, "clara"));
+    let err = table
+        .transact()
+        .delete(User::key(2))
+        .put_new(&four)
+        .put_new(&five)
+        .await
+        .unwrap_err();
+    assert_eq!(violation(err).1, "clara");
+}
+
+#[tokio::test]
+async fn items_that_shared_a_value_before_it_was_unique_can_still_change_it() {
+    let table = dynaschema_tests::provisioned_table("unique-shared-before").await;
+    for user in [user(1, "dup"), user(2, "dup"), user(3, "dup")] {
+        table
+            .client()
+            .put_item()
+            .table_name(table.name())
+            .set_item(Some(user.to_item().unwrap()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(table.write_guards(&user(1, "dup")).await.unwrap());
+    // The others leave the value's guard to its holder.
+    table
+        .update(User::key(2), |u| u.set(User::LOGIN, "second"))
+        .await
+        .unwrap();
+    table.delete(User::key(3)).await.unwrap();
+    assert_eq!(
+        guards(&table, "login").await,
+        held(&[("dup", "USER#1"), ("second", "USER#2")])
+    );
+}
+
+/// A table with a partition key only.
+fn handles_schema() -> dynaschema::Schema {
+    let text = r#"
+        [table]
+        name = "handles"
+        billing_mode = "PAY_PER_REQUEST"
+        partition_key = { name = "id", type = "S" }
+    "#;
+    dynaschema::Schema::parse(text, "handles.toml")
+        .unwrap()
+        .with_table_name(&dynaschema_tests::unique_table_name("unique-no-sort-key"))
+        .unwrap()
+}
+
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "HANDLE#{n}", pk_attr = "id")]
+struct Handle {
+    #[dynamo(key_only)]
+    n: u32,
+    #[dynamo(unique)]
+    name: String,
+    #[dynamo(unique)]
+    score: f64,
+}
+
+#[tokio::test]
+async fn a_table_without_a_sort_key_guards_strings_and_numbers() {
+    let table = provisioned(handles_schema(), dynaschema_tests::connect().await).await;
+    let handle = |n, name: &str, score| Handle {
+        n,
+        name: name.into(),
+        score,
+    };
+    table
+        .put(&handle(1, "ana", 1.5))
+        .if_not_exists()
+        .await
+        .unwrap();
+    let err = table
+        .put(&handle(2, "ana", 2.0))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violation(err),
+        (
+            "name",
+            "ana".into(),
+            Some(Box::new(Holder {
+                partition_key: ("id".into(), "HANDLE#1".into()),
+                sort_key: None,
+            }))
+        )
+    );
+    let err = table
+        .put(&handle(2, "bia", 1.50))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    assert_eq!(violation(err).1, "1.5");
+    table
+        .update(Handle::key(1), |u| u.set(Handle::SCORE, 3.25))
+        .await
+        .unwrap();
+    table
+        .put(&handle(2, "bia", 1.5))
+        .if_not_exists()
+        .await
+        .unwrap();
+    table.delete(Handle::key(1)).await.unwrap();
+    table
+        .put(&handle(3, "ana", 3.25))
+        .if_not_exists()
+        .await
+        .unwrap();
+    let mut stored: Vec<Item> = table
+        .scan_items()
+        .consistent()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    stored.retain(
+        |item| matches!(item.get("id"), Some(AttributeValue::S(id)) if id.starts_with("_unique#")),
+    );
+    let mut guards: Vec<(String, String)> = stored
+        .iter()
+        .map(|item| match (&item["id"], &item["_holder_pk"]) {
+            (AttributeValue::S(id), AttributeValue::S(holder)) => (id.clone(), holder.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    guards.sort();
+    assert_eq!(
+        guards,
+        [
+            ("_unique#Handle#name#ana".to_owned(), "HANDLE#3".to_owned()),
+            ("_unique#Handle#name#bia".to_owned(), "HANDLE#2".to_owned()),
+            ("_unique#Handle#score#1.5".to_owned(), "HANDLE#2".to_owned()),
+            (
+                "_unique#Handle#score#3.25".to_owned(),
+                "HANDLE#3".to_owned()
+            ),
+        ]
+    );
+    assert!(stored.iter().all(|item| item.len() == 2), "{stored:?}");
 }

@@ -214,14 +214,18 @@ impl<E: Entity + Sync> PutItem<'_, E> {
             .send()
             .await;
         let Err(err) = sent else { return Ok(()) };
-        let Some(stored) = write_refused(&err) else {
-            return Err(err);
-        };
         let (entity, key, table) = (
             E::ENTITY_NAME,
             self.entity.key().to_string(),
             self.table.name().to_owned(),
         );
+        if let (true, Error::VersionConflict { .. }) = (self.if_not_exists, &err) {
+            // The version a creating put requires is no item at all.
+            return Err(Error::AlreadyExists { entity, key, table });
+        }
+        let Some(stored) = write_refused(&err) else {
+            return Err(err);
+        };
         Err(
             match self.if_not_exists && (!has_other_condition || stored.is_some()) {
                 true => Error::AlreadyExists { entity, key, table },

@@ -484,16 +484,24 @@ impl<'a> Transaction<'a> {
                 // attempt was applied, all of it.
                 return Ok(());
             }
-            if !attempts.maybe_applied()
-                && read_stale(&actions, &reasons)
+            let stale = !attempts.maybe_applied() && read_stale(&actions, &reasons);
+            // Another writer changed unique values this transaction read: read them
+            // again, and move the guards from there. An old value whose guard another
+            // item holds (two items shared it before it was unique) keeps its guard.
+            if (stale || leave_others_guards(&mut actions, &reasons))
                 && attempt < policy.max_attempts
             {
-                // Another writer changed unique values this transaction read: read them
-                // again, and move the guards from there.
                 attempt += 1;
                 token = new_token();
                 next = Some(prepare(table, &mut actions, written).await?);
                 continue;
+            }
+            if stale {
+                return Err(Error::Contended {
+                    keys: keys(&actions[..written]),
+                    table: table.name().to_owned(),
+                    attempts: attempt,
+                });
             }
             if only_conflicts(&reasons) && attempt < policy.max_attempts {
                 tokio::time::sleep(policy.delay(attempt)).await;
@@ -542,17 +550,45 @@ async fn prepare(
     written: usize,
 ) -> Result<Vec<TransactWriteItem>> {
     actions.truncate(written);
-    let mut guards = Vec::new();
+    let mut guards: Vec<(usize, GuardChange)> = Vec::new();
     for (index, action) in actions.iter_mut().enumerate() {
         if let Some(unique) = &action.unique {
             action.stored = unique.read(table).await?;
-            for guard in unique.guards(&action.stored)? {
-                guards.push(guard_action(index, action.key_attributes, guard));
-            }
+            guards.extend(
+                unique
+                    .guards(&action.stored)?
+                    .into_iter()
+                    .map(|g| (index, g)),
+            );
         }
     }
-    actions.extend(guards);
-    check_count(actions.len())?;
+    // A value one write gives up and another takes is one put of its guard, which may
+    // take it from the first: DynamoDB allows one action per item.
+    let given_up: Vec<(Item, Item)> = guards
+        .iter()
+        .filter(|(_, guard)| !guard.puts)
+        .map(|(_, guard)| (guard.key(), guard.holder_key().clone()))
+        .collect();
+    let taken: Vec<Item> = guards
+        .iter()
+        .filter(|(_, guard)| guard.puts)
+        .map(|(_, guard)| guard.key())
+        .collect();
+    guards.retain(|(_, guard)| guard.puts || !taken.contains(&guard.key()));
+    for (_, guard) in guards.iter_mut().filter(|(_, g)| g.puts) {
+        let key = guard.key();
+        guard.taken_from = given_up
+            .iter()
+            .find(|(given, _)| *given == key)
+            .map(|(_, holder)| holder.clone());
+    }
+    let guard_count = guards.len();
+    actions.extend(
+        guards
+            .into_iter()
+            .map(|(index, guard)| guard_action(index, guard)),
+    );
+    check_count(actions.len(), guard_count)?;
     let items = actions
         .iter()
         .map(|a| a.make(table.name()))
@@ -563,16 +599,12 @@ async fn prepare(
 }
 
 /// The action putting or deleting `guard`, for the write at `owner`.
-fn guard_action<'a>(
-    owner: usize,
-    key_attributes: (&'static str, Option<&'static str>),
-    guard: GuardChange,
-) -> Action<'a> {
+fn guard_action<'a>(owner: usize, guard: GuardChange) -> Action<'a> {
     let request = guard.clone();
     Action {
         make: Box::new(move |table: &str, _: &Stored| request.request(table)),
         entity: guard.entity,
-        key_attributes,
+        key_attributes: guard.keys,
         new_item: false,
         version: None,
         unique: None,
@@ -595,6 +627,26 @@ fn check_guards_distinct(table: &str, actions: &[Action]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Notes, for the writes they belong to, the guards of old values that a delete found
+/// held by another item, which the writes then leave alone; whether there were any.
+fn leave_others_guards(actions: &mut [Action], reasons: &[CancelReason]) -> bool {
+    let mut left = false;
+    for reason in reasons {
+        let Some(Some((owner, guard))) = actions.get(reason.index).map(|a| a.guard.as_ref()) else {
+            continue;
+        };
+        if guard.puts || reason.code != "ConditionalCheckFailed" || reason.item.is_none() {
+            continue;
+        }
+        let (owner, foreign) = (*owner, (guard.attribute, guard.value.clone()));
+        if let Some(unique) = actions.get_mut(owner).and_then(|a| a.unique.as_mut()) {
+            unique.foreign.push(foreign);
+            left = true;
+        }
+    }
+    left
 }
 
 /// Whether a write of unique values failed on an item whose values are not those it
@@ -621,7 +673,9 @@ fn violated_guard<'r>(
 ) -> Option<(&'r GuardChange, Option<&'r Item>)> {
     reasons.iter().find_map(|reason| {
         let (owner, guard) = actions.get(reason.index)?.guard.as_ref()?;
-        let owner_failed = reasons.iter().any(|r| r.index == *owner);
+        let owner_failed = reasons
+            .iter()
+            .any(|r| r.index == *owner && r.code == "ConditionalCheckFailed");
         (reason.code == "ConditionalCheckFailed" && guard.puts && !owner_failed)
             .then_some((guard, reason.item.as_ref()))
     })
@@ -697,13 +751,19 @@ impl<'a> IntoFuture for Transaction<'a> {
     }
 }
 
-/// Refuses, before sending, what DynamoDB would: too many actions...
-fn check_count(actions: usize) -> Result<()> {
+/// Refuses, before sending, what DynamoDB would: too many actions (`guards` of them
+/// puts and deletes of unique values' guards)...
+fn check_count(actions: usize, guards: usize) -> Result<()> {
     if actions > MAX_TRANSACTION_ITEMS {
+        let of_which = match guards {
+            0 => String::new(),
+            n => format!(" ({n} of them guards of unique values)"),
+        };
         return Err(Error::InvalidTransaction {
             message: format!(
-                "it holds {actions} actions and DynamoDB allows at most {MAX_TRANSACTION_ITEMS}; \
-                 split it, or use a batch if the writes need not be atomic"
+                "it holds {actions} actions{of_which} and DynamoDB allows at most \
+                 {MAX_TRANSACTION_ITEMS}; split it, or use a batch if the writes need not be \
+                 atomic"
             ),
         });
     }
@@ -863,9 +923,15 @@ mod tests {
 
     #[test]
     fn too_many_actions_or_two_on_one_item_are_refused() {
-        let err = check_count(MAX_TRANSACTION_ITEMS + 1).unwrap_err();
-        assert!(err.to_string().contains("101 actions"), "{err}");
-        assert!(check_count(MAX_TRANSACTION_ITEMS).is_ok());
+        let err = check_count(MAX_TRANSACTION_ITEMS + 1, 0).unwrap_err();
+        assert!(err.to_string().contains("101 actions and"), "{err}");
+        let err = check_count(MAX_TRANSACTION_ITEMS + 2, 51).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("102 actions (51 of them guards of unique values)"),
+            "{err}"
+        );
+        assert!(check_count(MAX_TRANSACTION_ITEMS, 0).is_ok());
         let many: Vec<Action> = (0..MAX_TRANSACTION_ITEMS)
             .map(|i| action("A", &i.to_string(), "a"))
             .collect();
