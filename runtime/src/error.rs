@@ -279,7 +279,7 @@ pub enum Error {
     /// A write would give a unique field (`#[dynamo(unique)]`) a value another item
     /// holds: its guard item names another holder. Nothing was written.
     #[error(
-        "{entity} {field} {value:?} is already in use{}, in table {table}; nothing was \
+        "{entity} {field} {value:?} is already in use{}, in table `{table}`: nothing was \
          written",
         holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default()
     )]

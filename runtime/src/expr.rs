@@ -78,12 +78,13 @@ impl<E, T> std::fmt::Debug for Attr<E, T> {
 /// a NaN), reported when the expression is built.
 type Value = std::result::Result<AttributeValue, String>;
 
+/// Why an absent value cannot be compared.
+const ABSENT: &str = "the value is absent (None or an empty set): use exists() or not_exists()";
+
 fn value_of<T: Attribute>(value: &T) -> Value {
     match value.to_value() {
         Ok(Some(value)) => Ok(value),
-        Ok(None) => Err(
-            "the value is absent (None or an empty set): use exists() or not_exists()".to_owned(),
-        ),
+        Ok(None) => Err(ABSENT.to_owned()),
         Err(err) => Err(err.0),
     }
 }
@@ -361,10 +362,16 @@ impl<E> Update<E> {
         Self::default()
     }
 
-    /// `SET attribute = value`.
+    /// `SET attribute = value`. An absent value (`None`, an empty set) cannot be set:
+    /// [`remove`](Self::remove) the attribute instead.
     pub fn set<T: Attribute>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
-        self.set
-            .push((attr.name, SetValue::Value(value_of(&value.into()))));
+        let value = value_of(&value.into()).map_err(|message| match message.as_str() {
+            ABSENT => "the value is absent (None or an empty set), which cannot be set: \
+                       remove the attribute with u.remove(..) instead"
+                .to_owned(),
+            _ => message,
+        });
+        self.set.push((attr.name, SetValue::Value(value)));
         self
     }
 

@@ -21,6 +21,9 @@ pub const GUARD_PREFIX: &str = "_unique#";
 /// A guard item's sort key, in a table with one.
 pub const GUARD_SORT_KEY: &str = "_unique";
 
+/// DynamoDB's limit on a partition key's length, in bytes.
+const MAX_PARTITION_KEY_BYTES: usize = 2048;
+
 /// The attribute of a guard item holding its holder's partition key.
 pub const HOLDER_PK: &str = "_holder_pk";
 
@@ -302,9 +305,27 @@ impl GuardChange {
         let condition = holders
             .filter_map(|holder| self.held_by(holder))
             .fold(Condition::<()>::item_not_exists(pk), Condition::or);
+        let key = self.key();
+        if let Some(AttributeValue::S(text)) = key.get(pk) {
+            if text.len() > MAX_PARTITION_KEY_BYTES {
+                return Err(Error::Encode {
+                    entity: self.entity,
+                    attribute: self.attribute,
+                    message: format!(
+                        "a unique value is at most {} bytes, so that its guard's partition \
+                         key (`{GUARD_PREFIX}{}#{}#` and the value) fits DynamoDB's \
+                         {MAX_PARTITION_KEY_BYTES}; this one is {} bytes",
+                        MAX_PARTITION_KEY_BYTES + self.value.len() - text.len(),
+                        self.guarded_as,
+                        self.attribute,
+                        self.value.len()
+                    ),
+                });
+            }
+        }
         let condition = RequestCondition::new(Some(&condition))?;
         let old = ReturnValuesOnConditionCheckFailure::AllOld;
-        let mut item = self.key();
+        let mut item = key;
         Ok(if self.puts {
             item.extend(holder);
             let put = Put::builder()
@@ -544,6 +565,19 @@ pub(crate) fn batch_refusal<E: Entity>() -> Option<Error> {
         message: format!(
             "{} has unique fields ({}), whose guard items a batch cannot write in step with \
              the item: write it with table.put(..)/table.delete(..) or in a transaction",
+            E::ENTITY_NAME,
+            E::UNIQUE.join(", ")
+        ),
+    })
+}
+
+/// The refusal of `delete_partition` of `E`, if `E` has unique fields.
+pub(crate) fn delete_partition_refusal<E: Entity>() -> Option<Error> {
+    (!E::UNIQUE.is_empty()).then(|| Error::InvalidBatch {
+        message: format!(
+            "delete_partition deletes in batches, which cannot delete the guard items of \
+             {}'s unique fields ({}) with the items: delete each with table.delete(..), \
+             which takes its guards with it",
             E::ENTITY_NAME,
             E::UNIQUE.join(", ")
         ),

@@ -15,7 +15,7 @@ use crate::ops::retry::{until_processed, Failure, Sent};
 use crate::ops::write::written_item;
 use crate::outcome::Attempts;
 use crate::table::Table;
-use crate::unique::batch_refusal;
+use crate::unique::{batch_refusal, delete_partition_refusal};
 
 /// DynamoDB's limit on keys in one BatchGetItem.
 pub const MAX_GET_KEYS: usize = 100;
@@ -372,7 +372,7 @@ impl<E: Entity + Send> DeletePartition<'_, E> {
     /// anything is read: its guards go with each item, deleted with [`Table::delete`].
     pub async fn send(self) -> Result<usize> {
         let table = self.table;
-        if let Some(refusal) = batch_refusal::<E>() {
+        if let Some(refusal) = delete_partition_refusal::<E>() {
             return Err(refusal);
         }
         // An entity's sort-key prefix also selects deeper keys of other entities

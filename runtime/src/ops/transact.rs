@@ -241,7 +241,9 @@ impl<'a> Transaction<'a> {
                 action.new_item = true;
             }
         }
-        let expected = (!skip_version).then(|| entity.version());
+        // A creating put requires no item, as put_new does: an item there is a canceled
+        // put, not a version conflict.
+        let expected = (!skip_version && !creates).then(|| entity.version());
         transaction
             .requiring_version::<E>(VersionedWrite::Put, expected)
             .guarding(unique.transpose())
@@ -593,7 +595,7 @@ async fn prepare(
         .iter()
         .map(|a| a.make(table.name()))
         .collect::<Result<Vec<_>>>()?;
-    check_guards_distinct(table.name(), actions)?;
+    check_guards_distinct(actions)?;
     check_distinct(actions, &items)?;
     Ok(items)
 }
@@ -614,7 +616,7 @@ fn guard_action<'a>(owner: usize, guard: GuardChange) -> Action<'a> {
 }
 
 /// Refuses two writes of one transaction giving one unique value.
-fn check_guards_distinct(table: &str, actions: &[Action]) -> Result<()> {
+fn check_guards_distinct(actions: &[Action]) -> Result<()> {
     let puts: Vec<&GuardChange> = actions
         .iter()
         .filter_map(|a| a.guard.as_ref().map(|(_, guard)| guard))
@@ -622,8 +624,28 @@ fn check_guards_distinct(table: &str, actions: &[Action]) -> Result<()> {
         .collect();
     for (index, guard) in puts.iter().enumerate() {
         if let Some(first) = puts[..index].iter().find(|g| g.key() == guard.key()) {
-            let violation = guard.violation(Some(&first.holder_attributes()), table);
-            return Err(violation.expect("a refused put is a violation"));
+            let holder = |g: &GuardChange| {
+                let attributes = g.holder_attributes();
+                let text = |name: &str| match attributes.get(name) {
+                    Some(AttributeValue::S(text)) => text.clone(),
+                    _ => String::new(),
+                };
+                match attributes.contains_key(unique::HOLDER_SK) {
+                    true => format!("{} {}", text(unique::HOLDER_PK), text(unique::HOLDER_SK)),
+                    false => text(unique::HOLDER_PK),
+                }
+            };
+            return Err(Error::InvalidTransaction {
+                message: format!(
+                    "two of its writes give {} {} {:?} (to {} and to {}), and a unique value \
+                     is one item's",
+                    guard.entity,
+                    guard.attribute,
+                    guard.value,
+                    holder(first),
+                    holder(guard)
+                ),
+            });
         }
     }
     Ok(())
