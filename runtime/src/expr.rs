@@ -587,14 +587,7 @@ impl<E> Update<E> {
         set: Vec<(&'static str, AttributeValue)>,
         remove: Vec<&'static str>,
     ) -> Update<E> {
-        let mut update = Update {
-            set: self.set.clone(),
-            remove: self.remove.clone(),
-            add: self.add.clone(),
-            delete: self.delete.clone(),
-            condition: self.condition.clone(),
-            version: self.version,
-        };
+        let mut update = self.clone();
         update.set.extend(
             set.into_iter()
                 .map(|(name, value)| (name, SetValue::Value(Ok(value)))),

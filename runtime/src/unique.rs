@@ -2,10 +2,7 @@
 //! a guard item records. Writes that give, change or drop such a value move its guard in
 //! the same transaction as the entity's item (see [`Entity::UNIQUE`]).
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
 pub use crate::error::Holder;
 use crate::error::{Error, Result};
@@ -13,6 +10,7 @@ use crate::expr::{Attr, Change, Condition, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::ops::get::read_consistently;
+use crate::ops::write::{transaction_delete, transaction_put};
 use crate::table::{error_code, Table};
 
 /// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
@@ -324,31 +322,12 @@ impl GuardChange {
             }
         }
         let condition = RequestCondition::new(Some(&condition))?;
-        let old = ReturnValuesOnConditionCheckFailure::AllOld;
-        let mut item = key;
         Ok(if self.puts {
+            let mut item = key;
             item.extend(holder);
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .set_condition_expression(condition.text)
-                .set_expression_attribute_names(condition.names)
-                .set_expression_attribute_values(condition.values)
-                .return_values_on_condition_check_failure(old)
-                .build()
-                .expect("the table name and item are set");
-            TransactWriteItem::builder().put(put).build()
+            transaction_put(table, item, condition)
         } else {
-            let delete = Delete::builder()
-                .table_name(table)
-                .set_key(Some(item))
-                .set_condition_expression(condition.text)
-                .set_expression_attribute_names(condition.names)
-                .set_expression_attribute_values(condition.values)
-                .return_values_on_condition_check_failure(old)
-                .build()
-                .expect("the table name and key are set");
-            TransactWriteItem::builder().delete(delete).build()
+            transaction_delete(table, key, condition)
         })
     }
 
@@ -431,19 +410,12 @@ pub(crate) async fn release_if_left_behind(
         .reduce(Condition::and)
         .expect("a guard names its holder");
     let own = RequestCondition::new(Some(&own))?;
-    let delete = Delete::builder()
-        .table_name(table.name())
-        .set_key(Some(guard.key()))
-        .set_condition_expression(own.text)
-        .set_expression_attribute_names(own.names)
-        .set_expression_attribute_values(own.values)
-        .build()
-        .expect("the table name, key and condition are set");
+    let delete = transaction_delete(table.name(), guard.key(), own);
     let sent = table
         .client()
         .transact_write_items()
         .transact_items(TransactWriteItem::builder().condition_check(check).build())
-        .transact_items(TransactWriteItem::builder().delete(delete).build())
+        .transact_items(delete)
         .send()
         .await;
     match sent {

@@ -46,16 +46,16 @@ fn user(id: u64, login: &str) -> User {
     }
 }
 
+/// Every item of the table, read consistently.
+async fn all_items(table: &Table) -> Vec<Item> {
+    let items = table.scan_items().consistent().stream().try_collect();
+    items.await.unwrap()
+}
+
 /// Every item of the table, by key text: to see that a refusal changed nothing.
 async fn everything(table: &Table) -> BTreeMap<String, Item> {
-    let items: Vec<Item> = table
-        .scan_items()
-        .consistent()
-        .stream()
-        .try_collect()
+    all_items(table)
         .await
-        .unwrap();
-    items
         .into_iter()
         .map(|item| {
             let text = |name: &str| match item.get(name) {
@@ -96,6 +96,21 @@ fn held(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .iter()
         .map(|(value, holder)| ((*value).to_owned(), (*holder).to_owned()))
         .collect()
+}
+
+/// Writes `users` as another client (or a version without `unique`) would: their items
+/// only, without guards.
+async fn write_without_guards(table: &Table, users: &[User]) {
+    for user in users {
+        table
+            .client()
+            .put_item()
+            .table_name(table.name())
+            .set_item(Some(user.to_item().unwrap()))
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 /// The violation's field, value and holder, or a panic naming the error.
@@ -456,16 +471,11 @@ async fn of_concurrent_writers_of_one_value_exactly_one_wins() {
 async fn guards_of_items_written_before_are_written_by_write_guards() {
     let table = dynaschema_tests::provisioned_table("unique-backfill").await;
     // Items written without their guards, as by a version without `unique`.
-    for user in [user(1, "clara"), user(2, "bruno"), user(3, "clara")] {
-        table
-            .client()
-            .put_item()
-            .table_name(table.name())
-            .set_item(Some(user.to_item().unwrap()))
-            .send()
-            .await
-            .unwrap();
-    }
+    write_without_guards(
+        &table,
+        &[user(1, "clara"), user(2, "bruno"), user(3, "clara")],
+    )
+    .await;
     assert!(table.write_guards(&user(1, "clara")).await.unwrap());
     assert!(table.write_guards(&user(2, "bruno")).await.unwrap());
     // Again: the guards are the items' own already.
@@ -497,14 +507,7 @@ async fn a_guard_left_behind_by_an_item_changed_without_the_toolkit_is_released(
         .send()
         .await
         .unwrap();
-    table
-        .client()
-        .put_item()
-        .table_name(table.name())
-        .set_item(Some(user(2, "dora.b").to_item().unwrap()))
-        .send()
-        .await
-        .unwrap();
+    write_without_guards(&table, &[user(2, "dora.b")]).await;
 
     counter.reset();
     table.put(&user(4, "clara")).if_not_exists().await.unwrap();
@@ -573,16 +576,7 @@ async fn one_transaction_can_hand_a_value_from_one_item_to_another() {
 #[tokio::test]
 async fn items_that_shared_a_value_before_it_was_unique_can_still_change_it() {
     let table = dynaschema_tests::provisioned_table("unique-shared-before").await;
-    for user in [user(1, "dup"), user(2, "dup"), user(3, "dup")] {
-        table
-            .client()
-            .put_item()
-            .table_name(table.name())
-            .set_item(Some(user.to_item().unwrap()))
-            .send()
-            .await
-            .unwrap();
-    }
+    write_without_guards(&table, &[user(1, "dup"), user(2, "dup"), user(3, "dup")]).await;
     assert!(table.write_guards(&user(1, "dup")).await.unwrap());
     // The others leave the value's guard to its holder.
     table
@@ -671,13 +665,7 @@ async fn a_table_without_a_sort_key_guards_strings_and_numbers() {
         .if_not_exists()
         .await
         .unwrap();
-    let mut stored: Vec<Item> = table
-        .scan_items()
-        .consistent()
-        .stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let mut stored = all_items(&table).await;
     stored.retain(
         |item| matches!(item.get("id"), Some(AttributeValue::S(id)) if id.starts_with("_unique#")),
     );

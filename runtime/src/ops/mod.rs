@@ -17,7 +17,7 @@ pub mod scan;
 mod target;
 pub mod transact;
 pub mod update;
-mod write;
+pub(crate) mod write;
 
 pub use batch::{BatchGet, BatchWrite, DeletePartition, Fetched};
 pub use cursor::{Cursor, Page, ParseCursorError};

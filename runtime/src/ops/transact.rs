@@ -5,8 +5,8 @@ use std::future::IntoFuture;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update as SdkUpdate,
+    AttributeValue, CancellationReason, ConditionCheck, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update as SdkUpdate,
 };
 use futures::future::BoxFuture;
 
@@ -17,7 +17,9 @@ use crate::item::{write_time, Entity, Item};
 use crate::key::Key;
 use crate::ops::retry::transient;
 use crate::ops::write::written_item;
-use crate::ops::write::{update_expressions, version_conflict, VersionedWrite};
+use crate::ops::write::{
+    transaction_delete, transaction_put, update_expressions, version_conflict, VersionedWrite,
+};
 use crate::outcome::Attempts;
 use crate::table::{error_code, Table};
 use crate::unique::{self, GuardChange, Stored, UniqueWrite};
@@ -221,19 +223,7 @@ impl<'a> Transaction<'a> {
                 .flatten()
                 .reduce(Condition::and);
             let condition = RequestCondition::new(condition.as_ref())?;
-            let put = Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .set_condition_expression(condition.text)
-                .set_expression_attribute_names(condition.names)
-                .set_expression_attribute_values(condition.values)
-                // The item as it was, for a failed condition's reason.
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .expect("the table name and item are set");
-            Ok(TransactWriteItem::builder().put(put).build())
+            Ok(transaction_put(table, item, condition))
         };
         let mut transaction = self.push::<E>(Box::new(make));
         if E::VERSION.is_some() || creates {
@@ -336,19 +326,7 @@ impl<'a> Transaction<'a> {
                 .flatten()
                 .reduce(Condition::and);
             let condition = RequestCondition::new(condition.as_ref())?;
-            let delete = Delete::builder()
-                .table_name(table)
-                .set_key(Some(key.to_item()?))
-                .set_condition_expression(condition.text)
-                .set_expression_attribute_names(condition.names)
-                .set_expression_attribute_values(condition.values)
-                // The item as it was, for a failed condition's reason.
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .expect("the table name and key are set");
-            Ok(TransactWriteItem::builder().delete(delete).build())
+            Ok(transaction_delete(table, key.to_item()?, condition))
         };
         self.push::<E>(Box::new(make)).guarding(unique)
     }

@@ -3,11 +3,13 @@
 //! and which stored version fits a versioned write. Puts, updates and transactions all
 //! make their requests from these.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
 use crate::attribute::timestamp_value;
 use crate::error::{quoted, Error, Result};
-use crate::expr::{Attr, Change, Condition, Expression, Update};
+use crate::expr::{Attr, Change, Condition, Expression, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
 use crate::timestamp::Timestamp;
@@ -364,4 +366,42 @@ pub(crate) fn stored_version(item: &Item, attribute: &str) -> Option<u64> {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
     }
+}
+
+/// A transaction's put of `item` under `condition`, answering the item as it was
+/// (ALL_OLD) when the condition fails, for the cancellation reason.
+pub(crate) fn transaction_put(
+    table: &str,
+    item: Item,
+    condition: RequestCondition,
+) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.text)
+        .set_expression_attribute_names(condition.names)
+        .set_expression_attribute_values(condition.values)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .expect("the table name and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// A transaction's delete of the item of `key` under `condition`, answering the item as
+/// it was (ALL_OLD) when the condition fails.
+pub(crate) fn transaction_delete(
+    table: &str,
+    key: Item,
+    condition: RequestCondition,
+) -> TransactWriteItem {
+    let delete = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .set_condition_expression(condition.text)
+        .set_expression_attribute_names(condition.names)
+        .set_expression_attribute_values(condition.values)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .expect("the table name and key are set");
+    TransactWriteItem::builder().delete(delete).build()
 }
