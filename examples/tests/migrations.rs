@@ -169,7 +169,6 @@ async fn operations_written_during_the_migration_are_not_lost() {
 
 /// Writes `email`'s account `id` as a version without unique emails did: no guard.
 async fn unguarded_account(points: &Ningipoints, id: u64, email: &str) {
-    let table = points.table();
     let account = Account {
         id,
         name: format!("holder {id}"),
@@ -177,14 +176,7 @@ async fn unguarded_account(points: &Ningipoints, id: u64, email: &str) {
         balance: 0,
         created_at: dynaschema::Timestamp::now(),
     };
-    table
-        .client()
-        .put_item()
-        .table_name(table.name())
-        .set_item(Some(account.to_item().unwrap()))
-        .send()
-        .await
-        .unwrap();
+    dynaschema_tests::put_raw(points.table(), account.to_item().unwrap()).await;
 }
 
 #[tokio::test]

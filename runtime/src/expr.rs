@@ -78,20 +78,37 @@ impl<E, T> std::fmt::Debug for Attr<E, T> {
 /// a NaN), reported when the expression is built.
 type Value = std::result::Result<AttributeValue, String>;
 
-/// Why an absent value cannot be compared.
-const ABSENT: &str = "the value is absent (None or an empty set): use exists() or not_exists()";
+/// Why a condition cannot compare with an absent value.
+const ABSENT_IN_CONDITION: &str =
+    "the value is absent (None or an empty set): use exists() or not_exists()";
 
-fn value_of<T: Attribute>(value: &T) -> Value {
+/// Why an update cannot write an absent value.
+const ABSENT_IN_UPDATE: &str = "the value is absent (None or an empty set), which an update \
+                                cannot write: remove the attribute with u.remove(..) instead";
+
+/// `value` as an attribute value, or why it cannot be one; `absent` says what to do
+/// instead with an absent value, which depends on where it is used.
+fn value_of<T: Attribute>(value: &T, absent: &str) -> Value {
     match value.to_value() {
         Ok(Some(value)) => Ok(value),
-        Ok(None) => Err(ABSENT.to_owned()),
+        Ok(None) => Err(absent.to_owned()),
         Err(err) => Err(err.0),
     }
 }
 
+/// `value` for a condition.
+fn compared<T: Attribute>(value: &T) -> Value {
+    value_of(value, ABSENT_IN_CONDITION)
+}
+
+/// `value` for an update.
+fn written<T: Attribute>(value: &T) -> Value {
+    value_of(value, ABSENT_IN_UPDATE)
+}
+
 impl<E, T: Attribute> Attr<E, T> {
     fn compare(&self, op: &'static str, value: &T) -> Condition<E> {
-        Condition::new(Node::Compare(self.name, op, value_of(value)))
+        Condition::new(Node::Compare(self.name, op, compared(value)))
     }
 
     /// `attribute = value`.
@@ -128,8 +145,8 @@ impl<E, T: Attribute> Attr<E, T> {
     pub fn between(&self, low: impl Into<T>, high: impl Into<T>) -> Condition<E> {
         Condition::new(Node::Between(
             self.name,
-            value_of(&low.into()),
-            value_of(&high.into()),
+            compared(&low.into()),
+            compared(&high.into()),
         ))
     }
 }
@@ -365,13 +382,8 @@ impl<E> Update<E> {
     /// `SET attribute = value`. An absent value (`None`, an empty set) cannot be set:
     /// [`remove`](Self::remove) the attribute instead.
     pub fn set<T: Attribute>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
-        let value = value_of(&value.into()).map_err(|message| match message.as_str() {
-            ABSENT => "the value is absent (None or an empty set), which cannot be set: \
-                       remove the attribute with u.remove(..) instead"
-                .to_owned(),
-            _ => message,
-        });
-        self.set.push((attr.name, SetValue::Value(value)));
+        self.set
+            .push((attr.name, SetValue::Value(written(&value.into()))));
         self
     }
 
@@ -382,21 +394,21 @@ impl<E> Update<E> {
         value: impl Into<T>,
     ) -> Self {
         self.set
-            .push((attr.name, SetValue::IfNotExists(value_of(&value.into()))));
+            .push((attr.name, SetValue::IfNotExists(written(&value.into()))));
         self
     }
 
     /// `SET attribute = attribute + amount`: the attribute must exist.
     pub fn increment<T: Numeric>(mut self, attr: Attr<E, T>, amount: impl Into<T>) -> Self {
         self.set
-            .push((attr.name, SetValue::Plus(value_of(&amount.into()))));
+            .push((attr.name, SetValue::Plus(written(&amount.into()))));
         self
     }
 
     /// `SET attribute = attribute - amount`: the attribute must exist.
     pub fn decrement<T: Numeric>(mut self, attr: Attr<E, T>, amount: impl Into<T>) -> Self {
         self.set
-            .push((attr.name, SetValue::Minus(value_of(&amount.into()))));
+            .push((attr.name, SetValue::Minus(written(&amount.into()))));
         self
     }
 
@@ -409,7 +421,7 @@ impl<E> Update<E> {
     /// `ADD attribute value`: adds to a number (starting from 0 when absent) or adds
     /// elements to a set.
     pub fn add<T: Addable>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
-        self.add.push((attr.name, value_of(&value.into())));
+        self.add.push((attr.name, written(&value.into())));
         self
     }
 
@@ -419,7 +431,7 @@ impl<E> Update<E> {
         attr: Attr<E, T>,
         elements: impl Into<T>,
     ) -> Self {
-        self.delete.push((attr.name, value_of(&elements.into())));
+        self.delete.push((attr.name, written(&elements.into())));
         self
     }
 

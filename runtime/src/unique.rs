@@ -103,7 +103,7 @@ impl UniqueWrite {
         let new = E::UNIQUE
             .iter()
             .map(|attribute| match item.get(*attribute) {
-                Some(value) => value_text::<E>(attribute, value).map(NewValue::To),
+                Some(value) => value_text_of(E::ENTITY_NAME, attribute, value).map(NewValue::To),
                 None => Ok(NewValue::To(None)),
             })
             .collect::<Result<_>>()?;
@@ -116,7 +116,9 @@ impl UniqueWrite {
         for attribute in E::UNIQUE {
             new.push(match update.change_of(attribute) {
                 None => NewValue::Kept,
-                Some(Change::Set(Ok(value))) => NewValue::To(value_text::<E>(attribute, value)?),
+                Some(Change::Set(Ok(value))) => {
+                    NewValue::To(value_text_of(E::ENTITY_NAME, attribute, value)?)
+                }
                 Some(Change::Set(Err(message))) => {
                     return Err(Error::InvalidExpression {
                         attribute,
@@ -272,17 +274,34 @@ impl GuardChange {
             .reduce(Condition::and)
     }
 
-    /// The holder attributes of `guard`, a guard item as stored, in the same order.
-    fn holder_values_of<'g>(
-        &self,
-        guard: &'g Item,
-    ) -> impl Iterator<Item = (&'static str, &'g AttributeValue)> {
-        let (_, sk) = self.keys;
-        [(HOLDER_PK, true), (HOLDER_SK, sk.is_some())]
-            .into_iter()
-            .filter_map(|(attribute, kept)| {
-                Some((attribute, guard.get(attribute).filter(|_| kept)?))
-            })
+    /// The key of the item `guard` (a guard item as stored) records as its holder.
+    fn holder_of(&self, guard: &Item) -> Option<Item> {
+        let (pk, sk) = self.keys;
+        let mut holder = Item::with_capacity(2);
+        for (attribute, key) in [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)] {
+            if let Some(key) = key {
+                holder.insert(key.to_owned(), guard.get(attribute)?.clone());
+            }
+        }
+        Some(holder)
+    }
+
+    /// The item of key `holder` as a [`Holder`], for messages.
+    fn named(&self, holder: &Item) -> Holder {
+        let (pk, sk) = self.keys;
+        let text = |attribute: &str| match holder.get(attribute) {
+            Some(AttributeValue::S(text)) => text.clone(),
+            _ => String::new(),
+        };
+        Holder {
+            partition_key: (pk.to_owned(), text(pk)),
+            sort_key: sk.map(|sk| (sk.to_owned(), text(sk))),
+        }
+    }
+
+    /// The item the write gives the guard to, or takes it from, for messages.
+    pub(crate) fn holder(&self) -> Holder {
+        self.named(&self.holder)
     }
 
     /// The attributes a guard records its holder in.
@@ -337,17 +356,9 @@ impl GuardChange {
         if !self.puts {
             return None;
         }
-        let (pk, sk) = self.keys;
-        let value = |attribute: &str| match found?.get(attribute) {
-            Some(AttributeValue::S(value)) => Some(value.clone()),
-            _ => None,
-        };
-        let holder = value(HOLDER_PK).map(|holder_pk| {
-            Box::new(Holder {
-                partition_key: (pk.to_owned(), holder_pk),
-                sort_key: sk.and_then(|sk| Some((sk.to_owned(), value(HOLDER_SK)?))),
-            })
-        });
+        let holder = found
+            .and_then(|found| self.holder_of(found))
+            .map(|holder| Box::new(self.named(&holder)));
         Some(Error::UniqueViolation {
             entity: self.entity,
             field: self.attribute,
@@ -368,19 +379,11 @@ pub(crate) async fn release_if_left_behind(
     guard: &GuardChange,
     found: Option<&Item>,
 ) -> Result<bool> {
-    let Some(found) = found else {
+    let Some(holder) = found.and_then(|found| guard.holder_of(found)) else {
         return Ok(false);
     };
-    let (pk, sk) = guard.keys;
-    let mut holder = Item::with_capacity(2);
-    for (attribute, key) in [(HOLDER_PK, Some(pk)), (HOLDER_SK, sk)] {
-        if let (Some(key), Some(value)) = (key, found.get(attribute)) {
-            holder.insert(key.to_owned(), value.clone());
-        }
-    }
-    if holder.len() != 1 + usize::from(sk.is_some()) {
-        return Ok(false);
-    }
+    let (pk, _) = guard.keys;
+    let own = guard.held_by(&holder).expect("a guard names its holder");
     let read = read_consistently(table, &holder, &[pk, guard.attribute]).await?;
     let still = match &read {
         None => Condition::<()>::item_not_exists(pk),
@@ -398,17 +401,12 @@ pub(crate) async fn release_if_left_behind(
     let check = RequestCondition::new(Some(&still))?;
     let check = ConditionCheck::builder()
         .table_name(table.name())
-        .set_key(Some(holder))
+        .set_key(Some(holder.clone()))
         .set_condition_expression(check.text)
         .set_expression_attribute_names(check.names)
         .set_expression_attribute_values(check.values)
         .build()
         .expect("the table name, key and condition are set");
-    let own = guard
-        .holder_values_of(found)
-        .map(|(attribute, value)| Condition::<()>::holds(attribute, value.clone()))
-        .reduce(Condition::and)
-        .expect("a guard names its holder");
     let own = RequestCondition::new(Some(&own))?;
     let delete = transaction_delete(table.name(), guard.key(), own);
     let sent = table
@@ -451,13 +449,6 @@ fn key_attributes<E: Entity>() -> (&'static str, Option<&'static str>) {
 }
 
 /// The text a unique value is guarded by: a string's, or a number's; `None` for NULL.
-fn value_text<E: Entity>(
-    attribute: &'static str,
-    value: &AttributeValue,
-) -> Result<Option<String>> {
-    value_text_of(E::ENTITY_NAME, attribute, value)
-}
-
 fn value_text_of(
     entity: &'static str,
     attribute: &'static str,
@@ -581,14 +572,12 @@ impl Table {
         }
         let item = entity.to_item()?;
         let write = UniqueWrite::of_put(entity, &item, true)?;
-        let (pk, _) = write.keys;
-        let held = write
-            .moved()
-            .map(|(attribute, _)| match item.get(attribute) {
-                Some(value) => Condition::holds(attribute, value.clone()),
-                None => Attr::<E, ()>::new(attribute).not_exists(),
-            })
-            .fold(Condition::item_exists(pk), Condition::and);
+        // The item still there, with the values it was read with.
+        let exists = Condition::item_exists(E::PK_TEMPLATE.attribute());
+        let held = match requirement::<E>(&Stored::Found(item)) {
+            Some(values) => exists.and(values),
+            None => exists,
+        };
         match self
             .transact()
             .check_guarding(entity.key(), held, write)

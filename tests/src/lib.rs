@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dynaschema::local::LocalServer;
-use dynaschema::{ClientConfig, Connection, Schema, Table};
+use dynaschema::{ClientConfig, Connection, Item, Schema, Table};
 
 pub mod counting;
 pub mod entities;
@@ -241,6 +241,19 @@ pub fn ningipoints_schema(purpose: &str) -> Schema {
 /// operations.
 pub async fn provisioned_table(purpose: &str) -> Table {
     provisioned(ningipoints_schema(purpose), connect().await).await
+}
+
+/// Writes `item` with a plain PutItem, as another client (or an older version of an
+/// application) would: none of the toolkit's conditions, guards or stamps.
+pub async fn put_raw(table: &Table, item: Item) {
+    table
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(item))
+        .send()
+        .await
+        .expect("the item is written");
 }
 
 /// The table of `schema`, created through `connection` and ready for operations.

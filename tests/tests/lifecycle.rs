@@ -332,14 +332,7 @@ async fn writes_stamp_the_creation_and_update_times() {
     within(read(2).await.created, before);
     let mut legacy = note(3, "old").to_item().unwrap();
     legacy.remove("created");
-    table
-        .client()
-        .put_item()
-        .table_name(table.name())
-        .set_item(Some(legacy))
-        .send()
-        .await
-        .unwrap();
+    dynaschema_tests::put_raw(&table, legacy).await;
     let before = Timestamp::now();
     let stamped = table
         .update(Note::key(3), |u| u.set(Note::TEXT, "touched"))

@@ -102,14 +102,7 @@ fn held(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 /// only, without guards.
 async fn write_without_guards(table: &Table, users: &[User]) {
     for user in users {
-        table
-            .client()
-            .put_item()
-            .table_name(table.name())
-            .set_item(Some(user.to_item().unwrap()))
-            .send()
-            .await
-            .unwrap();
+        dynaschema_tests::put_raw(table, user.to_item().unwrap()).await;
     }
 }
 
@@ -199,8 +192,8 @@ async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid transaction, nothing was sent: two of its writes give User login \"ana\" (to USER#3 USER \
-         and to USER#4 USER), and a unique value is one item's"
+        "invalid transaction, nothing was sent: two of its writes give User login \"ana\" (to \
+         PK=USER#3, SK=USER and to PK=USER#4, SK=USER), and a unique value is one item's"
     );
     // A value too long for its guard's key, and an absent value set, are refused too.
     let long = "x".repeat(2040);

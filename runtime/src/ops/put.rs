@@ -219,10 +219,6 @@ impl<E: Entity + Sync> PutItem<'_, E> {
             self.entity.key().to_string(),
             self.table.name().to_owned(),
         );
-        if let (true, Error::VersionConflict { .. }) = (self.if_not_exists, &err) {
-            // The version a creating put requires is no item at all.
-            return Err(Error::AlreadyExists { entity, key, table });
-        }
         let Some(stored) = write_refused(&err) else {
             return Err(err);
         };

@@ -530,16 +530,20 @@ async fn prepare(
     written: usize,
 ) -> Result<Vec<TransactWriteItem>> {
     actions.truncate(written);
+    // The writes' reads, at once rather than one after another.
+    let reads = actions.iter().map(|action| async move {
+        match &action.unique {
+            Some(unique) => unique.read(table).await,
+            None => Ok(Stored::NotRead),
+        }
+    });
+    let reads = futures::future::try_join_all(reads).await?;
     let mut guards: Vec<(usize, GuardChange)> = Vec::new();
-    for (index, action) in actions.iter_mut().enumerate() {
+    for (index, (action, stored)) in actions.iter_mut().zip(reads).enumerate() {
+        action.stored = stored;
         if let Some(unique) = &action.unique {
-            action.stored = unique.read(table).await?;
-            guards.extend(
-                unique
-                    .guards(&action.stored)?
-                    .into_iter()
-                    .map(|g| (index, g)),
-            );
+            let changes = unique.guards(&action.stored)?;
+            guards.extend(changes.into_iter().map(|guard| (index, guard)));
         }
     }
     // A value one write gives up and another takes is one put of its guard, which may
@@ -602,17 +606,6 @@ fn check_guards_distinct(actions: &[Action]) -> Result<()> {
         .collect();
     for (index, guard) in puts.iter().enumerate() {
         if let Some(first) = puts[..index].iter().find(|g| g.key() == guard.key()) {
-            let holder = |g: &GuardChange| {
-                let attributes = g.holder_attributes();
-                let text = |name: &str| match attributes.get(name) {
-                    Some(AttributeValue::S(text)) => text.clone(),
-                    _ => String::new(),
-                };
-                match attributes.contains_key(unique::HOLDER_SK) {
-                    true => format!("{} {}", text(unique::HOLDER_PK), text(unique::HOLDER_SK)),
-                    false => text(unique::HOLDER_PK),
-                }
-            };
             return Err(Error::InvalidTransaction {
                 message: format!(
                     "two of its writes give {} {} {:?} (to {} and to {}), and a unique value \
@@ -620,8 +613,8 @@ fn check_guards_distinct(actions: &[Action]) -> Result<()> {
                     guard.entity,
                     guard.attribute,
                     guard.value,
-                    holder(first),
-                    holder(guard)
+                    first.holder(),
+                    guard.holder()
                 ),
             });
         }
