@@ -235,7 +235,15 @@ impl<E> Condition<E> {
     /// `attribute` holds exactly `value`, a value read from the table: what a write
     /// requires of what it read.
     pub(crate) fn holds(attribute: &'static str, value: AttributeValue) -> Condition<E> {
-        Condition::new(Node::Compare(attribute, "=", Ok(value)))
+        match value {
+            // A NULL is one by its type: `=` is documented for values, not for NULL.
+            AttributeValue::Null(_) => Condition::new(Node::Function(
+                "attribute_type",
+                attribute,
+                Ok(AttributeValue::S("NULL".into())),
+            )),
+            value => Condition::new(Node::Compare(attribute, "=", Ok(value))),
+        }
     }
 }
 

@@ -684,3 +684,25 @@ async fn a_table_without_a_sort_key_guards_strings_and_numbers() {
     );
     assert!(stored.iter().all(|item| item.len() == 2), "{stored:?}");
 }
+
+#[tokio::test]
+async fn a_value_stored_as_null_by_another_client_is_no_value() {
+    let table = dynaschema_tests::provisioned_table("unique-null").await;
+    // As a client writing `None` as NULL (serde's default) would store it.
+    for id in [1, 2] {
+        let mut item = user(id, &format!("n{id}")).to_item().unwrap();
+        item.insert("phone".into(), AttributeValue::Null(true));
+        dynaschema_tests::put_raw(&table, item).await;
+    }
+    table
+        .update(User::key(1), |u| u.set(User::PHONE, Some(555)))
+        .await
+        .unwrap();
+    let mut replacing = user(2, "n2");
+    replacing.phone = Some(556);
+    table.put(&replacing).await.unwrap();
+    assert_eq!(
+        guards(&table, "phone").await,
+        held(&[("555", "USER#1"), ("556", "USER#2")])
+    );
+}
