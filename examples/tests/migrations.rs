@@ -1,4 +1,5 @@
-//! The ningipoints data migration: every balance recomputed from its operations.
+//! The ningipoints data migrations: every balance recomputed from its operations, every
+//! email guarded.
 
 use std::time::Duration;
 
@@ -6,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::migrate::MigrationState;
 use dynaschema::{provision, Entity};
 use dynaschema_tests::{connect, ningipoints_schema};
+use futures::TryStreamExt;
 use ningipoints::migrations;
 use ningipoints::{Account, Ningipoints, OperationType};
 
@@ -179,55 +181,97 @@ async fn unguarded_account(points: &Ningipoints, id: u64, email: &str) {
     dynaschema_tests::put_raw(points.table(), account.to_item().unwrap()).await;
 }
 
+/// The emails whose guards the table holds, with the id of the account holding each.
+async fn guarded_emails(points: &Ningipoints) -> Vec<(String, u64)> {
+    let items: Vec<dynaschema::Item> = points
+        .table()
+        .scan_items()
+        .consistent()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let text = |item: &dynaschema::Item, name: &str| match item.get(name) {
+        Some(AttributeValue::S(text)) => text.clone(),
+        other => panic!("{name} is {other:?}"),
+    };
+    let mut guarded: Vec<(String, u64)> = items
+        .iter()
+        .filter_map(|item| {
+            let email = text(item, "PK")
+                .strip_prefix("_unique#Account#email#")?
+                .to_owned();
+            let holder = text(item, "_holder_pk");
+            Some((email, holder["ACCOUNT#".len()..].parse().unwrap()))
+        })
+        .collect();
+    guarded.sort();
+    guarded
+}
+
 #[tokio::test]
-async fn guard_emails_guards_the_accounts_opened_before_and_names_those_that_share_one() {
+async fn guard_emails_guards_the_accounts_opened_before_unless_they_share_one() {
     let points = points("guard-emails").await;
     unguarded_account(&points, 1, "ana@x.org").await;
     unguarded_account(&points, 2, "bia@x.org").await;
     unguarded_account(&points, 3, "ana@x.org").await;
-    // Before the migration, nothing stops a third "ana@x.org".
+    points.create_account(4, "x", "dan@x.org").await.unwrap();
+    let guarded = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+        pairs.iter().map(|(e, id)| (e.to_string(), *id)).collect()
+    };
     let migrator = migrations::migrator(points.table()).unwrap();
-    let err = migrator.run(false, |_| {}).await.unwrap_err();
-    let message = err.to_string();
-    assert!(
-        message.contains("data migration 2 (write the guard of every account's email"),
-        "{message}"
-    );
-    // Whichever of the two was guarded first holds the email; the other is named.
-    let named =
-        |a, b| format!("account {a} has email ana@x.org, as PK=ACCOUNT#{b}, SK=ACCOUNT does");
-    assert!(
-        message.contains(&named(3, 1)) || message.contains(&named(1, 3)),
-        "{message}"
-    );
-    assert!(message.contains("then migrate again"), "{message}");
+    // The dry run and the run both name the accounts sharing an email; neither writes.
+    for dry_run in [true, false] {
+        let err = migrator.run(dry_run, |_| {}).await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("data migration 2 (write the guard of every account's email"),
+            "{message}"
+        );
+        assert!(
+            message.contains("one email is shared: accounts 1, 3 have email ana@x.org;"),
+            "{message}"
+        );
+        assert!(message.contains("then migrate again"), "{message}");
+        assert_eq!(guarded_emails(&points).await, guarded(&[("dan@x.org", 4)]));
+    }
     let statuses = migrator.status().await.unwrap();
     assert!(matches!(statuses[0].state, MigrationState::Applied(_)));
     assert!(matches!(statuses[1].state, MigrationState::Pending));
 
-    // Given its own email, the second account is guarded by the next run.
-    let holder = match points.create_account(9, "x", "ana@x.org").await {
-        Err(ningipoints::Error::EmailInUse { id, .. }) => id,
-        other => panic!("expected the email in use, got {other:?}"),
-    };
-    let other = if holder == 1 { 3 } else { 1 };
-    unguarded_account(&points, other, "cai@x.org").await;
+    // Given its own email, the third account is guarded with the others; the account
+    // opened with its guard is counted as one the migration leaves alone.
+    unguarded_account(&points, 3, "cai@x.org").await;
+    let would = std::sync::Mutex::new(Vec::new());
+    migrator
+        .run(true, |e| would.lock().unwrap().push(e.to_string()))
+        .await
+        .unwrap();
+    let would = would.into_inner().unwrap();
+    assert!(
+        would
+            .iter()
+            .any(|line| line.starts_with("migration 2 ") && line.ends_with("would touch 3 items")),
+        "{would:?}"
+    );
+    assert_eq!(guarded_emails(&points).await, guarded(&[("dan@x.org", 4)]));
     assert_eq!(migrator.run(false, |_| {}).await.unwrap(), [2]);
-    for (email, id) in [
-        ("ana@x.org", holder),
+    let all = [
+        ("ana@x.org", 1),
         ("bia@x.org", 2),
-        ("cai@x.org", other),
-    ] {
-        match points.create_account(9, "x", email).await {
-            Err(ningipoints::Error::EmailInUse { id: holding, .. }) => assert_eq!(holding, id),
-            other => panic!("{email}: expected the email in use, got {other:?}"),
-        }
+        ("cai@x.org", 3),
+        ("dan@x.org", 4),
+    ];
+    assert_eq!(guarded_emails(&points).await, guarded(&all));
+    match points.create_account(9, "x", "ana@x.org").await {
+        Err(ningipoints::Error::EmailInUse { id, .. }) => assert_eq!(id, 1),
+        other => panic!("expected the email in use, got {other:?}"),
     }
     let MigrationState::Applied(record) = &migrator.status().await.unwrap()[1].state else {
         panic!("migration 2 applied")
     };
     assert_eq!(record.items_touched, 3);
-    assert_eq!(points.get_accounts().await.unwrap().len(), 3);
+    assert_eq!(points.get_accounts().await.unwrap().len(), 4);
 }
 
 #[test]

@@ -322,6 +322,20 @@ impl GuardChange {
         let condition = holders
             .filter_map(|holder| self.held_by(holder))
             .fold(Condition::<()>::item_not_exists(pk), Condition::or);
+        let key = self.checked_key()?;
+        let condition = RequestCondition::new(Some(&condition))?;
+        Ok(if self.puts {
+            let mut item = key;
+            item.extend(holder);
+            transaction_put(table, item, condition)
+        } else {
+            transaction_delete(table, key, condition)
+        })
+    }
+
+    /// The guard's key, or the error that the value is too long for one.
+    fn checked_key(&self) -> Result<Item> {
+        let (pk, _) = self.keys;
         let key = self.key();
         if let Some(AttributeValue::S(text)) = key.get(pk) {
             if text.len() > MAX_PARTITION_KEY_BYTES {
@@ -340,14 +354,7 @@ impl GuardChange {
                 });
             }
         }
-        let condition = RequestCondition::new(Some(&condition))?;
-        Ok(if self.puts {
-            let mut item = key;
-            item.extend(holder);
-            transaction_put(table, item, condition)
-        } else {
-            transaction_delete(table, key, condition)
-        })
+        Ok(key)
     }
 
     /// The violation a refused put of this guard means: `found` (ALL_OLD) is the guard
@@ -548,13 +555,48 @@ pub(crate) fn delete_partition_refusal<E: Entity>() -> Option<Error> {
 }
 
 impl Table {
+    /// Whether the item of `entity` holds the guards of all of `entity`'s unique values:
+    /// a consistent read of each guard, writing nothing. For a data migration's dry run,
+    /// to count the items [`Table::write_guards`] would write guards for.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Table};
+    /// # async fn run<User: Entity + Send + Sync + 'static>(table: &Table) -> dynaschema::Result<()> {
+    /// let users: Vec<User> = table.scan::<User>().consistent().all().await?;
+    /// let mut unguarded = 0;
+    /// for user in &users {
+    ///     unguarded += u64::from(!table.holds_guards(user).await?);
+    /// }
+    /// println!("{unguarded} users would get their guards");
+    /// # Ok(()) }
+    /// ```
+    pub async fn holds_guards<E: Entity + Sync>(&self, entity: &E) -> Result<bool> {
+        if E::UNIQUE.is_empty() {
+            return Ok(true);
+        }
+        let item = entity.to_item()?;
+        let guards = UniqueWrite::of_put(entity, &item, true)?.guards(&Stored::NotRead)?;
+        let keys = guards
+            .iter()
+            .map(GuardChange::checked_key)
+            .collect::<Result<Vec<_>>>()?;
+        let reads = keys
+            .iter()
+            .map(|key| read_consistently(self, key, &[HOLDER_PK, HOLDER_SK]));
+        let found = futures::future::try_join_all(reads).await?;
+        Ok(guards.iter().zip(found).all(|(guard, found)| {
+            found.and_then(|found| guard.holder_of(&found)).as_ref() == Some(guard.holder_key())
+        }))
+    }
+
     /// Writes the guards of `entity`'s unique values, as read from the table: for items
-    /// written before a field became `#[dynamo(unique)]`, from a data migration. One
+    /// written before a field became `#[dynamo(unique)]`, from a data migration. Reads
+    /// the guards first ([`Table::holds_guards`]); unless the item holds them all, one
     /// transaction requires the item to still hold those values and puts their guards.
     ///
-    /// Answers whether the guards were written: `false` when the item is gone or holds
-    /// other values now (whatever changed it moved its guards). A value another item's
-    /// guard holds is [`Error::UniqueViolation`], and nothing is written.
+    /// Answers whether guards were written: `false` when the item held them already, or
+    /// is gone or holds other values now (whatever changed it moved its guards). A value
+    /// another item's guard holds is [`Error::UniqueViolation`], and nothing is written.
     ///
     /// ```no_run
     /// # use dynaschema::{Entity, Table};
@@ -567,7 +609,7 @@ impl Table {
     /// # Ok(()) }
     /// ```
     pub async fn write_guards<E: Entity + Sync>(&self, entity: &E) -> Result<bool> {
-        if E::UNIQUE.is_empty() {
+        if self.holds_guards(entity).await? {
             return Ok(false);
         }
         let item = entity.to_item()?;

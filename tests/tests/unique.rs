@@ -462,17 +462,30 @@ async fn of_concurrent_writers_of_one_value_exactly_one_wins() {
 
 #[tokio::test]
 async fn guards_of_items_written_before_are_written_by_write_guards() {
-    let table = dynaschema_tests::provisioned_table("unique-backfill").await;
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-backfill"), connection).await;
     // Items written without their guards, as by a version without `unique`.
     write_without_guards(
         &table,
         &[user(1, "clara"), user(2, "bruno"), user(3, "clara")],
     )
     .await;
+    assert!(!table.holds_guards(&user(1, "clara")).await.unwrap());
     assert!(table.write_guards(&user(1, "clara")).await.unwrap());
     assert!(table.write_guards(&user(2, "bruno")).await.unwrap());
-    // Again: the guards are the items' own already.
-    assert!(table.write_guards(&user(2, "bruno")).await.unwrap());
+    assert!(table.holds_guards(&user(2, "bruno")).await.unwrap());
+    // Again: the guards are the items' own already, and only read.
+    counter.reset();
+    assert!(!table.write_guards(&user(2, "bruno")).await.unwrap());
+    let counts = counter.take();
+    assert_eq!(
+        (
+            counts.requests("GetItem"),
+            counts.requests("TransactWriteItems")
+        ),
+        (1, 0),
+        "{counts:?}"
+    );
     let err = table.write_guards(&user(3, "clara")).await.unwrap_err();
     assert_eq!(violation(err).2, holder("USER#1"));
     // An item that holds other values now is left to whatever changed it.
