@@ -4,6 +4,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 
+use crate::attribute::Attribute;
 pub use crate::error::Holder;
 use crate::error::{Error, Result};
 use crate::expr::{Attr, Change, Condition, RequestCondition, Update};
@@ -88,7 +89,7 @@ impl UniqueWrite {
     fn of<E: Entity>(key: &Key<E>, new: Vec<NewValue>, reads: bool) -> Result<Self> {
         Ok(UniqueWrite {
             entity: E::ENTITY_NAME,
-            guarded_as: E::ENTITY_TYPE.map_or(E::ENTITY_NAME, |t| t.value),
+            guarded_as: guarded_as::<E>(),
             attributes: E::UNIQUE,
             keys: key_attributes::<E>(),
             holder: key.to_item()?,
@@ -447,6 +448,11 @@ pub(crate) fn requirement<E: Entity>(stored: &Stored) -> Option<Condition<E>> {
     }
 }
 
+/// `E`'s name in its guards' keys: its type name, else its Rust name.
+fn guarded_as<E: Entity>() -> &'static str {
+    E::ENTITY_TYPE.map_or(E::ENTITY_NAME, |t| t.value)
+}
+
 /// The table's key attributes, as `E`'s templates name them.
 fn key_attributes<E: Entity>() -> (&'static str, Option<&'static str>) {
     (
@@ -555,6 +561,93 @@ pub(crate) fn delete_partition_refusal<E: Entity>() -> Option<Error> {
 }
 
 impl Table {
+    /// The item of `E` holding `value` of its unique field `attribute`, read through
+    /// the value's guard: two consistent reads (the guard, then its holder), so an item
+    /// written a moment ago is found, unlike through an index, which is eventually
+    /// consistent. `None` when no item holds the value (a guard whose holder is gone, or
+    /// holds another value now, is not a holder). An item past its expiry that DynamoDB
+    /// has not deleted yet still holds its values.
+    ///
+    /// A field that is not `#[dynamo(unique)]` has no guards to read, and is
+    /// [`Error::InvalidExpression`]: query an index on it instead.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Table};
+    /// #[derive(Entity)]
+    /// #[dynamo(pk = "USER#{id}", sk = "USER")]
+    /// struct User {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     #[dynamo(unique)]
+    ///     email: String,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// if let Some(user) = table.get_by_unique(User::EMAIL, "ana@x.org").await? {
+    ///     println!("ana@x.org is user {}", user.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_by_unique<E: Entity + Sync, T: Attribute>(
+        &self,
+        attribute: Attr<E, T>,
+        value: impl Into<T>,
+    ) -> Result<Option<E>> {
+        let name = attribute.name();
+        if !E::UNIQUE.contains(&name) {
+            return Err(Error::InvalidExpression {
+                attribute: name,
+                message: format!(
+                    "{name} is not a unique field of {}, so no guard records which item \
+                     holds a value of it: mark it #[dynamo(unique)], or query an index \
+                     on it",
+                    E::ENTITY_NAME
+                ),
+            });
+        }
+        let encoded = value.into().to_value().map_err(|err| Error::Encode {
+            entity: E::ENTITY_NAME,
+            attribute: name,
+            message: err.0,
+        })?;
+        let Some(text) = encoded
+            .map(|value| value_text_of(E::ENTITY_NAME, name, &value))
+            .transpose()?
+            .flatten()
+        else {
+            // No item holds "no value".
+            return Ok(None);
+        };
+        let guard = GuardChange {
+            entity: E::ENTITY_NAME,
+            attribute: name,
+            value: text,
+            puts: false,
+            keys: key_attributes::<E>(),
+            guarded_as: guarded_as::<E>(),
+            // A lookup: the holder is what the guard records.
+            holder: Item::new(),
+            taken_from: None,
+        };
+        let found = read_consistently(self, &guard.checked_key()?, &[HOLDER_PK, HOLDER_SK]).await?;
+        let Some(holder) = found.and_then(|found| guard.holder_of(&found)) else {
+            return Ok(None);
+        };
+        let Some(item) = read_consistently(self, &holder, &[]).await? else {
+            return Ok(None);
+        };
+        let holds = match item.get(name) {
+            Some(value) => {
+                value_text_of(E::ENTITY_NAME, name, value)?.as_ref() == Some(&guard.value)
+            }
+            None => false,
+        };
+        match holds {
+            true => E::from_item(&item).map(Some),
+            false => Ok(None),
+        }
+    }
+
     /// Whether the item of `entity` holds the guards of all of `entity`'s unique values:
     /// a consistent read of each guard, writing nothing. For a data migration's dry run,
     /// to count the items [`Table::write_guards`] would write guards for.

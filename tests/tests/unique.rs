@@ -719,3 +719,61 @@ async fn a_value_stored_as_null_by_another_client_is_no_value() {
         held(&[("555", "USER#1"), ("556", "USER#2")])
     );
 }
+
+#[tokio::test]
+async fn an_item_is_found_by_its_unique_value_through_its_guard() {
+    let (connection, counter) = counting_connection().await;
+    let table = provisioned(ningipoints_schema("unique-lookup"), connection).await;
+    let mut clara = user(1, "clara");
+    clara.phone = Some(5_551_234);
+    table.put(&clara).if_not_exists().await.unwrap();
+    table.put(&user(2, "dora")).if_not_exists().await.unwrap();
+
+    counter.reset();
+    let found = table.get_by_unique(User::LOGIN, "clara").await.unwrap();
+    assert_eq!(found, Some(clara.clone()));
+    let counts = counter.take();
+    assert_eq!(
+        (counts.requests("GetItem"), counts.total()),
+        (2, 2),
+        "the guard, then its holder: {counts:?}"
+    );
+    let found = table
+        .get_by_unique(User::PHONE, 5_551_234_u64)
+        .await
+        .unwrap();
+    assert_eq!(found, Some(clara));
+    assert_eq!(
+        table.get_by_unique(User::LOGIN, "nobody").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        table.get_by_unique(User::PHONE, None::<u64>).await.unwrap(),
+        None
+    );
+
+    // A guard left behind by an item changed without the toolkit holds nothing.
+    write_without_guards(&table, &[user(1, "clara.b")]).await;
+    assert_eq!(
+        table.get_by_unique(User::LOGIN, "clara").await.unwrap(),
+        None
+    );
+    let found = table.get_by_unique(User::LOGIN, "dora").await.unwrap();
+    assert_eq!(found.map(|u| u.id), Some(2));
+
+    let err = table.get_by_unique(User::NAME, "user 2").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidExpression {
+                attribute: "name",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("not a unique field of User"),
+        "{err}"
+    );
+}
