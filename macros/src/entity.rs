@@ -808,16 +808,34 @@ fn index_keys(c: &Container) -> TokenStream {
         };
         quote!(::dynaschema::key::EntityIndex { name: #name, pk: #pk, sk: #sk })
     });
+    let key_fields = stored_key_fields(c).into_iter().map(|name| {
+        let attribute = &field(c, name).attribute;
+        quote!((#name, #attribute))
+    });
     quote! {
         const INDEX_KEYS: &'static [::dynaschema::key::IndexKey] = &[#(#keys),*];
         const INDEXES: &'static [::dynaschema::key::EntityIndex] = &[#(#indexes),*];
+        const KEY_FIELDS: &'static [(&'static str, &'static str)] = &[#(#key_fields),*];
     }
 }
 
-/// `Entity::index_key_text`: a stored field of a computed index key, read from an
-/// attribute value as its own type, then written as key text.
-fn index_key_text(c: &Container) -> TokenStream {
+/// The fields of the primary key's templates that are stored as attributes too.
+fn stored_key_fields<'c>(c: &'c Container) -> Vec<&'c str> {
     let mut names: Vec<&str> = Vec::new();
+    for template in std::iter::once(&c.pk).chain(c.sk.iter()) {
+        for name in template::fields(&template.pieces) {
+            if field(c, name).is_stored() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// `Entity::index_key_text`: a stored field of a computed index key or of the primary
+/// key, read from an attribute value as its own type, then written as key text.
+fn index_key_text(c: &Container) -> TokenStream {
+    let mut names: Vec<&str> = stored_key_fields(c);
     for (_, template) in computed_keys(c) {
         for name in template::fields(&template.pieces) {
             if field(c, name).is_stored() && !names.contains(&name) {

@@ -366,6 +366,14 @@ pub enum Error {
         message: String,
     },
 
+    /// A query cannot be sent as asked, such as a sort-key range whose low bound sorts
+    /// after its high one. Nothing was sent.
+    #[error("invalid query, nothing was sent: {message}")]
+    InvalidQuery {
+        /// Why, and what to do.
+        message: String,
+    },
+
     /// A cursor given to a read is not one of its pages' cursors: made by another read,
     /// or altered. Nothing was sent.
     #[error("invalid cursor: {message}")]
@@ -379,7 +387,7 @@ pub enum Error {
     #[error(
         "table `{table}` cannot be brought to the schema in place: {}. DynamoDB fixes a \
          table's keys and local secondary indexes when it creates the table: create a new \
-         table from the schema (for example `provision --table NEW_NAME`), copy the items \
+         table from the schema (on the command line, `apply --table NEW_NAME`), copy the items \
          into it and switch to it, or change the schema back",
         reasons.join("; ")
     )]
@@ -394,8 +402,8 @@ pub enum Error {
     /// Nothing was changed.
     #[error(
         "table `{table}`: the plan has {} destructive step(s), not allowed, so nothing was \
-         changed: {}. Review them with `provision plan`, then allow them with \
-         `provision apply --allow-destructive` (ApplyOptions::allow_destructive)",
+         changed: {}. Review them in the plan (the command line's `plan`), then allow them \
+         (`apply --allow-destructive`, or ApplyOptions::allow_destructive in code)",
         steps.len(),
         steps.join("; ")
     )]

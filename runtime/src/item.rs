@@ -31,6 +31,12 @@ pub trait Entity: Sized {
     /// which partitions of which index its items are in.
     const INDEXES: &'static [EntityIndex] = &[];
 
+    /// The fields the primary key's templates are made of that are stored as
+    /// attributes too (not `key_only`), as (field, attribute): an update may set one only
+    /// to the value its key holds, since the item keeps its key.
+    #[doc(hidden)]
+    const KEY_FIELDS: &'static [(&'static str, &'static str)] = &[];
+
     /// The attribute of the entity's version (`#[dynamo(version)]`), if it has one:
     /// every put and update then requires the version read and writes the next one, so
     /// that of two writers who read the same version, one wins and the other gets
@@ -204,7 +210,7 @@ pub trait Entity: Sized {
     /// The text the field `field` has in a key when its attribute holds `value`, or
     /// `None` when the value is absent (an optional field's `None`): how an update that
     /// sets a field renders the index keys made from it. The derive implements it for
-    /// the fields of [`INDEX_KEYS`](Self::INDEX_KEYS).
+    /// the fields of [`INDEX_KEYS`](Self::INDEX_KEYS) and [`KEY_FIELDS`](Self::KEY_FIELDS).
     #[doc(hidden)]
     fn index_key_text(field: &str, value: &AttributeValue) -> Result<Option<String>> {
         let _ = value;

@@ -283,6 +283,75 @@ async fn an_update_that_changes_nothing_is_refused_before_sending() {
 }
 
 #[tokio::test]
+async fn an_update_cannot_change_a_field_of_the_items_key() {
+    let table = provisioned_table("key-field-update").await;
+    let operation = Operation {
+        account_id: 3,
+        kind: "credit".to_owned(),
+        amount: 1,
+        created_at: Timestamp::from_unix_micros(9),
+    };
+    table.put(&operation).await.unwrap();
+    let key = Entity::key(&operation);
+    let moved = Timestamp::from_unix_micros(10);
+    let refusals = [
+        table
+            .update(key.clone(), |u| u.set(Operation::CREATED_AT, moved))
+            .await,
+        table
+            .upsert(key.clone(), |u| {
+                u.set(Operation::CREATED_AT, moved)
+                    .set(Operation::KIND, "debit")
+                    .set(Operation::AMOUNT, 2_u64)
+            })
+            .await,
+        table
+            .transact()
+            .update(key.clone(), |u| u.set(Operation::CREATED_AT, moved))
+            .await
+            .map(|_| operation.clone()),
+    ];
+    for refused in refusals {
+        let err = refused.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidExpression {
+                    attribute: "created_at",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("part of the item's key (SK = OPERATION#{created_at})"),
+            "{err}"
+        );
+    }
+    assert_eq!(table.get(key.clone()).await.unwrap(), Some(operation));
+    // The key's own value changes nothing, and an upsert may give it.
+    let kept = table
+        .update(key.clone(), |u| {
+            u.set(Operation::CREATED_AT, Timestamp::from_unix_micros(9))
+                .set(Operation::AMOUNT, 4_u64)
+        })
+        .await
+        .unwrap();
+    assert_eq!((kept.amount, kept.created_at.as_unix_micros()), (4, 9));
+    let new_key = Operation::key(3, Timestamp::from_unix_micros(11));
+    let created = table
+        .upsert(new_key, |u| {
+            u.set(Operation::CREATED_AT, Timestamp::from_unix_micros(11))
+                .set(Operation::KIND, "debit")
+                .set(Operation::AMOUNT, 2_u64)
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.created_at.as_unix_micros(), 11);
+}
+
+#[tokio::test]
 async fn a_missing_table_says_to_create_it_from_its_schema() {
     let connection = connect().await;
     let table = Table::new(connection, ningipoints_schema("never-created"));

@@ -166,6 +166,24 @@ async fn limits_order_and_sort_key_ranges() {
         query().sk_between(at(2), at(5)).all().await.unwrap(),
         range(2, 6)
     );
+    // A range that runs backwards is refused before sending; numbers in a string key
+    // sort as text, so 2 to 10 is one.
+    for err in [
+        query().sk_between(at(5), at(2)).all().await.unwrap_err(),
+        query().sk_between(2_u64, 10_u64).all().await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::InvalidQuery { message } if message.contains("runs backwards")),
+            "{err}"
+        );
+    }
+    assert!(query()
+        .sk_between(2_u64, 10_u64)
+        .all()
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("`OPERATION#2` sorts after `OPERATION#10`"));
     // The account's sort key (ACCOUNT) sorts before OPERATION#: a strict or open lower
     // range must not reach it, nor stop early because of it.
     assert_eq!(query().sk_lt(at(3)).all().await.unwrap(), range(0, 3));

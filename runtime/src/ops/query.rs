@@ -140,6 +140,28 @@ fn sort_clause(
     (Some(clause), skip)
 }
 
+/// Refuses a range from `low` to `high` (sort keys of key type `kind`) whose low bound
+/// sorts after its high one, which DynamoDB would answer with a validation error.
+fn backwards(kind: KeyType, low: &str, high: &str) -> Result<()> {
+    let message = match kind {
+        KeyType::S if low > high => format!(
+            "the sort-key range runs backwards: `{low}` sorts after `{high}`. String keys \
+             compare byte by byte, so numbers in them sort as text (`10` before `9`): give \
+             the low bound first, or write numbers at one width (a newtype implementing \
+             KeyPart that pads them)"
+        ),
+        KeyType::N => match (low.parse::<f64>(), high.parse::<f64>()) {
+            (Ok(l), Ok(h)) if l > h => format!(
+                "the sort-key range runs backwards: {low} is above {high}; give the low \
+                 bound first"
+            ),
+            _ => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidQuery { message })
+}
+
 impl Table {
     /// A query of `partition`: the items of entity `E` under its partition key.
     ///
@@ -580,6 +602,7 @@ impl<E> Request<'_, E> {
                 SortClause::Equals(v) => format!("{name} = {}", value(v)?),
                 SortClause::BeginsWith(v) => format!("begins_with({name}, {})", value(v)?),
                 SortClause::Between(low, high) => {
+                    backwards(*kind, &low, &high)?;
                     let low = value(low)?;
                     format!("{name} BETWEEN {low} AND {}", value(high)?)
                 }

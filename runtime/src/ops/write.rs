@@ -74,6 +74,7 @@ pub(crate) fn update_expressions<E: Entity>(
             });
         }
     }
+    key_fields_kept(key, update)?;
     let mut expression = Expression::default();
     let (set, remove) = index_key_changes(key, update, creates)?;
     let version = match (E::VERSION, update.version_check()) {
@@ -141,6 +142,39 @@ pub(crate) fn update_expressions<E: Entity>(
         false => Some(expression.existing_and(pk, update.condition())?),
     };
     Ok((text, condition, expression))
+}
+
+/// Refuses an update of the item of `key` that changes a stored field of its primary
+/// key: the item would keep its key while the field said another. Setting the key's own
+/// value (as an upsert gives it) changes nothing, and passes.
+fn key_fields_kept<E: Entity>(key: &Key<E>, update: &Update<E>) -> Result<()> {
+    for (field, attribute) in E::KEY_FIELDS {
+        let same = match update.change_of(attribute) {
+            None => true,
+            // Reported as the update's own error when its expression is built.
+            Some(Change::Set(Err(_))) => true,
+            Some(Change::Set(Ok(value))) => {
+                E::index_key_text(field, value)? == primary_key_value(key, field)?
+            }
+            Some(Change::Removed | Change::Computed(_)) => false,
+        };
+        if !same {
+            let template = std::iter::once(E::PK_TEMPLATE)
+                .chain(E::SK_TEMPLATE)
+                .find(|t| t.fields().any(|f| f == *field))
+                .expect("a key field is in a key template");
+            return Err(Error::InvalidExpression {
+                attribute,
+                message: format!(
+                    "field `{field}` is part of the item's key ({} = {template}), which an \
+                     update cannot change; to move the item, put it under its new key and \
+                     delete the old one, in one transaction",
+                    template.attribute()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The index key attributes an update of the item of `key` sets and removes so that
@@ -241,8 +275,9 @@ fn index_change<E: Entity>(
             .map(|k| format!("{} = {}", k.template.attribute(), k.template))
             .collect();
         return Err(refuse(format!(
-            "the update changes some fields of its key ({}) but not {}; set {} in the same \
-             update too, so that the index key can be written",
+            "the update changes some fields of its key ({}) but not {}; give {} in the same \
+             update too (`u.set(..)` with a value, or `u.remove(..)` of an optional field to \
+             take the item out of the index), so that the index key can be written",
             templates.join(", "),
             quoted(&needed),
             if needed.len() == 1 { "it" } else { "them" },
