@@ -694,24 +694,21 @@ fn computed_keys<'c>(c: &'c Container) -> Vec<(&'c str, &'c Template)> {
 /// as constants that fail to evaluate with the check's message.
 fn schema_checks(c: &Container, checked: &Checked) -> TokenStream {
     let path = &checked.path;
-    let key_types = checked
-        .key_types
-        .iter()
-        .map(|(name, kind, literal, message)| {
-            let ty = field(c, name).ty;
-            let written = quote!(#ty).to_string().replace(' ', "");
-            // One message per type the field may be written as, each naming it.
-            let arms = ['S', 'N', 'B'].into_iter().filter(|k| k != kind).map(|k| {
-                let message = format!("{message}: `{written}` is written as {k}");
-                quote_spanned!(literal.span()=> ::core::option::Option::Some(#k) => ::core::panic!(#message),)
-            });
-            quote_spanned! {literal.span()=>
-                const _: () = match <#ty as ::dynaschema::Attribute>::KEY_TYPE {
-                    #(#arms)*
-                    _ => {}
-                };
-            }
+    let key_types = checked.key_types.iter().map(|(name, kind, span, message)| {
+        let ty = field(c, name).ty;
+        let written = quote!(#ty).to_string().replace(' ', "");
+        // One message per type the field may be written as, each naming it.
+        let arms = ['S', 'N', 'B'].into_iter().filter(|k| k != kind).map(|k| {
+            let message = format!("{message}: `{written}` is written as {k}");
+            quote_spanned!(*span=> ::core::option::Option::Some(#k) => ::core::panic!(#message),)
         });
+        quote_spanned! {*span=>
+            const _: () = match <#ty as ::dynaschema::Attribute>::KEY_TYPE {
+                #(#arms)*
+                _ => {}
+            };
+        }
+    });
     let unprojected = checked.unprojected.iter().map(|(name, literal, message)| {
         let ty = field(c, name).ty;
         quote_spanned! {literal.span()=>
@@ -853,9 +850,10 @@ fn index_key_text(c: &Container) -> TokenStream {
             Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::from_serde_value::<#ty>),
             _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_value),
         };
+        // At the field's type, where the error of a type that is no key part points.
         let text = match option_inner(ty) {
-            Some(_) => quote!(read.as_ref().map(|value| ::dynaschema::key::key_text(value))),
-            None => quote!(::core::option::Option::Some(::dynaschema::key::key_text(&read))),
+            Some(_) => quote_spanned!(ty.span()=> read.as_ref().map(|value| ::dynaschema::key::key_text(value))),
+            None => quote_spanned!(ty.span()=> ::core::option::Option::Some(::dynaschema::key::key_text(&read))),
         };
         quote! {
             #name => {

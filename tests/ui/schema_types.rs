@@ -20,6 +20,19 @@ struct Customer {
     nickname: Option<String>,
 }
 
+// A field stored as the key attribute of an index the entity does not declare puts its
+// items in that index, so it must be written as that key's type.
+#[derive(Entity)]
+#[dynamo(pk = "NOTE#{id}", sk = "NOTE", schema = "fixtures/store.toml")]
+struct Note {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(rename = "GSI2SK")]
+    rank: u64,
+    #[dynamo(rename = "GSI1PK")]
+    order: String,
+}
+
 #[derive(Entity)]
 #[dynamo(pk = "CUSTOMER#{username}", sk = "CUSTOMER", schema = "fixtures/missing.toml")]
 struct Missing {

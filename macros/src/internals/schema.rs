@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use proc_macro2::Span;
 use syn::LitStr;
 
 use super::ctxt::Ctxt;
@@ -57,8 +58,8 @@ pub struct Checked {
     /// The schema file's absolute path.
     pub path: String,
     /// A plain-field index key whose written type must be the schema's:
-    /// (field, the type, the template it is in, the message if it is not).
-    pub key_types: Vec<(String, char, LitStr, String)>,
+    /// (field, the type, where to report it, the message if it is not).
+    pub key_types: Vec<(String, char, Span, String)>,
     /// A field an index does not project, which must read as absent:
     /// (field, the index name literal, the message if it cannot).
     pub unprojected: Vec<(String, LitStr, String)>,
@@ -170,7 +171,50 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
             check_projection(cx, c, &schema, index, declared, &mut checked);
         }
     }
+    check_fields_on_index_keys(c, &schema, &mut checked);
     Some(checked)
+}
+
+/// A stored field whose attribute is the key of an index the entity does not declare
+/// puts its items in that index, and must be written as the key's type, or DynamoDB
+/// refuses every put of the entity.
+fn check_fields_on_index_keys(c: &Container, schema: &TableSchema, checked: &mut Checked) {
+    for field in &c.fields {
+        if !matches!(field.storage, Storage::Attribute { serde: false }) {
+            continue;
+        }
+        let name = field.ident.to_string();
+        if checked
+            .key_types
+            .iter()
+            .any(|(checked, ..)| *checked == name)
+        {
+            continue;
+        }
+        let keys = schema.indexes.iter().flat_map(|index| {
+            [("partition", Some(&index.pk)), ("sort", index.sk.as_ref())]
+                .into_iter()
+                .filter_map(move |(which, key)| Some((index, which, key?)))
+        });
+        for (index, which, key) in keys {
+            let Some(kind) = key.kind.chars().next() else {
+                continue;
+            };
+            if key.name != field.attribute {
+                continue;
+            }
+            checked.key_types.push((
+                name.clone(),
+                kind,
+                field.ident.span(),
+                format!(
+                    "field `{name}` is stored as `{}`, which schema.toml declares as index `{}`'s {which} key, of type {}, so its items go into that index",
+                    key.name, index.name, key.kind
+                ),
+            ));
+            break;
+        }
+    }
 }
 
 /// The table's keys: the same attribute names, written as strings.
@@ -285,7 +329,7 @@ fn check_index_key(
             checked.key_types.push((
                 field.ident.to_string(),
                 kind,
-                template.literal.clone(),
+                template.literal.span(),
                 format!(
                     "index `{index}`'s {which} key `{}` is {} in schema.toml, but field `{}` is not",
                     key.name, key.kind, field.ident
