@@ -16,6 +16,16 @@ fn account(id: u64, name: &str, balance: i64) -> Account {
     }
 }
 
+/// A credit or debit of `amount` to account `account_id`, made at `micros`.
+fn operation(account_id: u64, kind: &str, amount: u64, micros: i64) -> Operation {
+    Operation {
+        account_id,
+        kind: kind.to_owned(),
+        amount,
+        created_at: Timestamp::from_unix_micros(micros),
+    }
+}
+
 #[tokio::test]
 async fn put_then_get_keeps_reserved_words_and_special_characters() {
     let table = provisioned_table("get-put").await;
@@ -53,12 +63,7 @@ async fn put_then_get_keeps_reserved_words_and_special_characters() {
     );
     assert_eq!(raw["name"], AttributeValue::S(clara.name.clone()));
 
-    let operation = Operation {
-        account_id: 1,
-        kind: "credit #1: type".to_owned(),
-        amount: 5,
-        created_at: Timestamp::from_unix_micros(1),
-    };
+    let operation = operation(1, "credit #1: type", 5, 1);
     table.put(&operation).await.unwrap();
     let key = Operation::key(1, operation.created_at);
     assert_eq!(table.get(key).await.unwrap(), Some(operation));
@@ -215,12 +220,7 @@ async fn updates_answer_the_item_as_it_is_after() {
     assert!(table.get(Account::key(404)).await.unwrap().is_none());
 
     // `type` is a reserved word too.
-    let operation = Operation {
-        account_id: 3,
-        kind: "credit".to_owned(),
-        amount: 1,
-        created_at: Timestamp::from_unix_micros(9),
-    };
+    let operation = operation(3, "credit", 1, 9);
     table.put(&operation).await.unwrap();
     let updated = table
         .update(Entity::key(&operation), |u| {
@@ -285,12 +285,7 @@ async fn an_update_that_changes_nothing_is_refused_before_sending() {
 #[tokio::test]
 async fn an_update_cannot_change_a_field_of_the_items_key() {
     let table = provisioned_table("key-field-update").await;
-    let operation = Operation {
-        account_id: 3,
-        kind: "credit".to_owned(),
-        amount: 1,
-        created_at: Timestamp::from_unix_micros(9),
-    };
+    let operation = operation(3, "credit", 1, 9);
     table.put(&operation).await.unwrap();
     let key = Entity::key(&operation);
     let moved = Timestamp::from_unix_micros(10);
