@@ -743,6 +743,10 @@ fn unique(c: &Container) -> Option<TokenStream> {
         return None;
     }
     let attributes = fields.iter().map(|f| &f.attribute);
+    let scopes = fields.iter().filter_map(|f| {
+        let (attribute, scope) = (&f.attribute, f.unique_scope.as_ref()?);
+        Some(quote!((#attribute, #scope)))
+    });
     let checks = fields
         .iter()
         .filter(|f| matches!(f.storage, Storage::Attribute { serde: false }))
@@ -761,6 +765,7 @@ fn unique(c: &Container) -> Option<TokenStream> {
             }
         });
     Some(quote! {
+        const UNIQUE_SCOPES: &'static [(&'static str, &'static str)] = &[#(#scopes),*];
         const UNIQUE: &'static [&'static str] = {
             #(#checks)*
             &[#(#attributes),*]

@@ -159,6 +159,35 @@ pub trait Entity: Sized {
     /// ```
     const UNIQUE: &'static [&'static str] = &[];
 
+    /// The unique attributes whose values are unique within a scope, each with the
+    /// primary-key field that scopes it: `#[dynamo(unique(scope = "tenant"))]` makes a
+    /// value unique among the items of one tenant, not the whole table. The guard's
+    /// partition key is then `_unique#<entity>#<attribute>#<scope value>#<value>`.
+    ///
+    /// ```no_run
+    /// use dynaschema::{Entity, Table};
+    ///
+    /// #[derive(Debug, Entity)]
+    /// #[dynamo(pk = "TENANT#{tenant}", sk = "MEMBER#{id}")]
+    /// struct Member {
+    ///     #[dynamo(key_only)]
+    ///     tenant: String,
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     #[dynamo(unique(scope = "tenant"))]
+    ///     email: String,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// let member = |tenant: &str| Member { tenant: tenant.into(), id: 1, email: "ana@x.org".into() };
+    /// // One email in two tenants.
+    /// table.put(&member("acme")).if_not_exists().await?;
+    /// table.put(&member("globex")).if_not_exists().await?;
+    /// let ana = table.get_by_unique_in("acme", Member::EMAIL, "ana@x.org").await?;
+    /// # Ok(()) }
+    /// ```
+    const UNIQUE_SCOPES: &'static [(&'static str, &'static str)] = &[];
+
     /// The entity's version, 0 for one never stored: what a put requires the stored
     /// item to be at.
     #[doc(hidden)]

@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::expr::{Attr, Change, Condition, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::Key;
+use crate::key::{key_text, KeyPart};
 use crate::ops::get::read_consistently;
-use crate::ops::write::{transaction_delete, transaction_put};
+use crate::ops::write::{primary_key_value, transaction_delete, transaction_put};
 use crate::table::{error_code, Table};
 
 /// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
@@ -57,6 +58,8 @@ pub(crate) struct UniqueWrite {
     /// The entity's name in its guards' keys: its type name, else its Rust name.
     guarded_as: &'static str,
     attributes: &'static [&'static str],
+    /// Each attribute's scope in the item written (see [`Entity::UNIQUE_SCOPES`]).
+    scopes: Vec<Option<String>>,
     /// The table's key attributes.
     keys: (&'static str, Option<&'static str>),
     /// The key of the item written: the holder its guards record.
@@ -74,6 +77,8 @@ pub(crate) struct UniqueWrite {
 pub(crate) struct GuardChange {
     pub(crate) entity: &'static str,
     pub(crate) attribute: &'static str,
+    /// The value of the field scoping the attribute's values, if one does.
+    scope: Option<String>,
     pub(crate) value: String,
     pub(crate) puts: bool,
     /// The table's key attributes.
@@ -91,6 +96,10 @@ impl UniqueWrite {
             entity: E::ENTITY_NAME,
             guarded_as: guarded_as::<E>(),
             attributes: E::UNIQUE,
+            scopes: E::UNIQUE
+                .iter()
+                .map(|attribute| scope_of(key, attribute))
+                .collect::<Result<_>>()?,
             keys: key_attributes::<E>(),
             holder: key.to_item()?,
             new,
@@ -165,14 +174,16 @@ impl UniqueWrite {
         })
     }
 
-    /// The attributes whose guards the write moves.
-    fn moved(&self) -> impl Iterator<Item = (&'static str, &Option<String>)> + '_ {
+    /// The attributes whose guards the write moves, with their scopes and new values.
+    #[allow(clippy::type_complexity)]
+    fn moved(&self) -> impl Iterator<Item = (&'static str, &Option<String>, &Option<String>)> + '_ {
         self.attributes
             .iter()
+            .zip(&self.scopes)
             .zip(&self.new)
-            .filter_map(|(attribute, new)| match new {
+            .filter_map(|((attribute, scope), new)| match new {
                 NewValue::Kept => None,
-                NewValue::To(value) => Some((*attribute, value)),
+                NewValue::To(value) => Some((*attribute, scope, value)),
             })
     }
 
@@ -196,7 +207,7 @@ impl UniqueWrite {
     /// and that of each value it drops is deleted.
     pub(crate) fn guards(&self, stored: &Stored) -> Result<Vec<GuardChange>> {
         let mut changes = Vec::new();
-        for (attribute, new) in self.moved() {
+        for (attribute, scope, new) in self.moved() {
             let old = match stored {
                 Stored::Found(item) => match item.get(attribute) {
                     Some(value) => value_text_of(self.entity, attribute, value)?,
@@ -207,6 +218,7 @@ impl UniqueWrite {
             let change = |value: &String, puts| GuardChange {
                 entity: self.entity,
                 attribute,
+                scope: scope.clone(),
                 value: value.clone(),
                 puts,
                 keys: self.keys,
@@ -238,10 +250,14 @@ impl GuardChange {
     pub(crate) fn key(&self) -> Item {
         let (pk, sk) = self.keys;
         let mut key = Item::with_capacity(4);
+        let scope = self
+            .scope
+            .as_ref()
+            .map_or_else(String::new, |scope| format!("{scope}#"));
         key.insert(
             pk.to_owned(),
             AttributeValue::S(format!(
-                "{GUARD_PREFIX}{}#{}#{}",
+                "{GUARD_PREFIX}{}#{}#{scope}{}",
                 self.guarded_as, self.attribute, self.value
             )),
         );
@@ -340,16 +356,15 @@ impl GuardChange {
         let key = self.key();
         if let Some(AttributeValue::S(text)) = key.get(pk) {
             if text.len() > MAX_PARTITION_KEY_BYTES {
+                let prefix = &text[..text.len() - self.value.len()];
                 return Err(Error::Encode {
                     entity: self.entity,
                     attribute: self.attribute,
                     message: format!(
                         "a unique value is at most {} bytes, so that its guard's partition \
-                         key (`{GUARD_PREFIX}{}#{}#` and the value) fits DynamoDB's \
+                         key (`{prefix}` and the value) fits DynamoDB's \
                          {MAX_PARTITION_KEY_BYTES}; this one is {} bytes",
-                        MAX_PARTITION_KEY_BYTES + self.value.len() - text.len(),
-                        self.guarded_as,
-                        self.attribute,
+                        MAX_PARTITION_KEY_BYTES - prefix.len(),
                         self.value.len()
                     ),
                 });
@@ -445,6 +460,58 @@ pub(crate) fn requirement<E: Entity>(stored: &Stored) -> Option<Condition<E>> {
                 None => Attr::<E, ()>::new(attribute).not_exists(),
             })
             .reduce(Condition::and),
+    }
+}
+
+/// The scope of unique attribute `attribute` in the item of `key`: the text of the
+/// primary-key field its values are unique within, or `None` when they are unique in the
+/// whole table.
+fn scope_of<E: Entity>(key: &Key<E>, attribute: &'static str) -> Result<Option<String>> {
+    let Some((_, field)) = E::UNIQUE_SCOPES.iter().find(|(a, _)| *a == attribute) else {
+        return Ok(None);
+    };
+    let scope = primary_key_value(key, field)?.ok_or_else(|| Error::Encode {
+        entity: E::ENTITY_NAME,
+        attribute,
+        message: format!("its scope, field `{field}`, cannot be read from the key {key}"),
+    })?;
+    checked_scope(E::ENTITY_NAME, attribute, field, scope).map(Some)
+}
+
+/// `scope`, the text of scope field `field`, unless it holds `#`, which ends the scope
+/// in a guard's key.
+fn checked_scope(
+    entity: &'static str,
+    attribute: &'static str,
+    field: &str,
+    scope: String,
+) -> Result<String> {
+    match scope.contains('#') {
+        false => Ok(scope),
+        true => Err(Error::Encode {
+            entity,
+            attribute,
+            message: format!(
+                "its values are unique within field `{field}`, whose value `{scope}` holds \
+                 `#`, which ends the scope in the guard's key"
+            ),
+        }),
+    }
+}
+
+/// The name of `attribute`, a unique field of `E`; else the error that it has no guards.
+fn unique_attribute<E: Entity, T>(attribute: &Attr<E, T>) -> Result<&'static str> {
+    let name = attribute.name();
+    match E::UNIQUE.contains(&name) {
+        true => Ok(name),
+        false => Err(Error::InvalidExpression {
+            attribute: name,
+            message: format!(
+                "{name} is not a unique field of {}, so no guard records which item holds \
+                 a value of it: mark it #[dynamo(unique)], or query an index on it",
+                E::ENTITY_NAME
+            ),
+        }),
     }
 }
 
@@ -593,19 +660,70 @@ impl Table {
         attribute: Attr<E, T>,
         value: impl Into<T>,
     ) -> Result<Option<E>> {
-        let name = attribute.name();
-        if !E::UNIQUE.contains(&name) {
+        let name = unique_attribute(&attribute)?;
+        if let Some((_, field)) = E::UNIQUE_SCOPES.iter().find(|(a, _)| *a == name) {
             return Err(Error::InvalidExpression {
                 attribute: name,
                 message: format!(
-                    "{name} is not a unique field of {}, so no guard records which item \
-                     holds a value of it: mark it #[dynamo(unique)], or query an index \
-                     on it",
-                    E::ENTITY_NAME
+                    "values of {name} are unique within field `{field}`, not the whole \
+                     table: name the {field} with get_by_unique_in({field}, ..)"
                 ),
             });
         }
-        let encoded = value.into().to_value().map_err(|err| Error::Encode {
+        self.holder_of_value(None, name, value.into()).await
+    }
+
+    /// The item of `E` holding `value` of its unique field `attribute` within `scope`,
+    /// the value of the field its values are unique within
+    /// (`#[dynamo(unique(scope = "tenant"))]`), read as [`Table::get_by_unique`] reads.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Table};
+    /// #[derive(Entity)]
+    /// #[dynamo(pk = "TENANT#{tenant}", sk = "MEMBER#{id}")]
+    /// struct Member {
+    ///     #[dynamo(key_only)]
+    ///     tenant: String,
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     #[dynamo(unique(scope = "tenant"))]
+    ///     email: String,
+    /// }
+    ///
+    /// # async fn run(table: &Table) -> dynaschema::Result<()> {
+    /// if let Some(member) = table.get_by_unique_in("acme", Member::EMAIL, "ana@x.org").await? {
+    ///     println!("ana@x.org is member {} of acme", member.id);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_by_unique_in<E: Entity + Sync, T: Attribute>(
+        &self,
+        scope: impl KeyPart,
+        attribute: Attr<E, T>,
+        value: impl Into<T>,
+    ) -> Result<Option<E>> {
+        let name = unique_attribute(&attribute)?;
+        let Some((_, field)) = E::UNIQUE_SCOPES.iter().find(|(a, _)| *a == name) else {
+            return Err(Error::InvalidExpression {
+                attribute: name,
+                message: format!(
+                    "values of {name} are unique in the whole table, with no scope: read \
+                     the holder with get_by_unique(..)"
+                ),
+            });
+        };
+        let scope = checked_scope(E::ENTITY_NAME, name, field, key_text(&scope))?;
+        self.holder_of_value(Some(scope), name, value.into()).await
+    }
+
+    /// The item of `E` holding `value` of unique attribute `name` (within `scope`).
+    async fn holder_of_value<E: Entity + Sync, T: Attribute>(
+        &self,
+        scope: Option<String>,
+        name: &'static str,
+        value: T,
+    ) -> Result<Option<E>> {
+        let encoded = value.to_value().map_err(|err| Error::Encode {
             entity: E::ENTITY_NAME,
             attribute: name,
             message: err.0,
@@ -621,6 +739,7 @@ impl Table {
         let guard = GuardChange {
             entity: E::ENTITY_NAME,
             attribute: name,
+            scope,
             value: text,
             puts: false,
             keys: key_attributes::<E>(),

@@ -777,3 +777,113 @@ async fn an_item_is_found_by_its_unique_value_through_its_guard() {
         "{err}"
     );
 }
+
+/// A member of a tenant, whose email no other member of that tenant holds.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "TENANT#{tenant}", sk = "MEMBER#{id}")]
+struct Member {
+    #[dynamo(key_only)]
+    tenant: String,
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(unique(scope = "tenant"))]
+    email: String,
+}
+
+fn member(tenant: &str, id: u64, email: &str) -> Member {
+    Member {
+        tenant: tenant.into(),
+        id,
+        email: email.into(),
+    }
+}
+
+/// The keys of `Member`'s guards.
+async fn member_guards(table: &Table) -> Vec<String> {
+    everything(table)
+        .await
+        .into_keys()
+        .filter(|key| key.starts_with("_unique#Member#"))
+        .collect()
+}
+
+#[tokio::test]
+async fn values_unique_within_a_scope_are_held_once_in_each() {
+    let table = dynaschema_tests::provisioned_table("unique-scoped").await;
+    table
+        .put(&member("acme", 1, "ana@x.org"))
+        .if_not_exists()
+        .await
+        .unwrap();
+    // Another tenant's member may hold it too; one of the same tenant may not.
+    table
+        .put(&member("globex", 1, "ana@x.org"))
+        .if_not_exists()
+        .await
+        .unwrap();
+    let err = table
+        .put(&member("acme", 2, "ana@x.org"))
+        .if_not_exists()
+        .await
+        .unwrap_err();
+    let (field, value, holder) = violation(err);
+    assert_eq!((field, value.as_str()), ("email", "ana@x.org"));
+    assert_eq!(
+        holder.map(|h| h.to_string()).as_deref(),
+        Some("PK=TENANT#acme, SK=MEMBER#1")
+    );
+    assert_eq!(
+        member_guards(&table).await,
+        [
+            "_unique#Member#email#acme#ana@x.org _unique",
+            "_unique#Member#email#globex#ana@x.org _unique"
+        ]
+    );
+
+    // Moved within its tenant by an update, read back by tenant, gone with its holder.
+    table
+        .update(Member::key("acme", 1), |u| {
+            u.set(Member::EMAIL, "ana.b@x.org")
+        })
+        .await
+        .unwrap();
+    table
+        .put(&member("acme", 2, "ana@x.org"))
+        .if_not_exists()
+        .await
+        .unwrap();
+    let read = |tenant: &'static str| {
+        let table = &table;
+        async move {
+            let found = table.get_by_unique_in(tenant, Member::EMAIL, "ana@x.org");
+            found.await.unwrap().map(|m| (m.tenant, m.id))
+        }
+    };
+    assert_eq!(read("acme").await, Some(("acme".into(), 2)));
+    assert_eq!(read("globex").await, Some(("globex".into(), 1)));
+    assert_eq!(read("initech").await, None);
+    table.delete(Member::key("acme", 2)).await.unwrap();
+    assert_eq!(read("acme").await, None);
+    assert_eq!(
+        member_guards(&table).await,
+        [
+            "_unique#Member#email#acme#ana.b@x.org _unique",
+            "_unique#Member#email#globex#ana@x.org _unique"
+        ]
+    );
+
+    // Each lookup is for its kind of field.
+    let err = table
+        .get_by_unique(Member::EMAIL, "ana@x.org")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("get_by_unique_in(tenant, .."),
+        "{err}"
+    );
+    let err = table
+        .get_by_unique_in("acme", User::LOGIN, "clara")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("with no scope"), "{err}");
+}

@@ -24,4 +24,21 @@ struct Tags {
     active: bool,
 }
 
+// A scope is a field of the primary key, which every write of the item knows.
+#[derive(Entity)]
+#[dynamo(pk = "TENANT#{tenant}", sk = "MEMBER#{id}")]
+struct Member {
+    #[dynamo(key_only)]
+    tenant: String,
+    #[dynamo(key_only)]
+    id: u64,
+    team: String,
+    #[dynamo(unique(scope = "team"))]
+    email: String,
+    #[dynamo(unique(scope = "tenat"))]
+    login: String,
+    #[dynamo(unique(within = "tenant"))]
+    badge: String,
+}
+
 fn main() {}

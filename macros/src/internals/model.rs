@@ -93,6 +93,9 @@ pub struct Field<'a> {
     pub ttl: Option<Ident>,
     /// `unique`: no two items of the entity hold one value of it.
     pub unique: Option<Ident>,
+    /// `unique(scope = "tenant")`: no two items with one value of that primary-key field
+    /// hold one value of it.
+    pub unique_scope: Option<LitStr>,
 }
 
 /// How a field is stored.
@@ -316,6 +319,31 @@ impl<'a> Container<'a> {
                     format!(
                         "field `{}` is `key_only` but no pk or sk template has a `{{{}}}` placeholder to read it back from",
                         field.ident, field.ident
+                    ),
+                );
+            }
+        }
+
+        // A unique value's scope is known to every write of the item: a primary-key field.
+        for field in &self.fields {
+            let Some(scope) = &field.unique_scope else {
+                continue;
+            };
+            let name = scope.value();
+            if !by_name.contains_key(&name) {
+                cx.error_spanned_by(
+                    scope,
+                    format!(
+                        "no field `{name}` in this struct to scope `{}` by; the fields are {}",
+                        field.ident,
+                        field_names()
+                    ),
+                );
+            } else if sk_complete && !in_primary_key(&name) {
+                cx.error_spanned_by(
+                    scope,
+                    format!(
+                        "a unique value's scope is a field of the primary key, which every write of the item knows; `{name}` is in neither the pk nor the sk template"
                     ),
                 );
             }
@@ -673,6 +701,7 @@ impl<'a> Field<'a> {
         let mut updated_at: Option<Ident> = None;
         let mut ttl: Option<Ident> = None;
         let mut unique: Option<Ident> = None;
+        let mut unique_scope: Option<LitStr> = None;
         let mut default: Option<syn::ExprPath> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("dynamo")) {
             let parsed = attr.parse_nested_meta(|meta| {
@@ -700,7 +729,19 @@ impl<'a> Field<'a> {
                 } else if meta.path.is_ident("ttl") {
                     flag(&mut ttl)
                 } else if meta.path.is_ident("unique") {
-                    flag(&mut unique)
+                    flag(&mut unique)?;
+                    if meta.input.peek(syn::token::Paren) {
+                        meta.parse_nested_meta(|inner| {
+                            if inner.path.is_ident("scope") {
+                                set_once(cx, &inner, &mut unique_scope)
+                            } else {
+                                Err(inner.error(
+                                    "unknown option of `unique`; the one option is `scope = \"field\"`, a field of the primary key that values are unique within",
+                                ))
+                            }
+                        })?;
+                    }
+                    Ok(())
                 } else if meta.path.is_ident("default") {
                     let path: LitStr = meta.value()?.parse()?;
                     default = Some(path.parse()?);
@@ -815,6 +856,7 @@ impl<'a> Field<'a> {
             updated_at,
             ttl,
             unique,
+            unique_scope,
         })
     }
 }

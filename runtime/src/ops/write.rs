@@ -333,7 +333,7 @@ fn field_text<E: Entity>(
 }
 
 /// The text of `field` in the primary key `key`, if its templates hold it.
-fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<String>> {
+pub(crate) fn primary_key_value<E: Entity>(key: &Key<E>, field: &str) -> Result<Option<String>> {
     let (_, pk) = key.partition_key()?;
     let sk = key.sort_key()?.map(|(_, sk)| sk);
     let templates =
