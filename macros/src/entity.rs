@@ -855,10 +855,21 @@ fn index_key_text(c: &Container) -> TokenStream {
             Storage::Attribute { serde: true } => quote!(::dynaschema::attribute::from_serde_value::<#ty>),
             _ => quote_spanned!(ty.span()=> <#ty as ::dynaschema::Attribute>::from_value),
         };
-        // At the field's type, where the error of a type that is no key part points.
+        // The trait path at the field's type, where the error of a type that is no key
+        // part points; the locals stay at the call site, with their `let`s.
+        let part = option_inner(ty).unwrap_or(ty);
+        let write_key = quote_spanned!(part.span()=> <#part as ::dynaschema::KeyPart>::write_key);
         let text = match option_inner(ty) {
-            Some(_) => quote_spanned!(ty.span()=> read.as_ref().map(|value| ::dynaschema::key::key_text(value))),
-            None => quote_spanned!(ty.span()=> ::core::option::Option::Some(::dynaschema::key::key_text(&read))),
+            Some(_) => quote!(read.as_ref().map(|value| {
+                let mut text = ::std::string::String::new();
+                #write_key(value, &mut text);
+                text
+            })),
+            None => quote!({
+                let mut text = ::std::string::String::new();
+                #write_key(&read, &mut text);
+                ::core::option::Option::Some(text)
+            }),
         };
         quote! {
             #name => {

@@ -600,6 +600,18 @@ impl<E> Update<E> {
         None
     }
 
+    /// The value `set_if_not_exists` gives `attribute`, if the update gives it that way
+    /// (or why the value cannot be stored).
+    pub(crate) fn if_not_exists_value(
+        &self,
+        attribute: &str,
+    ) -> Option<std::result::Result<&AttributeValue, &str>> {
+        match self.set.iter().rev().find(|(name, _)| *name == attribute) {
+            Some((_, SetValue::IfNotExists(value))) => Some(value.as_ref().map_err(String::as_str)),
+            _ => None,
+        }
+    }
+
     /// This update, also setting the attributes of `set` and removing those of
     /// `remove`: the index keys it changes.
     pub(crate) fn with_index_keys(

@@ -110,12 +110,14 @@ pub trait Entity: Sized {
     const UPDATED_AT: Option<&'static str> = None;
 
     /// The attributes of the entity's unique fields (`#[dynamo(unique)]`): no two items
-    /// of the entity hold one value of such a field. Each value is kept by a guard
+    /// of the entity hold one value of such a field (no two with one value of its scope,
+    /// for a field unique within one: see [`UNIQUE_SCOPES`](Self::UNIQUE_SCOPES)). Each value is kept by a guard
     /// item, written, moved and deleted in the same transaction as the entity's item, so
     /// that a write giving a value another item holds is
     /// [`Error::UniqueViolation`](crate::Error::UniqueViolation) and changes nothing.
     ///
-    /// A guard item's partition key is `_unique#<entity>#<attribute>#<value>` (the
+    /// A guard item's partition key is `_unique#<entity>#<attribute>#<value>` (with the
+    /// scope's value before the value, for a scoped field; the
     /// entity's [type](Self::ENTITY_TYPE) name if it has one, else its Rust name), its
     /// sort key `_unique`, and it holds the key of the item holding the value in
     /// `_holder_pk` and `_holder_sk`: no entity template starting with a literal reaches

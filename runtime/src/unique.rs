@@ -15,7 +15,8 @@ use crate::ops::get::read_consistently;
 use crate::ops::write::{primary_key_value, transaction_delete, transaction_put};
 use crate::table::{error_code, Table};
 
-/// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`.
+/// What a guard item's partition key starts with: `_unique#<entity>#<attribute>#<value>`,
+/// or `_unique#<entity>#<attribute>#<scope>#<value>` for a value unique within a scope.
 pub const GUARD_PREFIX: &str = "_unique#";
 
 /// A guard item's sort key, in a table with one.
@@ -351,22 +352,47 @@ impl GuardChange {
     }
 
     /// The guard's key, or the error that the value is too long for one.
+    ///
+    /// A guard put also requires a scope without `#`, which ends the scope in the key;
+    /// the delete of a guard put before needs no such check, since it requires the
+    /// guard to be its holder's.
     fn checked_key(&self) -> Result<Item> {
+        if let Some(scope) = self
+            .scope
+            .as_deref()
+            .filter(|s| self.puts && s.contains('#'))
+        {
+            return Err(Error::Encode {
+                entity: self.entity,
+                attribute: self.attribute,
+                message: format!(
+                    "its values are unique within a field whose value here, `{scope}`, \
+                     holds `#`, which ends the scope in the guard's key"
+                ),
+            });
+        }
         let (pk, _) = self.keys;
         let key = self.key();
         if let Some(AttributeValue::S(text)) = key.get(pk) {
             if text.len() > MAX_PARTITION_KEY_BYTES {
                 let prefix = &text[..text.len() - self.value.len()];
+                let message = match MAX_PARTITION_KEY_BYTES.checked_sub(prefix.len()) {
+                    Some(room) => format!(
+                        "a unique value is at most {room} bytes here, so that its guard's \
+                         partition key (`{prefix}` and the value) fits DynamoDB's \
+                         {MAX_PARTITION_KEY_BYTES}; this one is {} bytes",
+                        self.value.len()
+                    ),
+                    None => format!(
+                        "its guard's partition key starts `{prefix}`, {} bytes with the \
+                         scope, over DynamoDB's {MAX_PARTITION_KEY_BYTES} before the value",
+                        prefix.len()
+                    ),
+                };
                 return Err(Error::Encode {
                     entity: self.entity,
                     attribute: self.attribute,
-                    message: format!(
-                        "a unique value is at most {} bytes, so that its guard's partition \
-                         key (`{prefix}` and the value) fits DynamoDB's \
-                         {MAX_PARTITION_KEY_BYTES}; this one is {} bytes",
-                        MAX_PARTITION_KEY_BYTES - prefix.len(),
-                        self.value.len()
-                    ),
+                    message,
                 });
             }
         }
@@ -475,7 +501,7 @@ fn scope_of<E: Entity>(key: &Key<E>, attribute: &'static str) -> Result<Option<S
         attribute,
         message: format!("its scope, field `{field}`, cannot be read from the key {key}"),
     })?;
-    checked_scope(E::ENTITY_NAME, attribute, field, scope).map(Some)
+    Ok(Some(scope))
 }
 
 /// `scope`, the text of scope field `field`, unless it holds `#`, which ends the scope

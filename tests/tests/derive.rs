@@ -425,3 +425,30 @@ fn from_matching_item_reads_only_its_own_items() {
     keyless.remove("SK");
     assert!(Account::from_matching_item(&keyless).is_none());
 }
+
+/// An entity a declarative macro makes, its key field's type an argument of the macro.
+macro_rules! keyed_by {
+    ($name:ident, $key:ty) => {
+        #[derive(Debug, Clone, PartialEq, Entity)]
+        #[dynamo(
+            pk = "K#{k}",
+            sk = "K",
+            index(name = "GSI1", pk = "N#{n}", pk_attr = "GSI1PK")
+        )]
+        struct $name {
+            k: $key,
+            n: Option<$key>,
+        }
+    };
+}
+
+keyed_by!(KeyedByNumber, u64);
+
+#[test]
+fn an_entity_made_by_a_macro_with_its_key_types_as_arguments_derives() {
+    let entity = KeyedByNumber { k: 7, n: Some(8) };
+    let item = entity.to_item().unwrap();
+    assert_eq!(item["PK"], AttributeValue::S("K#7".into()));
+    assert_eq!(item["GSI1PK"], AttributeValue::S("N#8".into()));
+    assert_eq!(KeyedByNumber::from_item(&item).unwrap(), entity);
+}

@@ -344,6 +344,32 @@ async fn an_update_cannot_change_a_field_of_the_items_key() {
         .await
         .unwrap();
     assert_eq!(created.created_at.as_unix_micros(), 11);
+    let at = Timestamp::from_unix_micros(12);
+    let created = table
+        .upsert(Operation::key(3, at), |u| {
+            u.set_if_not_exists(Operation::CREATED_AT, at)
+                .set(Operation::KIND, "credit")
+                .set(Operation::AMOUNT, 3_u64)
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.created_at, at);
+    let err = table
+        .upsert(Operation::key(3, at), |u| {
+            u.set_if_not_exists(Operation::CREATED_AT, Timestamp::from_unix_micros(13))
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidExpression {
+                attribute: "created_at",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

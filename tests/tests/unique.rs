@@ -887,3 +887,35 @@ async fn values_unique_within_a_scope_are_held_once_in_each() {
         .unwrap_err();
     assert!(err.to_string().contains("with no scope"), "{err}");
 }
+
+/// A member whose keys are delimited by `-`, so that a tenant may hold `#`.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "ORG-{tenant}", sk = "MEMBER-{id}")]
+struct OrgMember {
+    #[dynamo(key_only)]
+    tenant: String,
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(unique(scope = "tenant"))]
+    email: String,
+}
+
+#[tokio::test]
+async fn a_scope_holding_the_guards_delimiter_takes_no_value_but_its_item_can_go() {
+    let table = dynaschema_tests::provisioned_table("unique-scope-hash").await;
+    let member = OrgMember {
+        tenant: "a#b".into(),
+        id: 1,
+        email: "c".into(),
+    };
+    let err = table.put(&member).if_not_exists().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Encode { attribute: "email", message, .. } if message.contains("holds `#`")),
+        "{err}"
+    );
+    assert_eq!(all_items(&table).await, []);
+    // Written by another client, it is deleted, and its (absent) guard with it.
+    dynaschema_tests::put_raw(&table, member.to_item().unwrap()).await;
+    table.delete(OrgMember::key("a#b", 1)).await.unwrap();
+    assert_eq!(all_items(&table).await, []);
+}

@@ -146,10 +146,15 @@ pub(crate) fn update_expressions<E: Entity>(
 
 /// Refuses an update of the item of `key` that changes a stored field of its primary
 /// key: the item would keep its key while the field said another. Setting the key's own
-/// value (as an upsert gives it) changes nothing, and passes.
+/// value (as an upsert gives it, with `set` or `set_if_not_exists`) changes nothing, and
+/// passes.
 fn key_fields_kept<E: Entity>(key: &Key<E>, update: &Update<E>) -> Result<()> {
     for (field, attribute) in E::KEY_FIELDS {
-        let same = match update.change_of(attribute) {
+        let given = match update.if_not_exists_value(attribute) {
+            Some(value) => Some(Change::Set(value)),
+            None => update.change_of(attribute),
+        };
+        let same = match given {
             None => true,
             // Reported as the update's own error when its expression is built.
             Some(Change::Set(Err(_))) => true,
