@@ -504,27 +504,6 @@ fn scope_of<E: Entity>(key: &Key<E>, attribute: &'static str) -> Result<Option<S
     Ok(Some(scope))
 }
 
-/// `scope`, the text of scope field `field`, unless it holds `#`, which ends the scope
-/// in a guard's key.
-fn checked_scope(
-    entity: &'static str,
-    attribute: &'static str,
-    field: &str,
-    scope: String,
-) -> Result<String> {
-    match scope.contains('#') {
-        false => Ok(scope),
-        true => Err(Error::Encode {
-            entity,
-            attribute,
-            message: format!(
-                "its values are unique within field `{field}`, whose value `{scope}` holds \
-                 `#`, which ends the scope in the guard's key"
-            ),
-        }),
-    }
-}
-
 /// The name of `attribute`, a unique field of `E`; else the error that it has no guards.
 fn unique_attribute<E: Entity, T>(attribute: &Attr<E, T>) -> Result<&'static str> {
     let name = attribute.name();
@@ -729,7 +708,7 @@ impl Table {
         value: impl Into<T>,
     ) -> Result<Option<E>> {
         let name = unique_attribute(&attribute)?;
-        let Some((_, field)) = E::UNIQUE_SCOPES.iter().find(|(a, _)| *a == name) else {
+        if !E::UNIQUE_SCOPES.iter().any(|(a, _)| *a == name) {
             return Err(Error::InvalidExpression {
                 attribute: name,
                 message: format!(
@@ -737,8 +716,9 @@ impl Table {
                      the holder with get_by_unique(..)"
                 ),
             });
-        };
-        let scope = checked_scope(E::ENTITY_NAME, name, field, key_text(&scope))?;
+        }
+        // A scope holding `#` needs no refusal here: the holder read must hold the value.
+        let scope = key_text(&scope);
         self.holder_of_value(Some(scope), name, value.into()).await
     }
 
@@ -813,7 +793,13 @@ impl Table {
             return Ok(true);
         }
         let item = entity.to_item()?;
-        let guards = UniqueWrite::of_put(entity, &item, true)?.guards(&Stored::NotRead)?;
+        self.holds(&UniqueWrite::of_put(entity, &item, true)?).await
+    }
+
+    /// Whether the holder of `write`, a creating put, holds the guards of all the values
+    /// it gives.
+    async fn holds(&self, write: &UniqueWrite) -> Result<bool> {
+        let guards = write.guards(&Stored::NotRead)?;
         let keys = guards
             .iter()
             .map(GuardChange::checked_key)
@@ -847,11 +833,14 @@ impl Table {
     /// # Ok(()) }
     /// ```
     pub async fn write_guards<E: Entity + Sync>(&self, entity: &E) -> Result<bool> {
-        if self.holds_guards(entity).await? {
+        if E::UNIQUE.is_empty() {
             return Ok(false);
         }
         let item = entity.to_item()?;
         let write = UniqueWrite::of_put(entity, &item, true)?;
+        if self.holds(&write).await? {
+            return Ok(false);
+        }
         // The item still there, with the values it was read with.
         let exists = Condition::item_exists(E::PK_TEMPLATE.attribute());
         let held = match requirement::<E>(&Stored::Found(item)) {

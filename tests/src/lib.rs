@@ -243,6 +243,16 @@ pub async fn provisioned_table(purpose: &str) -> Table {
     provisioned(ningipoints_schema(purpose), connect().await).await
 }
 
+/// A table of the test's own, as [`provisioned_table`], and the counter of the
+/// requests sent to it.
+pub async fn counted_table(purpose: &str) -> (Table, RequestCounter) {
+    let (connection, counter) = counting_connection().await;
+    (
+        provisioned(ningipoints_schema(purpose), connection).await,
+        counter,
+    )
+}
+
 /// Writes `item` with a plain PutItem, as another client (or an older version of an
 /// application) would: none of the toolkit's conditions, guards or stamps.
 pub async fn put_raw(table: &Table, item: Item) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use dynaschema::{Error, RetryPolicy, Timestamp};
 use dynaschema_tests::entities::{Account, Operation};
-use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned, provisioned_table};
+use dynaschema_tests::provisioned_table;
 
 fn account(id: u64) -> Account {
     Account {
@@ -234,8 +234,7 @@ async fn delete_partition_removes_what_the_partition_selects() {
 
 #[tokio::test]
 async fn delete_partition_over_many_pages_reads_ahead_and_sends_only_full_batches() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("delete-pages"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("delete-pages").await;
     let ops: Vec<_> = (0..103).map(|m| operation(1, m)).collect();
     table
         .batch_write()

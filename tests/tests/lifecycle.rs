@@ -6,9 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
 use dynaschema::{Entity, Error, Expiry, Item, Schema, Timestamp};
-use dynaschema_tests::{
-    counting_connection, ningipoints_schema, provisioned, repository_root, unique_table_name,
-};
+use dynaschema_tests::{counting_connection, provisioned, repository_root, unique_table_name};
 
 /// Two entity types whose keys have the same shape, told apart by their type.
 #[derive(Debug, Clone, PartialEq, Entity)]
@@ -41,8 +39,7 @@ fn widget(id: u64) -> Widget {
 
 #[tokio::test]
 async fn the_entity_type_keeps_entities_of_one_key_shape_apart() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("entity-type"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("entity-type").await;
     let gadget = Gadget { id: 2, power: 9 };
     table.put(&widget(1)).await.unwrap();
     table.put(&gadget).await.unwrap();
@@ -126,8 +123,7 @@ fn conflict(err: Error) -> (u64, Option<u64>) {
 
 #[tokio::test]
 async fn puts_and_updates_of_a_versioned_entity_require_the_version_read() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("versions"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("versions").await;
     let stored = |table: &dynaschema::Table| {
         let table = table.clone();
         async move { table.get(Document::key(1)).await.unwrap().unwrap() }
@@ -451,8 +447,7 @@ struct Counter {
 
 #[tokio::test]
 async fn an_upsert_creates_the_item_or_changes_it_and_keeps_it_whole() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("upsert"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("upsert").await;
     counter.reset();
 
     // Created by the first, changed by the second: one request each.
@@ -579,8 +574,7 @@ struct Tagged {
 
 #[tokio::test]
 async fn typed_and_managed_entities_in_batches_deletes_updates_and_indexes() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("managed"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("managed").await;
 
     // delete_partition recognises typed items by their type too.
     let parts: Vec<Part> = (1..=3).map(|n| Part { box_id: 1, n }).collect();

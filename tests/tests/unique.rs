@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::unique::Holder;
 use dynaschema::{Entity, Error, Item, Table};
-use dynaschema_tests::{counting_connection, ningipoints_schema, provisioned};
+use dynaschema_tests::provisioned;
 use futures::TryStreamExt;
 
 /// A user whose login, and phone number when it has one, no other user holds.
@@ -128,8 +128,7 @@ fn holder(pk: &str) -> Option<Box<Holder>> {
 
 #[tokio::test]
 async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-puts"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-puts").await;
     counter.reset();
     table.put(&user(1, "clara")).if_not_exists().await.unwrap();
     // A put that creates the item reads nothing: one transaction.
@@ -244,8 +243,7 @@ async fn a_unique_value_is_held_by_one_item_and_a_second_changes_nothing() {
 
 #[tokio::test]
 async fn updates_and_puts_move_guards_and_deletes_remove_them() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-moves"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-moves").await;
     table.put(&user(1, "clara")).if_not_exists().await.unwrap();
     table.put(&user(2, "bruno")).if_not_exists().await.unwrap();
 
@@ -388,8 +386,7 @@ async fn versions_and_unique_values_are_checked_in_one_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_concurrent_writers_of_one_value_exactly_one_wins() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-race"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-race").await;
     // Collected, so that all of them are spawned before the first is awaited.
     let creators: Vec<_> = (0..8)
         .map(|n| {
@@ -462,8 +459,7 @@ async fn of_concurrent_writers_of_one_value_exactly_one_wins() {
 
 #[tokio::test]
 async fn guards_of_items_written_before_are_written_by_write_guards() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-backfill"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-backfill").await;
     // Items written without their guards, as by a version without `unique`.
     write_without_guards(
         &table,
@@ -499,8 +495,7 @@ async fn guards_of_items_written_before_are_written_by_write_guards() {
 
 #[tokio::test]
 async fn a_guard_left_behind_by_an_item_changed_without_the_toolkit_is_released() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-left-behind"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-left-behind").await;
     table.put(&user(1, "clara")).if_not_exists().await.unwrap();
     table.put(&user(2, "dora")).if_not_exists().await.unwrap();
     table.put(&user(3, "eva")).if_not_exists().await.unwrap();
@@ -722,8 +717,7 @@ async fn a_value_stored_as_null_by_another_client_is_no_value() {
 
 #[tokio::test]
 async fn an_item_is_found_by_its_unique_value_through_its_guard() {
-    let (connection, counter) = counting_connection().await;
-    let table = provisioned(ningipoints_schema("unique-lookup"), connection).await;
+    let (table, counter) = dynaschema_tests::counted_table("unique-lookup").await;
     let mut clara = user(1, "clara");
     clara.phone = Some(5_551_234);
     table.put(&clara).if_not_exists().await.unwrap();
