@@ -35,7 +35,7 @@ fn generate(c: &Collection) -> TokenStream {
     let needed = c.members.iter().map(|m| {
         let ty = m.ty;
         quote! {
-            for attribute in <#ty as ::dynaschema::Entity>::required_attributes() {
+            for &attribute in <#ty as ::dynaschema::Entity>::STORED_ATTRIBUTES {
                 if !needed.contains(&attribute) {
                     needed.push(attribute);
                 }

@@ -92,6 +92,7 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
     let to_item = to_item(c);
     let index_keys = index_keys(c);
     let required_attributes = required_attributes(c);
+    let stored_attributes = stored_attributes(c);
     let index_key_text = index_key_text(c);
     let (from_item, from_parsed) = from_item(c);
     let schema_checks = checked.map(|checked| schema_checks(c, checked));
@@ -144,6 +145,8 @@ fn generate(c: &Container, checked: Option<&Checked>) -> TokenStream {
                 #from_item
 
                 #required_attributes
+
+                #stored_attributes
 
                 #index_key_text
             }
@@ -321,10 +324,7 @@ fn partition_builder(c: &Container) -> TokenStream {
 /// fields of its partition-key template, narrowed to the entity's index sort keys; and
 /// `Order::GSI1`, the index's name.
 fn index_builder(c: &Container, index: &Index) -> TokenStream {
-    let pk = index
-        .pk
-        .as_ref()
-        .expect("the model checked that an index has a partition key");
+    let pk = index.partition(c);
     let names = distinct_fields(std::iter::once(pk));
     let params = parameters(c, &names);
     let pk_const = template_const_of(index_attribute(c, pk), &pk.pieces);
@@ -370,11 +370,20 @@ fn index_builder(c: &Container, index: &Index) -> TokenStream {
         }
     };
     let (builder, constant, name) = (&index.builder, &index.constant, &index.name);
-    let doc = format!(
-        "The partition of index `{name}` whose key fields are these, narrowed to the index \
-         sort keys of {}: for queries, as `table.query({}::{builder}(..))`.",
+    let kind = if index.local { "local" } else { "global" };
+    let mut doc = format!(
+        "The partition of {kind} secondary index `{name}` whose key fields are these, \
+         narrowed to the index sort keys of {}: for queries, as \
+         `table.query({}::{builder}(..))`.",
         c.ident, c.ident
     );
+    // A partial index's items are read as what they hold, never as whole entities.
+    let read = if index.partial {
+        doc.push_str(" The index is `partial`: it reads `Projected` entities.");
+        quote!(::dynaschema::Projected<Self>)
+    } else {
+        quote!(Self)
+    };
     let constant_doc =
         format!("The index `{name}`, for `table.index(..)` (scans, untyped queries).");
     quote! {
@@ -383,7 +392,7 @@ fn index_builder(c: &Container, index: &Index) -> TokenStream {
 
         #[doc = #doc]
         #[allow(clippy::too_many_arguments)]
-        pub fn #builder(#(#params),*) -> ::dynaschema::Partition<Self> {
+        pub fn #builder(#(#params),*) -> ::dynaschema::Partition<#read> {
             const PK: ::dynaschema::key::KeyTemplate = #pk_const;
             #partition.in_index(#name)
         }
@@ -690,8 +699,8 @@ fn computed_keys<'c>(c: &'c Container) -> Vec<(&'c str, &'c Template)> {
 
 /// What the schema check leaves to the compiler: the schema file, read again when it
 /// changes, and what only a field type's `Attribute` implementation can tell (the type
-/// a plain-field index key is written as, whether an unprojected field may be absent),
-/// as constants that fail to evaluate with the check's message.
+/// a plain-field index key is written as), as constants that fail to evaluate with the
+/// check's message.
 fn schema_checks(c: &Container, checked: &Checked) -> TokenStream {
     let path = &checked.path;
     let key_types = checked.key_types.iter().map(|(name, kind, span, message)| {
@@ -709,18 +718,9 @@ fn schema_checks(c: &Container, checked: &Checked) -> TokenStream {
             };
         }
     });
-    let unprojected = checked.unprojected.iter().map(|(name, literal, message)| {
-        let ty = field(c, name).ty;
-        quote_spanned! {literal.span()=>
-            const _: () = if !<#ty as ::dynaschema::Attribute>::MAY_BE_ABSENT {
-                ::core::panic!(#message)
-            };
-        }
-    });
     quote! {
         const _: &[u8] = ::core::include_bytes!(#path);
         #(#key_types)*
-        #(#unprojected)*
     }
 }
 
@@ -796,10 +796,7 @@ fn index_keys(c: &Container) -> TokenStream {
     });
     let indexes = c.indexes.iter().map(|index| {
         let name = &index.name;
-        let pk = index
-            .pk
-            .as_ref()
-            .expect("the model checked that an index has a partition key");
+        let pk = index.partition(c);
         let pk = template_const_of(index_attribute(c, pk), &pk.pieces);
         let sk = match &index.sk {
             Some(sk) => {
@@ -890,6 +887,19 @@ fn index_key_text(c: &Container) -> TokenStream {
                 _ => ::dynaschema::generated::not_in_an_index_key(<Self as ::dynaschema::Entity>::ENTITY_NAME, field),
             }
         }
+    }
+}
+
+/// `Entity::STORED_ATTRIBUTES`: the stored fields' attributes, and the entity type's.
+fn stored_attributes(c: &Container) -> TokenStream {
+    let fields = c
+        .fields
+        .iter()
+        .filter(|f| f.is_stored())
+        .map(|f| f.attribute.as_str());
+    let attributes = fields.chain(c.entity_type.as_ref().map(|t| t.attribute.as_str()));
+    quote! {
+        const STORED_ATTRIBUTES: &'static [&'static str] = &[#(#attributes),*];
     }
 }
 

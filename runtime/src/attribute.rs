@@ -84,11 +84,6 @@ pub trait Attribute: Sized {
     /// against. A type of your own that writes a key type says so here.
     const KEY_TYPE: Option<char> = None;
 
-    /// Whether [`from_absent`](Self::from_absent) reads a value (`None`, an empty set):
-    /// if not, `#[dynamo(schema = ..)]` requires every index the entity declares to
-    /// project the attribute. A type of your own overriding `from_absent` sets it too.
-    const MAY_BE_ABSENT: bool = false;
-
     /// The value of an attribute that is absent from the item: an error unless the type
     /// has an empty value (`None`, an empty set).
     #[inline]
@@ -393,7 +388,6 @@ impl Attribute for Blob {
 /// `None` is an absent attribute; an absent or NULL attribute reads as `None`.
 impl<T: Attribute> Attribute for Option<T> {
     const KEY_TYPE: Option<char> = T::KEY_TYPE;
-    const MAY_BE_ABSENT: bool = true;
 
     #[inline]
     fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
@@ -546,8 +540,6 @@ fn set_value<'a, T: SetElement + 'a>(
 macro_rules! set_attribute {
     ($(impl[$($generics:tt)*] for $set:ty;)*) => {$(
         impl<$($generics)*> Attribute for $set {
-            const MAY_BE_ABSENT: bool = true;
-
             #[inline]
             fn to_value(&self) -> Result<Option<AttributeValue>, ValueError> {
                 Ok(set_value(self.iter()))
@@ -606,10 +598,30 @@ pub fn to_serde_value<T: serde::Serialize>(
 /// The value serde makes, NULL included.
 #[inline]
 fn serde_value<T: serde::Serialize>(value: &T) -> Result<AttributeValue, ValueError> {
-    value
-        .serialize(direct::Direct::VALUE)
-        .or_else(|_| serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value))
-        .map_err(|err| ValueError(err.to_string()))
+    match value.serialize(direct::Direct::VALUE) {
+        Ok(value) => Ok(value),
+        // What the direct serializer leaves to serde_dynamo includes the numbers it
+        // refuses (NaN, infinities), which serde_dynamo would write as `N "NaN"`.
+        Err(_) => serde_dynamo::aws_sdk_dynamodb_1::to_attribute_value(value)
+            .map_err(|err| ValueError(err.to_string()))
+            .and_then(|value| finite(&value).map(|()| value)),
+    }
+}
+
+/// Refuses a value holding a number DynamoDB cannot store (NaN, an infinity), at any
+/// depth.
+fn finite(value: &AttributeValue) -> Result<(), ValueError> {
+    match value {
+        AttributeValue::N(n) if n.parse::<f64>().is_ok_and(|n| !n.is_finite()) => Err(ValueError(
+            format!("{n} cannot be stored: DynamoDB numbers are finite"),
+        )),
+        AttributeValue::L(values) => values.iter().try_for_each(finite),
+        AttributeValue::M(map) => map.values().try_for_each(finite),
+        AttributeValue::Ns(numbers) => numbers
+            .iter()
+            .try_for_each(|n| finite(&AttributeValue::N(n.clone()))),
+        _ => Ok(()),
+    }
 }
 
 /// Adds a serde type's value to `item` as attribute `name`, or nothing when it is null:

@@ -197,6 +197,11 @@ impl<E> Condition<E> {
         }
     }
 
+    /// The same condition, of another type's items: `E`'s projected items.
+    pub(crate) fn retag<F>(self) -> Condition<F> {
+        Condition::new(self.node)
+    }
+
     /// Both conditions hold.
     pub fn and(self, other: Condition<E>) -> Condition<E> {
         Condition::new(Node::And(Box::new(self.node), Box::new(other.node)))
@@ -335,6 +340,19 @@ enum SetValue {
     /// The value added to what is stored, or to 0 when nothing is: a version written
     /// over whatever version there is.
     Bump(Value),
+}
+
+impl SetValue {
+    /// The [`Update`] method that gives it, for messages.
+    fn method(&self) -> &'static str {
+        match self {
+            SetValue::Value(_) => "set",
+            SetValue::IfNotExists(_) => "set_if_not_exists",
+            SetValue::Plus(_) => "increment",
+            SetValue::Minus(_) => "decrement",
+            SetValue::Bump(_) => "the version's increment",
+        }
+    }
 }
 
 /// A type DynamoDB's ADD applies to: numbers (adds) and sets (adds elements).
@@ -628,6 +646,33 @@ impl<E> Update<E> {
         update
     }
 
+    /// Refuses an update that changes one attribute twice (`set` then `set`, `set` then
+    /// `remove`, ...): DynamoDB refuses overlapping paths in one update expression.
+    fn changes_each_once(&self) -> Result<()> {
+        let changes = || {
+            let set = self.set.iter().map(|(name, value)| (*name, value.method()));
+            let remove = self.remove.iter().map(|name| (*name, "remove"));
+            let add = self.add.iter().map(|(name, _)| (*name, "add"));
+            let delete = self.delete.iter().map(|(name, _)| (*name, "delete"));
+            set.chain(remove).chain(add).chain(delete)
+        };
+        for (position, (attribute, first)) in changes().enumerate() {
+            let again = changes()
+                .skip(position + 1)
+                .find(|(name, _)| *name == attribute);
+            if let Some((_, second)) = again {
+                return Err(Error::InvalidExpression {
+                    attribute,
+                    message: format!(
+                        "the update changes it twice ({first}, then {second}), and DynamoDB \
+                         refuses an update that names one attribute twice; give it one change"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the update changes nothing.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
@@ -832,6 +877,7 @@ impl Expression {
                 message: "the update changes nothing".to_owned(),
             });
         }
+        update.changes_each_once()?;
         let mut out = String::with_capacity(32);
         // Starts a clause with its keyword, or continues it with a comma.
         let separate = |out: &mut String, first: bool, keyword: &str| {

@@ -232,11 +232,33 @@ pub trait Entity: Sized {
     fn from_item(item: &Item) -> Result<Self>;
 
     /// The attributes besides the table's keys that an item must have to be read as
-    /// this entity: those of the fields that cannot be absent. A typed read of an index
-    /// that does not project all of them is refused before any request.
+    /// this entity: those of the fields that cannot be absent (what an upsert must give).
     fn required_attributes() -> Vec<&'static str> {
         Vec::new()
     }
+
+    /// Every attribute the entity's items hold besides the table's keys and its computed
+    /// index keys: its stored fields, and its [entity type](Self::ENTITY_TYPE)'s attribute.
+    /// A typed read of an index that does not project all of them is refused before any
+    /// request, since an entity read without them would lose them when put back (see
+    /// [`Projected`](crate::Projected) for reads of such an index).
+    ///
+    /// ```
+    /// use dynaschema::Entity;
+    ///
+    /// #[derive(Entity)]
+    /// #[dynamo(pk = "TASK#{id}", sk = "TASK")]
+    /// struct Task {
+    ///     #[dynamo(key_only)]
+    ///     id: u64,
+    ///     status: String,
+    ///     note: Option<String>,
+    /// }
+    ///
+    /// assert_eq!(Task::STORED_ATTRIBUTES, ["status", "note"]);
+    /// assert_eq!(Task::required_attributes(), ["status"]);
+    /// ```
+    const STORED_ATTRIBUTES: &'static [&'static str] = &[];
 
     /// The text the field `field` has in a key when its attribute holds `value`, or
     /// `None` when the value is absent (an optional field's `None`): how an update that
@@ -303,8 +325,13 @@ pub trait Readable: Sized {
     /// fits, or any member of a collection), else `None`.
     fn read_matching(item: &Item) -> Option<Result<Self>>;
 
-    /// The attributes besides the table's keys that an index must project for its
-    /// items to be read as this type: see [`Entity::required_attributes`].
+    /// Whether the type reads part of an item, as it is in an index that projects part
+    /// of it ([`Projected`](crate::Projected)), rather than whole entities.
+    const PARTIAL: bool = false;
+
+    /// The attributes besides the table's keys that an index must project for its items
+    /// to be read as this type: for an entity, every attribute it stores (see
+    /// [`Entity::STORED_ATTRIBUTES`]).
     fn needed_attributes() -> Vec<&'static str>;
 }
 
@@ -316,7 +343,7 @@ impl<E: Entity> Readable for E {
     }
 
     fn needed_attributes() -> Vec<&'static str> {
-        E::required_attributes()
+        E::STORED_ATTRIBUTES.to_vec()
     }
 }
 

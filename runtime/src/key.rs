@@ -136,7 +136,7 @@ impl KeyTemplate {
     }
 
     /// Writes the key: `values` holds one value per placeholder, in order. A value that
-    /// contains its delimiter is a [`KeyError`].
+    /// contains its delimiter, or an empty key, is a [`KeyError`].
     pub fn render(&self, values: &[&dyn KeyPart]) -> std::result::Result<String, KeyError> {
         let mut out = String::with_capacity(self.typical_len());
         let mut values = values.iter();
@@ -160,6 +160,14 @@ impl KeyTemplate {
                     }
                 }
             }
+        }
+        if out.is_empty() {
+            // Only a template made of placeholders alone renders nothing.
+            let fields: Vec<&str> = self.fields().collect();
+            return Err(self.invalid(
+                &fields.join("`, `"),
+                "the key is empty, which DynamoDB refuses: give it a value",
+            ));
         }
         Ok(out)
     }
@@ -552,6 +560,18 @@ impl<E> Key<E> {
         })();
         Key {
             parts,
+            _entity: PhantomData,
+        }
+    }
+
+    /// The key of attributes `pk` and `sk` holding these values, as an item read holds
+    /// them.
+    pub(crate) fn from_parts(
+        pk: (&'static str, String),
+        sk: Option<(&'static str, String)>,
+    ) -> Self {
+        Key {
+            parts: Ok(KeyParts { pk, sk }),
             _entity: PhantomData,
         }
     }

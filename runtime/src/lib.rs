@@ -92,6 +92,7 @@ pub mod local;
 pub mod migrate;
 pub mod ops;
 mod outcome;
+pub mod projected;
 pub mod provision;
 pub mod schema;
 pub mod table;
@@ -121,9 +122,10 @@ pub use expr::{Attr, Condition, Update};
 pub use item::{Entity, EntityType, Item, Readable};
 pub use key::{Key, KeyPart, Partition};
 pub use ops::{CancelReason, Cursor, IndexName, Page, RetryPolicy};
+pub use projected::Projected;
 pub use schema::{
-    Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView,
-    TableSchema, Throughput,
+    Billing, GlobalIndex, KeyAttribute, KeyType, LocalIndex, Projection, Schema, SecondaryIndex,
+    StreamView, TableSchema, Throughput,
 };
 pub use table::Table;
 pub use timestamp::Timestamp;

@@ -168,6 +168,50 @@ pub enum Projection {
     Include(Vec<String>),
 }
 
+/// A secondary index, global or local, as reads see it: see
+/// [`Schema::secondary_index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondaryIndex<'s> {
+    /// The index name.
+    pub name: &'s str,
+    /// The index's HASH key: a local index's is the table's.
+    pub partition_key: &'s KeyAttribute,
+    /// The index's RANGE key, if any (a local index always has one).
+    pub sort_key: Option<&'s KeyAttribute>,
+    /// Which attributes the index copies.
+    pub projection: &'s Projection,
+    /// Whether it is a local secondary index, which offers consistent reads.
+    pub local: bool,
+}
+
+impl SecondaryIndex<'_> {
+    /// Whether the index's items hold `attribute`: every key attribute of the table and
+    /// the index is projected, and whatever the projection names.
+    pub fn projects(&self, table: &TableSchema, attribute: &str) -> bool {
+        let keys = [
+            Some(&table.partition_key),
+            table.sort_key.as_ref(),
+            Some(self.partition_key),
+            self.sort_key,
+        ];
+        let copied = match self.projection {
+            Projection::All => true,
+            Projection::KeysOnly => false,
+            Projection::Include(attributes) => attributes.iter().any(|a| a == attribute),
+        };
+        copied || keys.into_iter().flatten().any(|key| key.name == attribute)
+    }
+
+    /// `global secondary index` or `local secondary index`, for messages.
+    pub fn kind(&self) -> &'static str {
+        if self.local {
+            "local secondary index"
+        } else {
+            "global secondary index"
+        }
+    }
+}
+
 impl KeyType {
     /// The type's DynamoDB code: `S`, `N` or `B`.
     pub fn as_str(self) -> &'static str {
@@ -311,6 +355,57 @@ impl Schema {
     /// The local secondary index of this name.
     pub fn local_index(&self, name: &str) -> Option<&LocalIndex> {
         self.local_indexes.iter().find(|index| index.name == name)
+    }
+
+    /// The global or local secondary index of this name, as reads see it: its keys (a
+    /// local index's partition key is the table's) and its projection.
+    ///
+    /// ```
+    /// # use dynaschema::Schema;
+    /// let schema = Schema::parse(
+    ///     r#"
+    ///     [table]
+    ///     name = "events"
+    ///     billing_mode = "PAY_PER_REQUEST"
+    ///     partition_key = { name = "PK", type = "S" }
+    ///     sort_key = { name = "SK", type = "S" }
+    ///
+    ///     [[local_index]]
+    ///     name = "ByCreated"
+    ///     sort_key = { name = "created_at", type = "S" }
+    ///     projection = "KEYS_ONLY"
+    ///     "#,
+    ///     "schema.toml",
+    /// )?;
+    /// let by_created = schema.secondary_index("ByCreated").unwrap();
+    /// assert!(by_created.local);
+    /// assert_eq!(by_created.partition_key.name, "PK");
+    /// assert!(by_created.projects(&schema.table, "SK"));
+    /// assert!(!by_created.projects(&schema.table, "title"));
+    /// # Ok::<(), dynaschema::Error>(())
+    /// ```
+    pub fn secondary_index(&self, name: &str) -> Option<SecondaryIndex<'_>> {
+        self.secondary_indexes().find(|index| index.name == name)
+    }
+
+    /// Every secondary index, global ones first, each as
+    /// [`secondary_index`](Self::secondary_index) gives it.
+    pub fn secondary_indexes(&self) -> impl Iterator<Item = SecondaryIndex<'_>> {
+        let global = self.indexes.iter().map(|index| SecondaryIndex {
+            name: &index.name,
+            partition_key: &index.partition_key,
+            sort_key: index.sort_key.as_ref(),
+            projection: &index.projection,
+            local: false,
+        });
+        let local = self.local_indexes.iter().map(|index| SecondaryIndex {
+            name: &index.name,
+            partition_key: &self.table.partition_key,
+            sort_key: Some(&index.sort_key),
+            projection: &index.projection,
+            local: true,
+        });
+        global.chain(local)
     }
 
     /// Every key attribute of the table and its indexes, each once, in the order the

@@ -198,8 +198,8 @@ impl Table {
     /// (its `ExclusiveStartKey`): the table's keys, and the index's.
     pub(crate) fn cursor_keys(&self, index: Option<&str>) -> Vec<String> {
         let mut names: Vec<String> = self.key_names().map(str::to_owned).collect();
-        if let Some(index) = index.and_then(|name| self.schema.index(name)) {
-            for key in std::iter::once(&index.partition_key).chain(index.sort_key.as_ref()) {
+        if let Some(index) = index.and_then(|name| self.schema.secondary_index(name)) {
+            for key in std::iter::once(index.partition_key).chain(index.sort_key) {
                 if !names.contains(&key.name) {
                     names.push(key.name.clone());
                 }

@@ -24,6 +24,7 @@ pub mod counting;
 pub mod entities;
 pub mod faults;
 pub mod store;
+pub mod tasks;
 
 pub use counting::{Counts, RequestCounter};
 

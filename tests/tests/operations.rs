@@ -2,9 +2,9 @@
 //! conditions and errors.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dynaschema::{Condition, Entity, Error, Table, Timestamp};
+use dynaschema::{Condition, Entity, Error, Table, Timestamp, Update};
 use dynaschema_tests::entities::{Account, Operation};
-use dynaschema_tests::{connect, ningipoints_schema, provisioned_table};
+use dynaschema_tests::{connect, counted_table, ningipoints_schema, provisioned_table};
 
 fn account(id: u64, name: &str, balance: i64) -> Account {
     Account {
@@ -410,4 +410,244 @@ async fn with_name_points_at_another_table() {
     let back = elsewhere.with_name(original);
     assert!(back.get(Account::key(1)).await.unwrap().is_some());
     assert_eq!(back.connection().endpoint(), dynaschema_tests::endpoint());
+}
+
+/// A reading whose values go through serde, as `#[dynamo(serde)]` fields do.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "READING#{id}", sk = "READING")]
+struct Reading {
+    #[dynamo(key_only)]
+    id: u64,
+    #[dynamo(serde)]
+    values: Vec<f64>,
+    #[dynamo(serde)]
+    summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Summary {
+    mean: f64,
+    label: String,
+}
+
+/// An item keyed on a field's own text, whose email is EmailIndex's partition key on the
+/// ningipoints table.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(pk = "{code}", sk = "CODE", index(name = "EmailIndex", pk = "{email}"))]
+struct Code {
+    #[dynamo(key_only)]
+    code: String,
+    email: String,
+    tag: Option<String>,
+}
+
+fn code(code: &str, email: &str) -> Code {
+    Code {
+        code: code.to_owned(),
+        email: email.to_owned(),
+        tag: None,
+    }
+}
+
+#[tokio::test]
+async fn numbers_dynamodb_cannot_store_are_refused_inside_serde_fields() {
+    let (table, counter) = counted_table("nan").await;
+    let reading = |values: Vec<f64>, mean: f64| Reading {
+        id: 1,
+        values,
+        summary: Summary {
+            mean,
+            label: "x".to_owned(),
+        },
+    };
+    let fine = reading(vec![1.5, -2.0], 0.25);
+    table.put(&fine).await.unwrap();
+    counter.reset();
+
+    for bad in [
+        reading(vec![1.0, f64::NAN], 0.0),
+        reading(vec![f64::INFINITY], 0.0),
+        reading(vec![], f64::NEG_INFINITY),
+    ] {
+        match table.put(&bad).await {
+            Err(err @ Error::Encode { .. }) => {
+                let message = err.to_string();
+                assert!(message.contains("Reading"), "{message}");
+                assert!(message.contains("DynamoDB numbers are finite"), "{message}");
+            }
+            other => panic!("expected Error::Encode, got {other:?}"),
+        }
+        assert!(table.transact().put(&bad).await.is_err());
+        assert!(table.batch_write().put(&bad).await.is_err());
+    }
+    let update = table
+        .update(Reading::key(1), |u| u.set(Reading::VALUES, vec![f64::NAN]))
+        .await;
+    assert!(
+        matches!(
+            update,
+            Err(Error::InvalidExpression {
+                attribute: "values",
+                ..
+            })
+        ),
+        "{update:?}"
+    );
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+    assert_eq!(table.get(Reading::key(1)).await.unwrap(), Some(fine));
+}
+
+#[tokio::test]
+async fn empty_keys_are_refused_before_sending() {
+    let (table, counter) = counted_table("empty-keys").await;
+    table.put(&code("A1", "ana@x.org")).await.unwrap();
+    counter.reset();
+
+    let invalid_key = |result: dynaschema::Result<()>, parts: &[&str]| match result {
+        Err(err @ Error::InvalidKey(_)) => {
+            let message = err.to_string();
+            for part in parts {
+                assert!(message.contains(part), "{part} in {message}");
+            }
+        }
+        other => panic!("expected Error::InvalidKey, got {other:?}"),
+    };
+    // The table's key: `{code}` renders nothing for an empty code.
+    let empty_code = code("", "ana@x.org");
+    invalid_key(table.put(&empty_code).await, &["{code}", "empty"]);
+    invalid_key(table.get(Code::key("")).await.map(drop), &["empty"]);
+    invalid_key(table.delete(Code::key("")).await, &["empty"]);
+    invalid_key(table.transact().put(&empty_code).await, &["empty"]);
+    // An index's key: email is EmailIndex's partition key.
+    let empty_email = code("B2", "");
+    let index_parts = ["Code", "`email`", "EmailIndex", "empty", "Option"];
+    invalid_key(table.put(&empty_email).await, &index_parts);
+    invalid_key(table.put(&empty_email).if_not_exists().await, &index_parts);
+    invalid_key(table.transact().put_new(&empty_email).await, &index_parts);
+    invalid_key(table.batch_write().put(&empty_email).await, &index_parts);
+    let update = table.update(Code::key("A1"), |u| u.set(Code::EMAIL, ""));
+    invalid_key(update.await.map(drop), &index_parts);
+    let upsert = table.upsert(Code::key("B2"), |u| u.set(Code::EMAIL, ""));
+    invalid_key(upsert.await.map(drop), &index_parts);
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+    assert_eq!(
+        table.get(Code::key("A1")).await.unwrap(),
+        Some(code("A1", "ana@x.org"))
+    );
+    assert_eq!(table.get(Code::key("B2")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn keys_of_another_type_than_the_schema_declares_are_refused_before_sending() {
+    let schema = |partition_type: &str, email_type: &str| {
+        let text = format!(
+            r#"
+            [table]
+            name = "typed"
+            billing_mode = "PAY_PER_REQUEST"
+            partition_key = {{ name = "PK", type = "{partition_type}" }}
+            sort_key = {{ name = "SK", type = "S" }}
+
+            [[index]]
+            name = "EmailIndex"
+            partition_key = {{ name = "email", type = "{email_type}" }}
+            projection = "KEYS_ONLY"
+            "#
+        );
+        dynaschema::Schema::parse(&text, "schema.toml")
+            .unwrap()
+            .with_table_name(&dynaschema_tests::unique_table_name("typed"))
+            .unwrap()
+    };
+    let (connection, counter) = dynaschema_tests::counting_connection().await;
+    let numbered = dynaschema_tests::provisioned(schema("N", "S"), connection.clone()).await;
+    let emails_as_numbers = dynaschema_tests::provisioned(schema("S", "N"), connection).await;
+    counter.reset();
+
+    let clara = account(1, "clara", 10);
+    let refused = |result: dynaschema::Result<()>, parts: &[&str]| match result {
+        Err(err @ Error::InvalidKey(_)) => {
+            let message = err.to_string();
+            for part in parts {
+                assert!(message.contains(part), "{part} in {message}");
+            }
+        }
+        other => panic!("expected Error::InvalidKey, got {other:?}"),
+    };
+    // The table's partition key is N; key templates write strings.
+    let table_parts = ["ACCOUNT#{id}", "`PK` is N", "declare the key as S"];
+    refused(numbered.put(&clara).await, &table_parts);
+    refused(numbered.get(Account::key(1)).await.map(drop), &table_parts);
+    refused(numbered.delete(Account::key(1)).await, &table_parts);
+    let update = numbered.update(Account::key(1), |u| u.add(Account::BALANCE, 1_i64));
+    refused(update.await.map(drop), &table_parts);
+    refused(numbered.transact().put(&clara).await, &table_parts);
+    refused(numbered.batch_write().put(&clara).await, &table_parts);
+    let batch_get = numbered.batch_get([Account::key(1)]).await;
+    refused(batch_get.map(drop), &table_parts);
+    // EmailIndex's key is N; the account's email is a string.
+    let index_parts = ["`email`", "EmailIndex", "declared N", "writes it as S"];
+    refused(emails_as_numbers.put(&clara).await, &index_parts);
+    let update = emails_as_numbers.update(Account::key(1), |u| u.set(Account::EMAIL, "x@y"));
+    refused(update.await.map(drop), &index_parts);
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn an_update_that_changes_one_attribute_twice_is_refused_before_sending() {
+    // DynamoDB refuses overlapping paths in one update expression; dynoxide applies such
+    // an update in a transaction, so only the toolkit's own refusal keeps a local test
+    // from passing where production fails.
+    let (table, counter) = counted_table("twice").await;
+    table.put(&account(1, "clara", 10)).await.unwrap();
+    table.put(&code("A1", "ana@x.org")).await.unwrap();
+    counter.reset();
+
+    let twice = |result: dynaschema::Result<()>, attribute: &str, changes: &str| match result {
+        Err(Error::InvalidExpression {
+            attribute: a,
+            message,
+        }) => {
+            assert_eq!(a, attribute);
+            assert!(message.contains(changes), "{changes} in {message}");
+            assert!(message.contains("names one attribute twice"), "{message}");
+        }
+        other => panic!("expected Error::InvalidExpression, got {other:?}"),
+    };
+    let set_set = |u: Update<Account>| u.set(Account::NAME, "a").set(Account::NAME, "b");
+    twice(
+        table.update(Account::key(1), set_set).await.map(drop),
+        "name",
+        "set, then set",
+    );
+    twice(
+        table.transact().update(Account::key(1), set_set).await,
+        "name",
+        "set, then set",
+    );
+    let set_remove = |u: Update<Code>| u.set(Code::TAG, Some("x".to_owned())).remove(Code::TAG);
+    twice(
+        table.update(Code::key("A1"), set_remove).await.map(drop),
+        "tag",
+        "set, then remove",
+    );
+    twice(
+        table.transact().update(Code::key("A1"), set_remove).await,
+        "tag",
+        "set, then remove",
+    );
+    let add_increment = |u: Update<Account>| {
+        u.add(Account::BALANCE, 1_i64)
+            .increment(Account::BALANCE, 2_i64)
+    };
+    twice(
+        table.update(Account::key(1), add_increment).await.map(drop),
+        "balance",
+        "increment, then add",
+    );
+    assert_eq!(counter.take().total(), 0, "nothing was sent");
+    assert_eq!(
+        table.get(Account::key(1)).await.unwrap(),
+        Some(account(1, "clara", 10))
+    );
 }

@@ -12,9 +12,10 @@ use super::ctxt::Ctxt;
 use super::template::{self, Piece};
 
 /// The options a struct takes, for error messages.
-const CONTAINER_OPTIONS: &str =
-    "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, `schema`, `entity_type`, `entity_type_attr`";
+const CONTAINER_OPTIONS: &str = "`pk`, `sk`, `pk_attr`, `sk_attr`, `index(...)`, \
+                                 `local_index(...)`, `schema`, `entity_type`, `entity_type_attr`";
 const INDEX_OPTIONS: &str = "`name`, `pk`, `sk`, `pk_attr`, `sk_attr`, `partial`";
+const LOCAL_INDEX_OPTIONS: &str = "`name`, `sk`, `sk_attr`, `partial`";
 const FIELD_OPTIONS: &str = "`rename`, `key_only`, `skip`, `default`, `serde`, `version`, \
                              `created_at`, `updated_at`, `ttl`, `unique`";
 
@@ -60,20 +61,31 @@ impl Template {
     }
 }
 
-/// A global secondary index key written from the entity's fields.
+/// A secondary index the entity's items are in, with the keys written from its fields:
+/// `index(...)`, a global one, or `local_index(...)`, a local one, whose partition key is
+/// the table's (`pk` is then `None`).
 pub struct Index {
     pub name: String,
     /// The `name` option, for errors about the index.
     pub name_literal: LitStr,
     pub pk: Option<Template>,
     pub sk: Option<Template>,
-    /// `partial`: the index projects only part of the entity, so its items are read
-    /// untyped; the schema check leaves its projection alone.
+    /// `local_index`: a local secondary index.
+    pub local: bool,
+    /// `partial`: the index projects only part of the entity, so its items are read as
+    /// `Projected` entities; the schema check leaves its projection alone.
     pub partial: bool,
     /// The index's query builder, `email_index` for `EmailIndex`.
     pub builder: Ident,
     /// The index's name constant, `EMAIL_INDEX`.
     pub constant: Ident,
+}
+
+impl Index {
+    /// The index's partition-key template: a local index's is the table's.
+    pub fn partition<'t>(&'t self, c: &'t Container) -> &'t Template {
+        self.pk.as_ref().unwrap_or(&c.pk)
+    }
 }
 
 /// A field and how it is stored.
@@ -176,7 +188,10 @@ impl<'a> Container<'a> {
                 } else if meta.path.is_ident("sk_attr") {
                     set_once(cx, &meta, &mut sk.attribute)
                 } else if meta.path.is_ident("index") {
-                    indexes.push(parse_index(cx, &meta)?);
+                    indexes.push(parse_index(cx, &meta, false)?);
+                    Ok(())
+                } else if meta.path.is_ident("local_index") {
+                    indexes.push(parse_index(cx, &meta, true)?);
                     Ok(())
                 } else if meta.path.is_ident("schema") {
                     set_once(cx, &meta, &mut schema)
@@ -568,19 +583,30 @@ struct IndexOption {
     pk: TemplateOption,
     sk: TemplateOption,
     partial: bool,
+    local: bool,
     span: proc_macro2::Span,
 }
 
-fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexOption> {
+fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta, local: bool) -> syn::Result<IndexOption> {
     let mut index = IndexOption {
         name: None,
         pk: TemplateOption::default(),
         sk: TemplateOption::default(),
         partial: false,
+        local,
         span: meta.path.span(),
     };
     meta.parse_nested_meta(|inner| {
-        if inner.path.is_ident("name") {
+        let global_only = local && (inner.path.is_ident("pk") || inner.path.is_ident("pk_attr"));
+        if global_only {
+            cx.error_spanned_by(
+                &inner.path,
+                "a local secondary index's partition key is the table's: leave out `pk` and `pk_attr`",
+            );
+            // The value is read (and dropped) so that the next option parses.
+            let _: LitStr = inner.value()?.parse()?;
+            Ok(())
+        } else if inner.path.is_ident("name") {
             set_once(cx, &inner, &mut index.name)
         } else if inner.path.is_ident("pk") {
             set_once(cx, &inner, &mut index.pk.value)
@@ -593,6 +619,8 @@ fn parse_index(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<IndexOption> {
         } else if inner.path.is_ident("partial") {
             index.partial = true;
             Ok(())
+        } else if local {
+            unknown_option(cx, &inner, LOCAL_INDEX_OPTIONS)
         } else {
             unknown_option(cx, &inner, INDEX_OPTIONS)
         }
@@ -605,7 +633,11 @@ impl IndexOption {
         let Some(name) = self.name else {
             cx.syn_error(syn::Error::new(
                 self.span,
-                "an index needs its name: index(name = \"GSI1\", pk = ...)",
+                if self.local {
+                    "a local index needs its name: local_index(name = \"LSI1\", sk = ...)"
+                } else {
+                    "an index needs its name: index(name = \"GSI1\", pk = ...)"
+                },
             ));
             return None;
         };
@@ -653,7 +685,14 @@ impl IndexOption {
         };
         let pk = key(&self.pk, "pk")?;
         let sk = key(&self.sk, "sk")?;
-        if pk.is_none() {
+        if self.local && sk.is_none() {
+            cx.error_spanned_by(
+                &name,
+                "a local secondary index needs its sort key: sk = \"{field}\" or a template with sk_attr",
+            );
+            return None;
+        }
+        if pk.is_none() && !self.local {
             cx.error_spanned_by(
                 &name,
                 "an index needs its partition key: pk = \"{field}\" or a template with pk_attr",
@@ -682,6 +721,7 @@ impl IndexOption {
             name_literal: name,
             pk,
             sk,
+            local: self.local,
             partial: self.partial,
             builder,
             constant,

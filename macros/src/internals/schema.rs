@@ -10,7 +10,7 @@ use proc_macro2::Span;
 use syn::LitStr;
 
 use super::ctxt::Ctxt;
-use super::model::{option_inner, plain_field, Container, Field, Storage, Template};
+use super::model::{plain_field, Container, Storage, Template};
 
 /// A key attribute: its name and type (`S`, `N` or `B`).
 struct Key {
@@ -60,9 +60,6 @@ pub struct Checked {
     /// A plain-field index key whose written type must be the schema's:
     /// (field, the type, where to report it, the message if it is not).
     pub key_types: Vec<(String, char, Span, String)>,
-    /// A field an index does not project, which must read as absent:
-    /// (field, the index name literal, the message if it cannot).
-    pub unprojected: Vec<(String, LitStr, String)>,
 }
 
 /// Reads the schema `literal` names, relative to the crate's manifest directory, and
@@ -101,16 +98,19 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
     let mut checked = Checked {
         path: path.display().to_string(),
         key_types: Vec::new(),
-        unprojected: Vec::new(),
     };
     check_table_keys(cx, c, &schema);
     check_ttl(cx, c, &schema);
     for index in &c.indexes {
+        let (option, kind) = match index.local {
+            true => ("local_index", "local"),
+            false => ("index", "global"),
+        };
         let Some(declared) = schema.indexes.iter().find(|i| i.name == index.name) else {
             let names: Vec<String> = schema
                 .indexes
                 .iter()
-                .filter(|i| !i.local)
+                .filter(|i| i.local == index.local)
                 .map(|i| format!("`{}`", i.name))
                 .collect();
             cx.error_spanned_by(
@@ -119,37 +119,40 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
                     "schema.toml declares no index `{}`; {}",
                     index.name,
                     if names.is_empty() {
-                        "it declares no global secondary index".to_owned()
+                        format!("it declares no {kind} secondary index")
                     } else {
-                        format!("its global secondary indexes are {}", names.join(", "))
+                        format!("its {kind} secondary indexes are {}", names.join(", "))
                     }
                 ),
             );
             continue;
         };
-        if declared.local {
+        if declared.local != index.local {
+            let (declared_kind, fix) = match declared.local {
+                true => ("local", "declare it with local_index(name = .., sk = ..)"),
+                false => ("global", "declare it with index(name = .., pk = ..)"),
+            };
             cx.error_spanned_by(
                 &index.name_literal,
                 format!(
-                    "`{}` is a local secondary index in schema.toml; an entity's `index(...)` is a global secondary index",
+                    "`{}` is a {declared_kind} secondary index in schema.toml, not a {kind} one (`{option}(...)`): {fix}",
                     index.name
                 ),
             );
             continue;
         }
-        let pk = index
-            .pk
-            .as_ref()
-            .expect("the model checked that an index has a partition key");
-        check_index_key(
-            cx,
-            c,
-            &index.name,
-            "partition",
-            pk,
-            &declared.pk,
-            &mut checked,
-        );
+        // A local index's partition key is the table's, checked with the table's keys.
+        if let Some(pk) = index.pk.as_ref() {
+            check_index_key(
+                cx,
+                c,
+                &index.name,
+                "partition",
+                pk,
+                &declared.pk,
+                &mut checked,
+            );
+        }
         match (&index.sk, &declared.sk) {
             (Some(sk), Some(key)) => {
                 check_index_key(cx, c, &index.name, "sort", sk, key, &mut checked)
@@ -168,7 +171,7 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
             (None, None) => {}
         }
         if !index.partial {
-            check_projection(cx, c, &schema, index, declared, &mut checked);
+            check_projection(cx, c, &schema, index, declared);
         }
     }
     check_fields_on_index_keys(c, &schema, &mut checked);
@@ -347,15 +350,15 @@ fn check_index_key(
     }
 }
 
-/// The fields an index leaves out of its items: each must read as absent (an option,
-/// a set) for the entity to be read from the index.
+/// The attributes of the entity an index leaves out of its items: an entity read from
+/// it would read them as absent, and a put of it would erase them, so a whole-entity
+/// index projects them all (a `partial` one reads `Projected` entities instead).
 fn check_projection(
     cx: &Ctxt,
     c: &Container,
     schema: &TableSchema,
     index: &super::model::Index,
     declared: &IndexSchema,
-    checked: &mut Checked,
 ) {
     let included: &[String] = match &declared.projection {
         Projection::All => return,
@@ -372,39 +375,32 @@ fn check_projection(
         included.iter().any(|a| a == attribute)
             || keys.iter().flatten().any(|k| k.name == attribute)
     };
-    let message = |field: &Field| {
-        format!(
-            "index `{}` projects {} in schema.toml, without `{}`, which {} needs to be read: project ALL or INCLUDE it, or mark the index `partial` and read it with .items()",
-            index.name, declared.projection, field.attribute, c.ident
-        )
-    };
-    if let Some(entity_type) = c.entity_type.as_ref().filter(|t| !projected(&t.attribute)) {
-        cx.error_spanned_by(
-            &index.name_literal,
-            format!(
-                "index `{}` projects {} in schema.toml, without `{}`, the entity type {} is read by: project ALL or INCLUDE it, or mark the index `partial`",
-                index.name, declared.projection, entity_type.attribute, c.ident
-            ),
-        );
-    }
-    for field in c
+    let fields = c
         .fields
         .iter()
-        .filter(|f| f.is_stored() && !projected(&f.attribute))
-    {
-        match field.storage {
-            // Serde fields have no `Attribute` to ask: only an option reads as absent.
-            Storage::Attribute { serde: true } if option_inner(field.ty).is_none() => {
-                cx.error_spanned_by(&index.name_literal, message(field))
-            }
-            Storage::Attribute { serde: true } => {}
-            _ => checked.unprojected.push((
-                field.ident.to_string(),
-                index.name_literal.clone(),
-                message(field),
-            )),
-        }
+        .filter(|f| f.is_stored())
+        .map(|f| f.attribute.as_str());
+    let missing: Vec<String> = fields
+        .chain(c.entity_type.as_ref().map(|t| t.attribute.as_str()))
+        .filter(|attribute| !projected(attribute))
+        .map(|attribute| format!("`{attribute}`"))
+        .collect();
+    if missing.is_empty() {
+        return;
     }
+    let option = if index.local { "local_index" } else { "index" };
+    cx.error_spanned_by(
+        &index.name_literal,
+        format!(
+            "index `{}` projects {} in schema.toml, without {}, which {} stores: an entity read from it would lose them when put back. Project them (INCLUDE, or ALL), or mark the index `partial` ({option}(name = \"{}\", .., partial)), whose query builder reads Projected<{}>s",
+            index.name,
+            declared.projection,
+            missing.join(", "),
+            c.ident,
+            index.name,
+            c.ident
+        ),
+    );
 }
 
 /// The schema, read leniently: only the parts checked here, each where the runtime's

@@ -66,6 +66,18 @@ macro_rules! numbers {
     )*};
 }
 
+/// Floats: NaN and the infinities are left to the caller's refusal.
+macro_rules! floats {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<AttributeValue, Unsupported> {
+            if !v.is_finite() {
+                return Err(Unsupported);
+            }
+            self.scalar(AttributeValue::N(v.to_string()))
+        }
+    )*};
+}
+
 /// A list (L) under construction.
 pub struct DirectSeq(Vec<AttributeValue>);
 
@@ -88,9 +100,9 @@ impl serde::Serializer for Direct {
 
     numbers!(
         serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
-        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64,
-        serialize_f32: f32, serialize_f64: f64
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64
     );
+    floats!(serialize_f32: f32, serialize_f64: f64);
 
     fn serialize_bool(self, v: bool) -> Result<AttributeValue, Unsupported> {
         self.scalar(AttributeValue::Bool(v))

@@ -11,6 +11,7 @@ use futures::{SinkExt, Stream, StreamExt, TryStreamExt};
 use crate::error::{Error, Result};
 use crate::item::{write_time, Entity, Item};
 use crate::key::{Key, Partition};
+use crate::ops::key_schema::key_item;
 use crate::ops::retry::{until_processed, Failure, Sent};
 use crate::ops::write::written_item;
 use crate::outcome::Attempts;
@@ -151,7 +152,7 @@ impl<E: Entity + Send> BatchGet<'_, E> {
             let text = key.to_string();
             if let std::collections::hash_map::Entry::Vacant(slot) = position.entry(text) {
                 slot.insert(keys.len());
-                keys.push(key.to_item()?);
+                keys.push(key_item(table, &key)?);
                 distinct.push(Some(key));
             }
         }
@@ -265,7 +266,8 @@ impl<'a> BatchWrite<'a> {
         });
         let item = match batch_refusal::<E>().or(versioned) {
             Some(refusal) => Err(refusal),
-            None => written_item(entity, true, false, write_time::<E>()).map(|(item, _)| item),
+            None => written_item(self.table, entity, true, false, write_time::<E>())
+                .map(|(item, _)| item),
         };
         let request = item.map(|item| {
             let put = PutRequest::builder()
@@ -293,7 +295,7 @@ impl<'a> BatchWrite<'a> {
             self.requests.push(Err(refusal));
             return self;
         }
-        let request = key.to_item().map(|key_item| {
+        let request = key_item(self.table, &key).map(|key_item| {
             (
                 key.to_string(),
                 WriteRequest::builder()

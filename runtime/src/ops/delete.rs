@@ -11,6 +11,7 @@ use crate::expr::{Condition, RequestCondition};
 use crate::item::Entity;
 use crate::key::Key;
 use crate::ops::get::read_consistently;
+use crate::ops::key_schema::key_item;
 use crate::ops::retry::send_repeatable;
 use crate::ops::transact::write_refused;
 use crate::outcome::Attempts;
@@ -82,7 +83,7 @@ impl<E: Entity + Send> DeleteItem<'_, E> {
             .client()
             .delete_item()
             .table_name(self.table.name())
-            .set_key(Some(self.key.to_item()?))
+            .set_key(Some(key_item(self.table, &self.key)?))
             .set_condition_expression(condition.text)
             .set_expression_attribute_names(condition.names)
             .set_expression_attribute_values(condition.values)

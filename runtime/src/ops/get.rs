@@ -11,6 +11,7 @@ use crate::expiry::Expiry;
 use crate::expr::Expression;
 use crate::item::{Entity, Item};
 use crate::key::Key;
+use crate::ops::key_schema::key_item;
 use crate::ops::retry::resend_after;
 use crate::table::Table;
 
@@ -73,7 +74,7 @@ impl<E: Entity + Send> GetItem<'_, E> {
                 .consistent_read(self.consistent)
                 .send()
         };
-        let output = match request(self.key.to_item()?).await {
+        let output = match request(key_item(self.table, &self.key)?).await {
             Ok(output) => output,
             Err(err) => {
                 // A retry makes its request again, from the key: no copy is kept for it.

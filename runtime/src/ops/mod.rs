@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod delete;
 pub mod get;
 pub mod index;
+pub(crate) mod key_schema;
 mod paging;
 pub mod put;
 pub mod query;

@@ -87,7 +87,7 @@ impl<E: Entity + Sync> PutItem<'_, E> {
         // One time for every attempt, so that a retry writes the same item.
         let now = write_time::<E>();
         let creates = self.if_not_exists;
-        let written = || written_item(self.entity, self.skip_version, creates, now);
+        let written = || written_item(self.table, self.entity, self.skip_version, creates, now);
         if creates && E::VERSION.is_some() && self.entity.version() != 0 && !self.skip_version {
             // A new item is version 0: a later version cannot be created.
             return Err(Error::InvalidExpression {

@@ -8,12 +8,15 @@ use futures::{Stream, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::expr::{Condition, Expression};
-use crate::item::{Item, Readable};
+use crate::item::{Entity, Item, Readable};
 use crate::key::{key_text, KeyPart, Partition, SortKeyMatch};
 use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
-use crate::ops::target::{index_target, not_consistent, scalar, unprojected, Target};
+use crate::ops::target::{
+    expiry_unprojected, index_target, not_consistent, scalar, unprojected, Target,
+};
+use crate::projected::Projected;
 use crate::schema::KeyType;
 use crate::table::Table;
 
@@ -182,6 +185,7 @@ impl Table {
         }
         let target = partition.partition_key().map(|(name, value)| Target {
             index: None,
+            consistent_reads: true,
             partition_key: (name.to_owned(), AttributeValue::S(value.to_owned())),
             sort_key: match partition.sort_key() {
                 SortKeyMatch::Equals(name, _) | SortKeyMatch::BeginsWith(name, _) => {
@@ -219,6 +223,48 @@ impl<'a, E> Query<'a, E> {
     }
 }
 
+impl<'a, E: Entity> Query<'a, E> {
+    /// The same query, reading [`Projected<E>`]s: the attributes an index copies, for an
+    /// index that copies part of `E` (KEYS_ONLY, or INCLUDE without every attribute `E`
+    /// stores), whose items cannot be read as whole `E`s. A query of a `partial` index's
+    /// builder reads them already.
+    ///
+    /// ```no_run
+    /// # use dynaschema::{Entity, Projected, Table};
+    /// # async fn run<Task: Entity + Send>(table: &Table) -> dynaschema::Result<()> {
+    /// let keys: Vec<Projected<Task>> =
+    ///     table.index::<Task>("ByStatus").query("open").projected().all().await?;
+    /// let tasks = table.batch_get(keys.iter().map(Projected::key)).await?;
+    /// # let _ = tasks;
+    /// # Ok(()) }
+    /// ```
+    pub fn projected(self) -> Query<'a, Projected<E>> {
+        let unprojected = match &self.target {
+            Ok(Target {
+                index: Some(index), ..
+            }) => unprojected::<Projected<E>>(self.table, index),
+            _ => None,
+        };
+        let options = self.options;
+        Query {
+            table: self.table,
+            target: self.target,
+            options: Options {
+                range: options.range,
+                limit: options.limit,
+                page_size: options.page_size,
+                forward: options.forward,
+                consistent: options.consistent,
+                filter: options.filter.map(Condition::retag),
+                keys_only: options.keys_only,
+                skip_expired: options.skip_expired,
+            },
+            unprojected,
+            after: self.after,
+        }
+    }
+}
+
 impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     /// Reads at most `n` entities: reading stops once `n` are read, and pages are read
     /// at full size, so a filtered query finds them in as few requests as it can. This
@@ -243,7 +289,8 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
         self
     }
 
-    /// Reads with strong consistency (not available on global secondary indexes).
+    /// Reads with strong consistency: the table and its local secondary indexes offer
+    /// it, global secondary indexes do not (an [`Error::Index`] when read).
     pub fn consistent(mut self) -> Self {
         self.options.consistent = true;
         self
@@ -251,7 +298,8 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
 
     /// Keeps only the items for which `condition` holds, on attributes other than the
     /// keys. DynamoDB applies it after reading, so it saves transfer, not capacity.
-    pub fn filter(mut self, condition: Condition<E>) -> Self {
+    pub fn filter(mut self, condition: impl Into<Condition<E>>) -> Self {
+        let condition = condition.into();
         self.options.filter = Some(Condition::conjoin(self.options.filter.take(), condition));
         self
     }
@@ -343,7 +391,9 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     /// Leaves out the items whose time to live (the schema's `ttl_attribute`, an
     /// [`Expiry`](crate::Expiry)) has passed, which DynamoDB may take days to delete: a
     /// filter, so it saves transfer, not capacity. A table without `ttl_attribute` is
-    /// an [`Error::Config`] when the query is read.
+    /// an [`Error::Config`] when the query is read, and an index that does not project
+    /// the `ttl_attribute` (whose items would all look unexpired) an [`Error::Index`],
+    /// before any request.
     pub fn skip_expired(mut self) -> Self {
         self.options.skip_expired = true;
         self
@@ -569,7 +619,11 @@ impl<E> Request<'_, E> {
         Option<(String, String)>,
     )> {
         let target = &self.target;
-        if let (Some(index), true) = (&target.index, self.options.consistent) {
+        if let (Some(index), true, false) = (
+            &target.index,
+            self.options.consistent,
+            target.consistent_reads,
+        ) {
             return Err(not_consistent(self.table, index));
         }
         let mut expression = Expression::default();
@@ -617,6 +671,13 @@ impl<E> Request<'_, E> {
             .map(|f| expression.condition(f))
             .transpose()?;
         if self.options.skip_expired {
+            if let Some(refusal) = target
+                .index
+                .as_deref()
+                .and_then(|index| expiry_unprojected(self.table, index))
+            {
+                return Err(refusal);
+            }
             let unexpired = self.table.unexpired(&mut expression)?;
             filter = Some(match filter {
                 Some(filter) => format!("({filter}) AND {unexpired}"),

@@ -12,7 +12,7 @@ use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::index::Index;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
 use crate::ops::retry::resend_after;
-use crate::ops::target::{no_such_index, not_consistent};
+use crate::ops::target::{expiry_unprojected, no_such_index, not_consistent};
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -58,7 +58,7 @@ impl<'a, E: Entity> Index<'a, E> {
     /// `E` needs, which [`Scan::items`] reads untyped.
     pub fn scan(&self) -> Scan<'a, E> {
         let table = self.table();
-        let index = match table.schema().index(self.name()) {
+        let index = match table.schema().secondary_index(self.name()) {
             Some(_) => Ok(Some(self.name().to_owned())),
             None => Err(no_such_index(table, self.name())),
         };
@@ -88,7 +88,8 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
         self
     }
 
-    /// Reads with strong consistency (not available on global secondary indexes).
+    /// Reads with strong consistency (not available on global secondary indexes, but on
+    /// the table and its local secondary indexes).
     pub fn consistent(mut self) -> Self {
         self.reading.consistent = true;
         self
@@ -102,8 +103,8 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     }
 
     /// Keeps only the items for which `condition` holds.
-    pub fn filter(mut self, condition: Condition<E>) -> Self {
-        self.filter = Some(Condition::conjoin(self.filter.take(), condition));
+    pub fn filter(mut self, condition: impl Into<Condition<E>>) -> Self {
+        self.filter = Some(Condition::conjoin(self.filter.take(), condition.into()));
         self
     }
 
@@ -182,8 +183,14 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             });
         }
         let index = self.index?;
+        let global = |name: &str| {
+            let index = self.reading.table.schema().secondary_index(name);
+            index.is_some_and(|index| !index.local)
+        };
         if let (Some(index), true) = (&index, self.reading.consistent) {
-            return Err(not_consistent(self.reading.table, index));
+            if global(index) {
+                return Err(not_consistent(self.reading.table, index));
+            }
         }
         let mut expression = Expression::default();
         let mut clauses = Vec::new();
@@ -213,7 +220,11 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             clauses.push(expression.condition(filter)?);
         }
         if self.skip_expired {
-            clauses.push(self.reading.table.unexpired(&mut expression)?);
+            let table = self.reading.table;
+            if let Some(refusal) = index.as_deref().and_then(|i| expiry_unprojected(table, i)) {
+                return Err(refusal);
+            }
+            clauses.push(table.unexpired(&mut expression)?);
         }
         let filter = (!clauses.is_empty()).then(|| clauses.join(" AND "));
         let (names, values) = expression.into_placeholders();

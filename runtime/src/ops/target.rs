@@ -1,6 +1,6 @@
-//! Where a query reads: the table or an index, its partition key as the type the schema
-//! declares, and its sort keys; and whether an index's items can be read as the type
-//! asked for.
+//! Where a query reads: the table or an index (global or local), its partition key as
+//! the type the schema declares, and its sort keys; and whether an index's items can be
+//! read as the type asked for, and their expiry told.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -14,6 +14,9 @@ use crate::table::Table;
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) index: Option<String>,
+    /// Whether the target offers strongly consistent reads: the table and its local
+    /// secondary indexes do, global ones do not.
+    pub(crate) consistent_reads: bool,
     pub(crate) partition_key: (String, AttributeValue),
     pub(crate) sort_key: Option<(String, KeyType)>,
     pub(crate) base: SortKeyMatch,
@@ -46,10 +49,10 @@ pub(crate) fn index_target(
         table: table.name().to_owned(),
         message,
     };
-    let Some(index) = table.schema().index(name) else {
+    let Some(index) = table.schema().secondary_index(name) else {
         return Err(no_such_index(table, name));
     };
-    let key = &index.partition_key;
+    let key = index.partition_key;
     if let Some(attribute) = attribute.filter(|a| *a != key.name) {
         return Err(error(format!(
             "its partition key is `{}`, but the entity writes its index key to `{attribute}`; \
@@ -58,7 +61,7 @@ pub(crate) fn index_target(
         )));
     }
     if let SortKeyMatch::Equals(attribute, _) | SortKeyMatch::BeginsWith(attribute, _) = &base {
-        let sort_key = index.sort_key.as_ref().map(|k| k.name.as_str());
+        let sort_key = index.sort_key.map(|k| k.name.as_str());
         if sort_key != Some(*attribute) {
             return Err(error(match sort_key {
                 Some(sort_key) => format!(
@@ -73,8 +76,9 @@ pub(crate) fn index_target(
         .map_err(|message| error(format!("its key `{}` {message}", key.name)))?;
     Ok(Target {
         index: Some(name.to_owned()),
+        consistent_reads: index.local,
         partition_key: (key.name.clone(), value),
-        sort_key: index.sort_key.as_ref().map(|k| (k.name.clone(), k.kind)),
+        sort_key: index.sort_key.map(|k| (k.name.clone(), k.kind)),
         base,
     })
 }
@@ -91,7 +95,7 @@ pub(crate) fn no_such_index(table: &Table, name: &str) -> Error {
 }
 
 /// The refusal of a strongly consistent read of global secondary index `name`, which
-/// DynamoDB does not offer.
+/// DynamoDB does not offer (local secondary indexes do).
 pub(crate) fn not_consistent(table: &Table, name: &str) -> Error {
     Error::Index {
         index: name.to_owned(),
@@ -102,39 +106,65 @@ pub(crate) fn not_consistent(table: &Table, name: &str) -> Error {
     }
 }
 
-/// Why the items of index `name` cannot be read as entities `E`, if they cannot: its
-/// projection leaves out attributes `E` cannot do without. Reading them anyway would
-/// fail on the first item, after the request was paid for.
+/// Why the items of index `name` cannot be read as `E`s, if they cannot: its projection
+/// leaves out attributes `E` stores. An entity read without them would read them as
+/// absent, and a put of it would erase them from the item; a [`Projected`] read needs
+/// only what tells its entity apart.
+///
+/// [`Projected`]: crate::Projected
 pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Error> {
-    let index = table.schema().index(name)?;
-    let included: &[String] = match &index.projection {
-        Projection::All => return None,
-        Projection::KeysOnly => &[],
-        Projection::Include(attributes) => attributes,
-    };
-    let projected = |attribute: &str| {
-        included.iter().any(|a| a == attribute)
-            || table.key_names().any(|a| a == attribute)
-            || index.partition_key.name == attribute
-            || index.sort_key.as_ref().is_some_and(|k| k.name == attribute)
-    };
+    let index = table.schema().secondary_index(name)?;
+    if matches!(index.projection, Projection::All) {
+        return None;
+    }
     let missing: Vec<&str> = E::needed_attributes()
         .into_iter()
-        .filter(|attribute| !projected(attribute))
+        .filter(|attribute| !index.projects(&table.schema().table, attribute))
         .collect();
     if missing.is_empty() {
         return None;
     }
+    let advice = if E::PARTIAL {
+        format!(
+            "{} tells its entity apart by them: project them in schema.toml and apply it",
+            E::READ_NAME
+        )
+    } else {
+        format!(
+            "{reader} stores them, so {reader}s read from it would lose them when put back. \
+             Project them in schema.toml (or ALL) and apply it; or mark the index `partial` \
+             in the derive, whose query builder then reads Projected<{reader}>s (or call \
+             .projected() on this query); or read the items untyped with .items()",
+            reader = E::READ_NAME
+        )
+    };
     Some(Error::Index {
         index: name.to_owned(),
         table: table.name().to_owned(),
         message: format!(
-            "it projects {}, without {} that {} needs; nothing was read. Project ALL \
-                 (or INCLUDE them) in schema.toml and apply it, or read the items \
-                 untyped with .items()",
+            "it projects {}, without {}; nothing was read. {advice}",
             index.projection,
             quoted(&missing),
-            E::READ_NAME
+        ),
+    })
+}
+
+/// Why expired items of index `index` cannot be left out, if they cannot: the index does
+/// not project the table's time-to-live attribute, so every item would look unexpired.
+pub(crate) fn expiry_unprojected(table: &Table, index: &str) -> Option<Error> {
+    let ttl = table.schema().table.ttl_attribute.as_deref()?;
+    let declared = table.schema().secondary_index(index)?;
+    if declared.projects(&table.schema().table, ttl) {
+        return None;
+    }
+    Some(Error::Index {
+        index: index.to_owned(),
+        table: table.name().to_owned(),
+        message: format!(
+            "it projects {}, without `{ttl}`, the table's ttl_attribute, so skip_expired() \
+             cannot tell its expired items (each would look unexpired); nothing was read. \
+             INCLUDE `{ttl}` in the index's projection in schema.toml, or read the table",
+            declared.projection
         ),
     })
 }

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::expr::{Condition, RequestCondition, Update, VersionCheck};
 use crate::item::{write_time, Entity, Item};
 use crate::key::Key;
+use crate::ops::key_schema::key_item;
 use crate::ops::retry::transient;
 use crate::ops::write::written_item;
 use crate::ops::write::{
@@ -213,11 +214,12 @@ impl<'a> Transaction<'a> {
         let unique = (!E::UNIQUE.is_empty()).then(|| {
             // A put of version 0 creates the item as surely as put_new does.
             let new = E::VERSION.is_some() && !skip_version && entity.version() == 0;
-            let item = written_item(entity, skip_version, creates, now)?.0;
+            let item = written_item(self.table, entity, skip_version, creates, now)?.0;
             UniqueWrite::of_put(entity, &item, creates || new)
         });
+        let sent_to = self.table;
         let make = move |table: &str, stored: &Stored| {
-            let (item, version) = written_item(entity, skip_version, creates, now)?;
+            let (item, version) = written_item(sent_to, entity, skip_version, creates, now)?;
             let condition = [version, condition.clone(), unique::requirement::<E>(stored)]
                 .into_iter()
                 .flatten()
@@ -280,17 +282,19 @@ impl<'a> Transaction<'a> {
         };
         let unique = UniqueWrite::of_update(&key, &update);
         let now = write_time::<E>();
+        let sent_to = self.table;
         let make = move |table: &str, stored: &Stored| {
             let required = unique::requirement::<E>(stored);
             let update = match required {
                 Some(required) => &update.clone().require(required),
                 None => &update,
             };
-            let (update, condition, expression) = update_expressions(&key, update, now, creates)?;
+            let (update, condition, expression) =
+                update_expressions(sent_to, &key, update, now, creates)?;
             let (names, values) = expression.into_placeholders();
             let update = SdkUpdate::builder()
                 .table_name(table)
-                .set_key(Some(key.to_item()?))
+                .set_key(Some(key_item(sent_to, &key)?))
                 .update_expression(update)
                 .set_condition_expression(condition)
                 .set_expression_attribute_names(names)
@@ -320,13 +324,18 @@ impl<'a> Transaction<'a> {
         let unique = (!E::UNIQUE.is_empty())
             .then(|| UniqueWrite::of_delete(&key))
             .transpose();
+        let sent_to = self.table;
         let make = move |table: &str, stored: &Stored| {
             let condition = [condition.clone(), unique::requirement::<E>(stored)]
                 .into_iter()
                 .flatten()
                 .reduce(Condition::and);
             let condition = RequestCondition::new(condition.as_ref())?;
-            Ok(transaction_delete(table, key.to_item()?, condition))
+            Ok(transaction_delete(
+                table,
+                key_item(sent_to, &key)?,
+                condition,
+            ))
         };
         self.push::<E>(Box::new(make)).guarding(unique)
     }
@@ -343,11 +352,12 @@ impl<'a> Transaction<'a> {
 
     /// Requires `condition` to hold on the item of `key`, without changing it.
     pub fn check<E: Entity + 'a>(self, key: Key<E>, condition: Condition<E>) -> Self {
+        let sent_to = self.table;
         let make = move |table: &str, _: &Stored| {
             let condition = RequestCondition::new(Some(&condition))?;
             let check = ConditionCheck::builder()
                 .table_name(table)
-                .set_key(Some(key.to_item()?))
+                .set_key(Some(key_item(sent_to, &key)?))
                 .set_condition_expression(condition.text)
                 .set_expression_attribute_names(condition.names)
                 .set_expression_attribute_values(condition.values)

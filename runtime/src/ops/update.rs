@@ -12,6 +12,7 @@ use crate::expr::{Update, VersionCheck};
 use crate::item::{write_time, Entity, Item};
 use crate::key::Key;
 use crate::ops::get::read_consistently;
+use crate::ops::key_schema::key_item;
 use crate::ops::retry::{refused_unapplied, resend_if, send_repeatable};
 use crate::ops::transact::write_refused;
 use crate::ops::write::{stored_version, update_expressions, version_conflict, VersionedWrite};
@@ -116,9 +117,14 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
         if E::UNIQUE.iter().any(|a| self.update.change_of(a).is_some()) {
             return self.request_guarded(returned).await;
         }
-        let key = self.key.to_item()?;
-        let (update, condition, expression) =
-            update_expressions(&self.key, &self.update, write_time::<E>(), self.creates)?;
+        let key = key_item(self.table, &self.key)?;
+        let (update, condition, expression) = update_expressions(
+            self.table,
+            &self.key,
+            &self.update,
+            write_time::<E>(),
+            self.creates,
+        )?;
         let (names, values) = expression.into_placeholders();
         let attempts = Attempts::new();
         let request = self

@@ -12,6 +12,8 @@ use crate::error::{quoted, Error, Result};
 use crate::expr::{Attr, Change, Condition, Expression, RequestCondition, Update};
 use crate::item::{Entity, Item};
 use crate::key::{IndexKey, Key, KeyPart};
+use crate::ops::key_schema;
+use crate::table::Table;
 use crate::timestamp::Timestamp;
 
 /// The item a put of `entity` writes at time `now`, and the condition on the stored
@@ -19,12 +21,14 @@ use crate::timestamp::Timestamp;
 /// the item (or writes version 0); for a versioned entity, its next version, and
 /// (unless `skip`) the stored item at the entity's version (no item, for version 0).
 pub(crate) fn written_item<E: Entity>(
+    table: &Table,
     entity: &E,
     skip: bool,
     creates: bool,
     now: Timestamp,
 ) -> Result<(Item, Option<Condition<E>>)> {
     let mut item = entity.to_item()?;
+    key_schema::check_item::<E>(table, &item)?;
     let new_version = E::VERSION.is_some() && entity.version() == 0;
     if let Some(updated) = E::UPDATED_AT {
         item.insert(updated.to_owned(), timestamp_value(&now));
@@ -55,12 +59,15 @@ pub(crate) fn written_item<E: Entity>(
 /// An update that `creates` (an upsert) requires no item, and must give every field
 /// that cannot be absent.
 pub(crate) fn update_expressions<E: Entity>(
+    table: &Table,
     key: &Key<E>,
     update: &Update<E>,
     now: Timestamp,
     creates: bool,
 ) -> Result<(String, Option<String>, Expression)> {
     let (pk, _) = key.partition_key()?;
+    key_schema::fits::<E>(table)?;
+    key_schema::check_update(table, update)?;
     for attribute in [E::VERSION, E::CREATED_AT, E::UPDATED_AT]
         .into_iter()
         .flatten()
