@@ -18,7 +18,15 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .as_ref()
         .and_then(|c| Some((c, c.schema.as_ref()?)))
         .and_then(|(c, literal)| schema::check(&cx, c, literal));
-    cx.check()?;
+    if let Err(errors) = cx.check() {
+        // The checks left to the compiler still run beside the derive's own errors, so
+        // that one build shows every mistake.
+        let mut tokens = errors.into_compile_error();
+        if let (Some(c), Some(checked)) = (&container, &checked) {
+            tokens.extend(schema_checks(c, checked));
+        }
+        return Ok(tokens);
+    }
     let container = container.expect("a model without errors exists");
     Ok(generate(&container, checked.as_ref()))
 }

@@ -84,6 +84,7 @@ pub mod expr;
 pub mod foreign;
 #[doc(hidden)]
 pub mod generated;
+pub mod guide;
 pub mod item;
 pub mod key;
 mod live;

@@ -12,7 +12,7 @@ fn compile_errors() {
     let project = target.join("tests/trybuild").join(env!("CARGO_PKG_NAME"));
     let fixtures = project.join("fixtures");
     std::fs::create_dir_all(&fixtures).expect("the trybuild project can be written to");
-    for fixture in ["store.toml", "sessions.toml"] {
+    for fixture in ["store.toml", "sessions.toml", "tasks.toml"] {
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(fixture);

@@ -1,8 +1,8 @@
 use dynaschema::Entity;
 
 // Checked against the store's schema.toml: an index keyed on a number field where the
-// schema declares a string, and an index that does not project a field the entity
-// cannot do without.
+// schema declares a string, and an index that does not project every field the entity
+// stores.
 #[derive(Entity)]
 #[dynamo(
     pk = "CUSTOMER#{username}",
