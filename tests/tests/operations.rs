@@ -585,6 +585,13 @@ async fn keys_of_another_type_than_the_schema_declares_are_refused_before_sendin
     refused(numbered.batch_write().put(&clara).await, &table_parts);
     let batch_get = numbered.batch_get([Account::key(1)]).await;
     refused(batch_get.map(drop), &table_parts);
+    match numbered.query(Account::partition(1)).all().await {
+        Err(Error::InvalidQuery { message }) => {
+            assert!(message.contains("PK (N)"), "{message}");
+            assert!(message.contains("declare it as S"), "{message}");
+        }
+        other => panic!("expected Error::InvalidQuery, got {other:?}"),
+    }
     // EmailIndex's key is N; the account's email is a string.
     let index_parts = ["`email`", "EmailIndex", "declared N", "writes it as S"];
     refused(emails_as_numbers.put(&clara).await, &index_parts);

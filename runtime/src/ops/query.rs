@@ -183,7 +183,21 @@ impl Table {
             query.unprojected = unprojected::<E>(self, index);
             return query;
         }
-        let target = partition.partition_key().map(|(name, value)| Target {
+        let table_key = &self.schema().table.partition_key;
+        let target = partition.partition_key().and_then(|(name, value)| {
+            if table_key.name != name || table_key.kind != KeyType::S {
+                return Err(Error::InvalidQuery {
+                    message: format!(
+                        "{} reads its partition key `{name}` as a string, but the table's \
+                         partition key is {table_key} in the schema: key templates are \
+                         strings, so declare it as S (or name it in the derive's pk_attr)",
+                        E::READ_NAME
+                    ),
+                });
+            }
+            Ok((name, value))
+        });
+        let target = target.map(|(name, value)| Target {
             index: None,
             consistent_reads: true,
             partition_key: (name.to_owned(), AttributeValue::S(value.to_owned())),
