@@ -498,7 +498,7 @@ async fn numbers_dynamodb_cannot_store_are_refused_inside_serde_fields() {
 }
 
 #[tokio::test]
-async fn empty_keys_are_refused_before_sending() {
+async fn empty_and_oversized_keys_are_refused_before_sending() {
     let (table, counter) = counted_table("empty-keys").await;
     table.put(&code("A1", "ana@x.org")).await.unwrap();
     counter.reset();
@@ -529,6 +529,18 @@ async fn empty_keys_are_refused_before_sending() {
     invalid_key(update.await.map(drop), &index_parts);
     let upsert = table.upsert(Code::key("B2"), |u| u.set(Code::EMAIL, ""));
     invalid_key(upsert.await.map(drop), &index_parts);
+    // Keys longer than DynamoDB's: 2,048 bytes for a partition key, table's or index's.
+    let long = "x".repeat(2049);
+    invalid_key(
+        table.put(&code(&long, "ana@x.org")).await,
+        &["2049 bytes", "2048"],
+    );
+    invalid_key(table.get(Code::key(&long)).await.map(drop), &["2049 bytes"]);
+    let long_email = code("C3", &long);
+    invalid_key(
+        table.put(&long_email).await,
+        &["EmailIndex", "2049 bytes", "2048"],
+    );
     assert_eq!(counter.take().total(), 0, "nothing was sent");
     assert_eq!(
         table.get(Code::key("A1")).await.unwrap(),

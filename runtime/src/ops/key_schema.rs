@@ -1,7 +1,7 @@
 //! The key attributes a request sends, checked against the table's schema before it is
 //! sent: DynamoDB refuses a key of another type than the one declared, a key the
-//! table's key schema does not have, and an empty string or binary as a key of the
-//! table or of an index.
+//! table's key schema does not have, an empty string or binary as a key of the table or
+//! of an index, and keys longer than 2,048 bytes (partition) or 1,024 (sort).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -12,10 +12,45 @@ use crate::key::Key;
 use crate::schema::{KeyType, SecondaryIndex};
 use crate::table::Table;
 
-/// The key map of `key`, once `E`'s key templates fit the table's key schema.
+/// DynamoDB's longest partition key, in bytes of UTF-8.
+const MAX_PARTITION_KEY: usize = 2048;
+/// DynamoDB's longest sort key, in bytes of UTF-8.
+const MAX_SORT_KEY: usize = 1024;
+
+/// The key map of `key`, once `E`'s key templates fit the table's key schema and its
+/// values are not too long.
 pub(crate) fn key_item<E: Entity>(table: &Table, key: &Key<E>) -> Result<Item> {
     fits::<E>(table)?;
-    key.to_item()
+    let item = key.to_item()?;
+    table_keys_fit::<E>(&item)?;
+    Ok(item)
+}
+
+/// Refuses the table's keys of an item of `E` that are longer than DynamoDB allows.
+fn table_keys_fit<E: Entity>(item: &Item) -> Result<()> {
+    let keys = [
+        ("partition", Some(&E::PK_TEMPLATE), MAX_PARTITION_KEY),
+        ("sort", E::SK_TEMPLATE.as_ref(), MAX_SORT_KEY),
+    ];
+    for (which, template, most) in keys {
+        let Some(template) = template else { continue };
+        let length = match item.get(template.attribute()) {
+            Some(AttributeValue::S(text)) => text.len(),
+            _ => continue,
+        };
+        if length > most {
+            return Err(Error::InvalidKey(KeyError {
+                template: template.to_string(),
+                field: template.fields().collect::<Vec<_>>().join("`, `"),
+                reason: format!(
+                    "{} renders a {which} key of {length} bytes, and DynamoDB's {which} keys \
+                     hold at most {most}: shorten its values",
+                    E::ENTITY_NAME
+                ),
+            }));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses `E` on a table whose key schema its templates do not write: key templates
@@ -77,6 +112,7 @@ pub(crate) fn fits<E: Entity>(table: &Table) -> Result<()> {
 /// than the schema declares, or empty.
 pub(crate) fn check_item<E: Entity>(table: &Table, item: &Item) -> Result<()> {
     fits::<E>(table)?;
+    table_keys_fit::<E>(item)?;
     for (index, which, key) in index_keys(table) {
         if let Some(value) = item.get(&key.name) {
             check_value::<E>(&index, which, key.name.as_str(), key.kind, value)?;
@@ -129,6 +165,15 @@ fn check_value<E: Entity>(
     kind: KeyType,
     value: &AttributeValue,
 ) -> Result<()> {
+    let most = match which {
+        "partition" => MAX_PARTITION_KEY,
+        _ => MAX_SORT_KEY,
+    };
+    let length = match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        _ => 0,
+    };
     let written = match value {
         AttributeValue::S(text) if text.is_empty() => None,
         AttributeValue::B(bytes) if bytes.as_ref().is_empty() => None,
@@ -148,6 +193,11 @@ fn check_value<E: Entity>(
         index.name
     );
     let reason = match written {
+        Some(written) if written == kind.as_str() && length > most => format!(
+            "{} writes it {length} bytes long, and {role}: DynamoDB's {which} keys hold at \
+             most {most} bytes",
+            E::ENTITY_NAME
+        ),
         Some(written) if written == kind.as_str() => return Ok(()),
         Some(written) => format!(
             "{} writes it as {written}, and {role}: DynamoDB refuses the item. Store the \
