@@ -813,7 +813,8 @@ fn index_keys(c: &Container) -> TokenStream {
             }
             None => quote!(::core::option::Option::None),
         };
-        quote!(::dynaschema::key::EntityIndex { name: #name, pk: #pk, sk: #sk })
+        let partial = index.partial;
+        quote!(::dynaschema::key::EntityIndex { name: #name, pk: #pk, sk: #sk, partial: #partial })
     });
     let key_fields = stored_key_fields(c).into_iter().map(|name| {
         let attribute = &field(c, name).attribute;

@@ -106,6 +106,10 @@ fn written<T: Attribute>(value: &T) -> Value {
     value_of(value, ABSENT_IN_UPDATE)
 }
 
+/// Why a set of no elements cannot be added or deleted.
+const NO_ELEMENTS: &str = "the set is empty: adding or deleting no elements changes nothing, \
+                           and DynamoDB refuses an empty set; leave it out of the update";
+
 impl<E, T: Attribute> Attr<E, T> {
     fn compare(&self, op: &'static str, value: &T) -> Condition<E> {
         Condition::new(Node::Compare(self.name, op, compared(value)))
@@ -200,6 +204,26 @@ impl<E> Condition<E> {
     /// The same condition, of another type's items: `E`'s projected items.
     pub(crate) fn retag<F>(self) -> Condition<F> {
         Condition::new(self.node)
+    }
+
+    /// Every attribute the condition reads, in the order written (repeats included).
+    pub(crate) fn attributes(&self) -> Vec<&'static str> {
+        fn walk(node: &Node, out: &mut Vec<&'static str>) {
+            match node {
+                Node::Compare(attribute, ..)
+                | Node::Between(attribute, ..)
+                | Node::Function(_, attribute, _)
+                | Node::Exists(attribute, _) => out.push(attribute),
+                Node::And(a, b) | Node::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Node::Not(inner) => walk(inner, out),
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.node, &mut out);
+        out
     }
 
     /// Both conditions hold.
@@ -447,7 +471,8 @@ impl<E> Update<E> {
     /// `ADD attribute value`: adds to a number (starting from 0 when absent) or adds
     /// elements to a set.
     pub fn add<T: Addable>(mut self, attr: Attr<E, T>, value: impl Into<T>) -> Self {
-        self.add.push((attr.name, written(&value.into())));
+        self.add
+            .push((attr.name, value_of(&value.into(), NO_ELEMENTS)));
         self
     }
 
@@ -457,7 +482,8 @@ impl<E> Update<E> {
         attr: Attr<E, T>,
         elements: impl Into<T>,
     ) -> Self {
-        self.delete.push((attr.name, written(&elements.into())));
+        self.delete
+            .push((attr.name, value_of(&elements.into(), NO_ELEMENTS)));
         self
     }
 
@@ -1048,6 +1074,24 @@ mod tests {
         let err = e.update(&Update::new().set(RATIO, f64::NAN)).unwrap_err();
         assert!(err.to_string().contains("ratio"), "{err}");
         assert!(e.update(&Update::<Item>::new()).is_err(), "an empty update");
+        // An empty set is no absent value to remove, but a change of nothing.
+        const TAGS: Attr<Item, std::collections::BTreeSet<String>> = Attr::new("tags");
+        for update in [
+            Update::new().add(TAGS, std::collections::BTreeSet::new()),
+            Update::new().delete(TAGS, std::collections::BTreeSet::new()),
+        ] {
+            let message = e.update(&update).unwrap_err().to_string();
+            assert!(message.contains("changes nothing"), "{message}");
+            assert!(!message.contains("remove"), "{message}");
+        }
+    }
+
+    #[test]
+    fn conditions_name_the_attributes_they_read() {
+        let condition = NAME
+            .eq("a")
+            .and(NOTE.exists().or(AMOUNT.between(1_u64, 2_u64).not()));
+        assert_eq!(condition.attributes(), ["name", "note", "amount"]);
     }
 
     #[test]

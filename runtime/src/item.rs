@@ -329,6 +329,14 @@ pub trait Readable: Sized {
     /// of it ([`Projected`](crate::Projected)), rather than whole entities.
     const PARTIAL: bool = false;
 
+    /// Whether the type declares index `index` `partial` (see [`EntityIndex::partial`]).
+    ///
+    /// [`EntityIndex::partial`]: crate::key::EntityIndex::partial
+    fn declares_partial(index: &str) -> bool {
+        let _ = index;
+        false
+    }
+
     /// The attributes besides the table's keys that an index must project for its items
     /// to be read as this type: for an entity, every attribute it stores (see
     /// [`Entity::STORED_ATTRIBUTES`]).
@@ -344,6 +352,10 @@ impl<E: Entity> Readable for E {
 
     fn needed_attributes() -> Vec<&'static str> {
         E::STORED_ATTRIBUTES.to_vec()
+    }
+
+    fn declares_partial(index: &str) -> bool {
+        E::INDEXES.iter().any(|i| i.name == index && i.partial)
     }
 }
 

@@ -299,17 +299,20 @@ pub(crate) const fn same_text(a: &str, b: &str) -> bool {
     true
 }
 
-/// A global secondary index an entity declares (`index(name = .., pk = .., sk = ..)`),
-/// listed in [`Entity::INDEXES`](crate::Entity::INDEXES): its name and key templates,
-/// each with the attribute it is written to.
+/// A secondary index an entity declares (`index(name = .., pk = .., sk = ..)`, or
+/// `local_index(name = .., sk = ..)`), listed in [`Entity::INDEXES`](crate::Entity::INDEXES):
+/// its name and key templates, each with the attribute it is written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntityIndex {
     /// The index, such as `GSI1`.
     pub name: &'static str,
-    /// The index partition key's template.
+    /// The index partition key's template (a local index's is the table's).
     pub pk: KeyTemplate,
     /// The index sort key's template, if the entity writes one.
     pub sk: Option<KeyTemplate>,
+    /// Whether the entity declares the index `partial`: it copies part of the entity,
+    /// whose items it reads as [`Projected`](crate::Projected) entities.
+    pub partial: bool,
 }
 
 /// A key attribute of a secondary index that an entity writes from its fields, such as

@@ -4,8 +4,25 @@
 //! refused where the index cannot tell what has expired; local secondary indexes are
 //! queried typed, with consistent reads.
 
-use dynaschema::{Error, Expiry, Projected};
+use dynaschema::{Entity, Error, Expiry, Projected};
 use dynaschema_tests::tasks::{task, tasks_table, Task, UncheckedTask};
+
+/// Task's items as an entity with an entity type, which `ByStatus` does not copy: its
+/// partial reads cannot tell its items from others of the same key shape.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(
+    pk = "TEAM#{team}",
+    sk = "TASK#{id}",
+    entity_type = "Task",
+    index(name = "ByStatus", pk = "{status}", partial)
+)]
+struct TypedTask {
+    #[dynamo(key_only)]
+    team: String,
+    #[dynamo(key_only)]
+    id: u64,
+    status: String,
+}
 
 /// A far-off expiry: the item does not expire while the test runs.
 fn later() -> Expiry {
@@ -82,8 +99,7 @@ async fn a_put_back_after_any_index_read_keeps_every_stored_attribute() {
         "`priority`",
         "`created`",
         "`expires_at`",
-        "lose them when put back",
-        "partial",
+        "declares the index `partial`",
         "Projected<Task>",
         ".projected()",
         ".items()",
@@ -92,12 +108,54 @@ async fn a_put_back_after_any_index_read_keeps_every_stored_attribute() {
     }
     assert!(!message.contains("`note`"), "copied: {message}");
     let message = index_refusal(table.query(UncheckedTask::by_status("open")).all().await);
-    assert!(message.contains("`expires_at`"), "{message}");
+    for part in [
+        "`expires_at`",
+        "lose them when put back",
+        "mark the index `partial`",
+        "Projected<UncheckedTask>",
+        ".items()",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
     let message = index_refusal(table.query(UncheckedTask::by_priority("core")).all().await);
     assert!(message.contains("KEYS_ONLY"), "{message}");
     let scan = table.index(Task::BY_STATUS).scan().all().await;
-    assert!(index_refusal(scan).contains("`owner`"));
+    let message = index_refusal(scan);
+    assert!(message.contains("`owner`"), "{message}");
+    assert!(
+        message.contains("declares the index `partial`"),
+        "{message}"
+    );
+    // A filter on what the index does not copy would answer as if every item lacked it.
+    let filtered = table
+        .query(Task::by_status("open"))
+        .filter(Task::OWNER.eq("ana"))
+        .all()
+        .await;
+    let message = index_refusal(filtered);
+    assert!(
+        message.contains("`owner`, which the filter reads"),
+        "{message}"
+    );
+    let filtered = table
+        .index(Task::BY_STATUS)
+        .scan()
+        .filter(Task::OWNER.exists());
+    assert!(index_refusal(filtered.items().await).contains("`owner`"));
+    // Projected reads need the entity type, to tell items apart, where there is one.
+    let message = index_refusal(table.query(TypedTask::by_status("open")).all().await);
+    for part in ["`_type`", "cannot read Projected<TypedTask>s", ".items()"] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
     assert_eq!(counter.take().total(), 0, "nothing was sent");
+    // Untyped, such an index is scanned without the entity-type filter it cannot hold.
+    let items = table
+        .index(TypedTask::BY_STATUS)
+        .scan()
+        .items()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
 
     // `.projected()` reads the same index as Projected<Task>s; `.items()` untyped.
     let projected = table
@@ -247,9 +305,16 @@ async fn local_indexes_are_queried_typed_with_consistent_reads() {
         "LSI1SK moved with the priority"
     );
 
-    // A global index still refuses consistent reads, before any request.
+    // A global index still refuses consistent reads, and empty key values are refused
+    // in key conditions as DynamoDB refuses them: before any request.
     counter.reset();
     let message = index_refusal(table.query(Task::by_owner("ana")).consistent().all().await);
     assert!(message.contains("global secondary index"), "{message}");
+    let message = index_refusal(table.query(Task::by_owner("")).all().await);
+    assert!(message.contains("empty value"), "{message}");
+    let message = index_refusal(table.index::<Task>("ByOwner").query("").all().await);
+    assert!(message.contains("empty value"), "{message}");
+    let empty_bound = table.query(Task::by_created("core")).sk_gt("").all().await;
+    assert!(index_refusal(empty_bound).contains("empty value"));
     assert_eq!(counter.take().total(), 0);
 }

@@ -571,9 +571,23 @@ async fn keys_of_another_type_than_the_schema_declares_are_refused_before_sendin
             .with_table_name(&dynaschema_tests::unique_table_name("typed"))
             .unwrap()
     };
+    let unsorted = dynaschema::Schema::parse(
+        r#"
+        [table]
+        name = "unsorted"
+        billing_mode = "PAY_PER_REQUEST"
+        partition_key = { name = "PK", type = "S" }
+        "#,
+        "schema.toml",
+    )
+    .unwrap()
+    .with_table_name(&dynaschema_tests::unique_table_name("unsorted"))
+    .unwrap();
     let (connection, counter) = dynaschema_tests::counting_connection().await;
     let numbered = dynaschema_tests::provisioned(schema("N", "S"), connection.clone()).await;
-    let emails_as_numbers = dynaschema_tests::provisioned(schema("S", "N"), connection).await;
+    let emails_as_numbers =
+        dynaschema_tests::provisioned(schema("S", "N"), connection.clone()).await;
+    let unsorted = dynaschema_tests::provisioned(unsorted, connection).await;
     counter.reset();
 
     let clara = account(1, "clara", 10);
@@ -609,6 +623,34 @@ async fn keys_of_another_type_than_the_schema_declares_are_refused_before_sendin
     refused(emails_as_numbers.put(&clara).await, &index_parts);
     let update = emails_as_numbers.update(Account::key(1), |u| u.set(Account::EMAIL, "x@y"));
     refused(update.await.map(drop), &index_parts);
+    // The table has no sort key; Account writes one.
+    let unsorted_parts = ["no sort key", "writes one to `SK`"];
+    refused(unsorted.put(&clara).await, &unsorted_parts);
+    refused(
+        unsorted.get(Account::key(1)).await.map(drop),
+        &unsorted_parts,
+    );
+    refused(
+        unsorted.scan::<Account>().all().await.map(drop),
+        &unsorted_parts,
+    );
+    match unsorted.query(Account::partition(1)).all().await {
+        Err(Error::InvalidQuery { message }) => {
+            assert!(message.contains("sort key is none"), "{message}")
+        }
+        other => panic!("expected Error::InvalidQuery, got {other:?}"),
+    }
+    match unsorted
+        .query(Operation::partition(1))
+        .sk_gt("a")
+        .all()
+        .await
+    {
+        Err(Error::InvalidQuery { message }) => {
+            assert!(message.contains("sort key"), "{message}")
+        }
+        other => panic!("expected Error::InvalidQuery, got {other:?}"),
+    }
     assert_eq!(counter.take().total(), 0, "nothing was sent");
 }
 

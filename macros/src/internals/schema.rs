@@ -170,8 +170,9 @@ pub fn check(cx: &Ctxt, c: &Container, literal: &LitStr) -> Option<Checked> {
             ),
             (None, None) => {}
         }
-        if !index.partial {
-            check_projection(cx, c, &schema, index, declared);
+        match index.partial {
+            false => check_projection(cx, c, &schema, index, declared),
+            true => check_partial_projection(cx, c, &schema, index, declared),
         }
     }
     check_fields_on_index_keys(c, &schema, &mut checked);
@@ -350,6 +351,47 @@ fn check_index_key(
     }
 }
 
+/// A `partial` index reads `Projected` entities, told from other entities' items of the
+/// same key shape by the entity type: the index must copy it, if the entity has one.
+fn check_partial_projection(
+    cx: &Ctxt,
+    c: &Container,
+    schema: &TableSchema,
+    index: &super::model::Index,
+    declared: &IndexSchema,
+) {
+    let Some(entity_type) = c.entity_type.as_ref() else {
+        return;
+    };
+    if projected(schema, declared, &entity_type.attribute) {
+        return;
+    }
+    cx.error_spanned_by(
+        &index.name_literal,
+        format!(
+            "index `{}` projects {} in schema.toml, without `{}`, which tells {}'s items from other entities' of the same key shape, so it cannot read Projected<{}>s: INCLUDE it in the index's projection, or leave the index out of the derive and read it untyped",
+            index.name, declared.projection, entity_type.attribute, c.ident, c.ident
+        ),
+    );
+}
+
+/// Whether index `declared` copies `attribute`: its own and the table's keys, and what
+/// its projection names.
+fn projected(schema: &TableSchema, declared: &IndexSchema, attribute: &str) -> bool {
+    let keys = [
+        Some(&schema.pk),
+        schema.sk.as_ref(),
+        Some(&declared.pk),
+        declared.sk.as_ref(),
+    ];
+    let copied = match &declared.projection {
+        Projection::All => true,
+        Projection::KeysOnly => false,
+        Projection::Include(attributes) => attributes.iter().any(|a| a == attribute),
+    };
+    copied || keys.iter().flatten().any(|k| k.name == attribute)
+}
+
 /// The attributes of the entity an index leaves out of its items: an entity read from
 /// it would read them as absent, and a put of it would erase them, so a whole-entity
 /// index projects them all (a `partial` one reads `Projected` entities instead).
@@ -360,21 +402,6 @@ fn check_projection(
     index: &super::model::Index,
     declared: &IndexSchema,
 ) {
-    let included: &[String] = match &declared.projection {
-        Projection::All => return,
-        Projection::KeysOnly => &[],
-        Projection::Include(attributes) => attributes,
-    };
-    let keys = [
-        Some(&schema.pk),
-        schema.sk.as_ref(),
-        Some(&declared.pk),
-        declared.sk.as_ref(),
-    ];
-    let projected = |attribute: &str| {
-        included.iter().any(|a| a == attribute)
-            || keys.iter().flatten().any(|k| k.name == attribute)
-    };
     let fields = c
         .fields
         .iter()
@@ -382,7 +409,7 @@ fn check_projection(
         .map(|f| f.attribute.as_str());
     let missing: Vec<String> = fields
         .chain(c.entity_type.as_ref().map(|t| t.attribute.as_str()))
-        .filter(|attribute| !projected(attribute))
+        .filter(|attribute| !projected(schema, declared, attribute))
         .map(|attribute| format!("`{attribute}`"))
         .collect();
     if missing.is_empty() {

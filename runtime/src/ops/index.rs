@@ -1,4 +1,5 @@
-//! A global secondary index of the table, for typed queries and scans of one entity.
+//! A secondary index of the table, global or local, for typed queries and scans of one
+//! entity.
 
 use std::marker::PhantomData;
 
@@ -9,7 +10,7 @@ use crate::ops::query::Query;
 use crate::ops::target::{index_target, unprojected};
 use crate::table::Table;
 
-/// The name of a global secondary index entity `E` declares: what the derive makes for
+/// The name of a secondary index entity `E` declares: what the derive makes for
 /// each `index(name = ..)`, as `Account::EMAIL_INDEX`, for [`Table::index`].
 ///
 /// ```no_run
@@ -86,7 +87,8 @@ impl<E> IndexOf<E> for String {
 }
 
 impl Table {
-    /// A global secondary index the schema declares, for queries of entity `E`.
+    /// A secondary index the schema declares (global or local), for queries and scans
+    /// of entity `E`.
     ///
     /// ```no_run
     /// # use dynaschema::{Entity, Table};
@@ -111,7 +113,7 @@ impl Table {
     }
 }
 
-/// A global secondary index, made by [`Table::index`].
+/// A secondary index of the table, global or local, made by [`Table::index`].
 pub struct Index<'a, E> {
     pub(super) table: &'a Table,
     pub(super) name: String,
@@ -126,10 +128,11 @@ impl<'a, E: Entity> Index<'a, E> {
     /// an [`Error::Index`] when the query is read.
     ///
     /// An index that projects less than the whole item (KEYS_ONLY, or INCLUDE without
-    /// every attribute in [`Entity::required_attributes`]) cannot be read as entities:
-    /// `all`, `first` and `stream` answer an [`Error::Index`] naming the index, its
-    /// projection and the missing attributes, before any request. [`Query::items`]
-    /// reads it untyped; reading the full items from its keys is a
+    /// every attribute in [`Entity::STORED_ATTRIBUTES`]) cannot be read as entities:
+    /// `all`, `first`, `stream` and `page` answer an [`Error::Index`] naming the index,
+    /// its projection and the missing attributes, before any request.
+    /// [`Query::projected`] reads it as [`Projected`](crate::Projected) entities and
+    /// [`Query::items`] untyped; reading the whole items from their keys is a
     /// [`batch_get`](Table::batch_get) away.
     pub fn query(&self, value: impl KeyPart) -> Query<'a, E> {
         let value = key_text(&value);

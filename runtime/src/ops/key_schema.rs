@@ -100,7 +100,7 @@ pub(crate) fn fits<E: Entity>(table: &Table) -> Result<()> {
         let template = template.unwrap_or(&E::PK_TEMPLATE);
         return Err(Error::InvalidKey(KeyError {
             template: template.to_string(),
-            field: template.attribute().to_owned(),
+            field: template.fields().collect::<Vec<_>>().join("`, `"),
             reason,
         }));
     }

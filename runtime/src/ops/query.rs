@@ -14,7 +14,8 @@ use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
 use crate::ops::target::{
-    expiry_unprojected, index_target, not_consistent, scalar, unprojected, Target,
+    expiry_unprojected, filter_unprojected, index_target, not_consistent, scalar, unprojected,
+    Target,
 };
 use crate::projected::Projected;
 use crate::schema::KeyType;
@@ -184,6 +185,7 @@ impl Table {
             return query;
         }
         let table_key = &self.schema().table.partition_key;
+        let table_sort_key = self.schema().table.sort_key.as_ref();
         let target = partition.partition_key().and_then(|(name, value)| {
             if table_key.name != name || table_key.kind != KeyType::S {
                 return Err(Error::InvalidQuery {
@@ -194,6 +196,20 @@ impl Table {
                         E::READ_NAME
                     ),
                 });
+            }
+            if let SortKeyMatch::Equals(sort_key, _) | SortKeyMatch::BeginsWith(sort_key, _) =
+                partition.sort_key()
+            {
+                if table_sort_key.is_none_or(|key| key.name != *sort_key) {
+                    return Err(Error::InvalidQuery {
+                        message: format!(
+                            "{} reads its sort key `{sort_key}`, but the table's sort key is \
+                             {} in the schema: correct sk_attr, or the schema",
+                            E::READ_NAME,
+                            table_sort_key.map_or("none".to_owned(), |key| format!("{key}"))
+                        ),
+                    });
+                }
             }
             Ok((name, value))
         });
@@ -651,10 +667,16 @@ impl<E> Request<'_, E> {
         let sort_key = target.sort_key.as_ref();
         if let Some(clause) = clause {
             let Some((sort_key, kind)) = sort_key else {
-                return Err(Error::Index {
-                    index: target.index.clone().unwrap_or_default(),
-                    table: self.table.name().to_owned(),
-                    message: "it has no sort key, so a sort-key range cannot apply".to_owned(),
+                let message = "it has no sort key, so a sort-key range cannot apply";
+                return Err(match &target.index {
+                    Some(index) => Error::Index {
+                        index: index.clone(),
+                        table: self.table.name().to_owned(),
+                        message: message.to_owned(),
+                    },
+                    None => Error::InvalidQuery {
+                        message: format!("table `{}`: {message}", self.table.name()),
+                    },
                 });
             };
             let name = expression.name(sort_key);
@@ -677,6 +699,11 @@ impl<E> Request<'_, E> {
                 SortClause::Compare(op, v) => format!("{name} {op} {}", value(v)?),
             };
             condition = format!("{condition} AND {clause}");
+        }
+        if let (Some(index), Some(filter)) = (&target.index, &self.options.filter) {
+            if let Some(refusal) = filter_unprojected(self.table, index, filter) {
+                return Err(refusal);
+            }
         }
         let mut filter = self
             .options

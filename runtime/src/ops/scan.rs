@@ -10,9 +10,10 @@ use crate::expr::{Condition, Expression};
 use crate::item::{Entity, Item};
 use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::index::Index;
+use crate::ops::key_schema;
 use crate::ops::paging::{entities_of_pages, items_of_pages, paginate};
 use crate::ops::retry::resend_after;
-use crate::ops::target::{expiry_unprojected, no_such_index, not_consistent};
+use crate::ops::target::{expiry_unprojected, filter_unprojected, no_such_index, not_consistent};
 use crate::table::Table;
 
 /// A scan of the whole table for the items of entity `E`, made by [`Table::scan`].
@@ -164,7 +165,9 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
     }
 
     /// The items the scan reads, undecoded: for an index that projects only part of
-    /// `E` (KEYS_ONLY, INCLUDE), whose items cannot be read as entities.
+    /// `E` (KEYS_ONLY, INCLUDE), whose items cannot be read as entities. An index that
+    /// does not copy `E`'s entity type cannot be filtered on it: its items of other
+    /// entities whose keys have `E`'s shape are read too.
     pub async fn items(self) -> Result<Vec<Item>> {
         let reading = self.reading;
         items_of_pages(reading.pages(self.prepare()))
@@ -183,6 +186,16 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             });
         }
         let index = self.index?;
+        let table = self.reading.table;
+        key_schema::fits::<E>(table)?;
+        // What the index copies (every attribute, for the table itself).
+        let copied = |attribute: &str| match index.as_deref() {
+            Some(name) => table
+                .schema()
+                .secondary_index(name)
+                .is_none_or(|index| index.projects(&table.schema().table, attribute)),
+            None => true,
+        };
         let global = |name: &str| {
             let index = self.reading.table.schema().secondary_index(name);
             index.is_some_and(|index| !index.local)
@@ -209,7 +222,10 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
                 format!("begins_with({name}, {value})")
             });
         }
-        if let Some(entity_type) = E::ENTITY_TYPE {
+        // An index that does not copy the entity type is read without its filter: the
+        // untyped items it answers then hold other entities' of the same key shape too
+        // (a typed read of it is refused before this).
+        if let Some(entity_type) = E::ENTITY_TYPE.filter(|t| copied(t.attribute)) {
             let name = expression.name(entity_type.attribute);
             let value = expression.value(aws_sdk_dynamodb::types::AttributeValue::S(
                 entity_type.value.to_owned(),
@@ -217,10 +233,15 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
             clauses.push(format!("{name} = {value}"));
         }
         if let Some(filter) = &self.filter {
+            if let Some(refusal) = index
+                .as_deref()
+                .and_then(|i| filter_unprojected(table, i, filter))
+            {
+                return Err(refusal);
+            }
             clauses.push(expression.condition(filter)?);
         }
         if self.skip_expired {
-            let table = self.reading.table;
             if let Some(refusal) = index.as_deref().and_then(|i| expiry_unprojected(table, i)) {
                 return Err(refusal);
             }

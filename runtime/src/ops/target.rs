@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{quoted, Error, Result};
+use crate::expr::Condition;
 use crate::item::Readable;
 use crate::key::SortKeyMatch;
 use crate::schema::{KeyType, Projection};
@@ -22,8 +23,14 @@ pub(crate) struct Target {
     pub(crate) base: SortKeyMatch,
 }
 
-/// A key value as the attribute type the schema declares for it.
+/// A key value as the attribute type the schema declares for it. An empty value, which
+/// DynamoDB refuses in a key condition, is refused here.
 pub(crate) fn scalar(kind: KeyType, text: String) -> std::result::Result<AttributeValue, String> {
+    if text.is_empty() {
+        return Err(
+            "is given an empty value, which DynamoDB refuses in a key condition".to_owned(),
+        );
+    }
     match kind {
         KeyType::S => Ok(AttributeValue::S(text)),
         KeyType::N if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
@@ -126,8 +133,18 @@ pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Erro
     }
     let advice = if E::PARTIAL {
         format!(
-            "{} tells its entity apart by them: project them in schema.toml and apply it",
-            E::READ_NAME
+            "{reader}'s items are told from other entities' of the same key shape by it, \
+             so the index cannot read Projected<{reader}>s: INCLUDE it in the index's \
+             projection in schema.toml and apply it, or read the items untyped with \
+             .items()",
+            reader = E::READ_NAME
+        )
+    } else if E::declares_partial(name) {
+        format!(
+            "{reader} declares the index `partial`, so whole {reader}s are never read from \
+             it: query it through its builder or with .projected() on a query, which read \
+             Projected<{reader}>s, or read the items untyped with .items()",
+            reader = E::READ_NAME
         )
     } else {
         format!(
@@ -145,6 +162,43 @@ pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Erro
             "it projects {}, without {}; nothing was read. {advice}",
             index.projection,
             quoted(&missing),
+        ),
+    })
+}
+
+/// Why `filter` cannot be applied to the items of index `index`, if it cannot: it reads
+/// an attribute the index does not copy, which every item would seem to lack.
+pub(crate) fn filter_unprojected<E>(
+    table: &Table,
+    index: &str,
+    filter: &Condition<E>,
+) -> Option<Error> {
+    let declared = table.schema().secondary_index(index)?;
+    let schema = &table.schema().table;
+    let missing: Vec<&str> = filter
+        .attributes()
+        .into_iter()
+        .filter(|attribute| !declared.projects(schema, attribute))
+        .fold(Vec::new(), |mut missing, attribute| {
+            if !missing.contains(&attribute) {
+                missing.push(attribute);
+            }
+            missing
+        });
+    if missing.is_empty() {
+        return None;
+    }
+    Some(Error::Index {
+        index: index.to_owned(),
+        table: table.name().to_owned(),
+        message: format!(
+            "it projects {}, without {}, which the filter reads: every item would seem to \
+             lack {}, so the filter would answer wrongly; nothing was read. INCLUDE {} in \
+             the index's projection in schema.toml, or filter on what the index copies",
+            declared.projection,
+            quoted(&missing),
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 { "it" } else { "them" },
         ),
     })
 }
@@ -194,5 +248,6 @@ mod tests {
             );
         }
         assert!(scalar(KeyType::B, "a".into()).is_err());
+        assert!(scalar(KeyType::S, String::new()).is_err());
     }
 }

@@ -41,4 +41,21 @@ struct Event {
     id: u64,
 }
 
+// A partial index reads Projected entities, told apart by their entity type: one that
+// does not copy it cannot read them.
+#[derive(Entity)]
+#[dynamo(
+    pk = "TEAM#{team}",
+    sk = "TASK#{id}",
+    entity_type = "Task",
+    local_index(name = "ByPriority", sk = "PRIORITY#{id}", sk_attr = "LSI1SK", partial),
+    schema = "fixtures/tasks.toml"
+)]
+struct TypedTask {
+    #[dynamo(key_only)]
+    team: String,
+    #[dynamo(key_only)]
+    id: u64,
+}
+
 fn main() {}
