@@ -64,7 +64,7 @@ async fn a_put_back_after_any_index_read_keeps_every_stored_attribute() {
     assert!(read.get(Task::OWNER).is_none(), "not copied: unknown");
     // The whole task is a read by key away; edited and put back, it keeps its expiry.
     let mut whole = table.batch_get([read.key()]).await.unwrap().entities;
-    assert_eq!(whole, [stored.clone()]);
+    assert_eq!(whole, std::slice::from_ref(&stored));
     let mut edited = whole.remove(0);
     edited.note = Some("edited".to_owned());
     table.put(&edited).await.unwrap();

@@ -796,7 +796,7 @@ async fn indexes_that_project_too_little_refuse_typed_reads_before_any_request()
         .iter()
         .map(|product| product.get(Product::NAME).unwrap().unwrap())
         .collect();
-    assert_eq!(names, [lamp.name.clone()]);
+    assert_eq!(names, std::slice::from_ref(&lamp.name));
     assert_eq!(
         table
             .index::<Customer>("GSI2")
