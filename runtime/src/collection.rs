@@ -55,7 +55,7 @@ pub struct Member {
     pub entity: &'static str,
     /// Its partition key's template.
     pub pk: KeyTemplate,
-    /// The global secondary indexes it declares.
+    /// The secondary indexes, global and local, it declares.
     pub indexes: &'static [EntityIndex],
 }
 

@@ -27,8 +27,8 @@ pub trait Entity: Sized {
     /// they are made of.
     const INDEX_KEYS: &'static [IndexKey] = &[];
 
-    /// The global secondary indexes the entity declares, with their key templates:
-    /// which partitions of which index its items are in.
+    /// The secondary indexes, global and local, the entity declares, with their key
+    /// templates: which partitions of which index its items are in.
     const INDEXES: &'static [EntityIndex] = &[];
 
     /// The fields the primary key's templates are made of that are stored as

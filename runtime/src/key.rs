@@ -687,7 +687,7 @@ pub enum SortKeyMatch {
 /// A partition key plus which of its sort keys belong to entity `E`: what
 /// `Operation::partition(account_id)` returns, for queries.
 pub struct Partition<E> {
-    /// The global secondary index the partition is of, or `None` for the table's.
+    /// The secondary index the partition is of, or `None` for the table's.
     index: Option<&'static str>,
     pk: std::result::Result<(&'static str, String), KeyError>,
     sort_key: SortKeyMatch,
@@ -746,15 +746,15 @@ impl<E> Partition<E> {
         partition
     }
 
-    /// The same keys in the global secondary index `index`: what the derive's index
-    /// builders (`Order::gsi1(order_id)`) make.
+    /// The same keys in the secondary index `index` (global or local): what the derive's
+    /// index builders (`Order::gsi1(order_id)`) make.
     #[doc(hidden)]
     pub fn in_index(mut self, index: &'static str) -> Self {
         self.index = Some(index);
         self
     }
 
-    /// The global secondary index the partition is of, or `None` for the table's own.
+    /// The secondary index the partition is of, or `None` for the table's own.
     pub fn index(&self) -> Option<&'static str> {
         self.index
     }

@@ -533,6 +533,12 @@ async fn empty_and_oversized_keys_are_refused_before_sending() {
     refused(update.await.map(drop), &index_parts);
     let upsert = table.upsert(Code::key("B2"), |u| u.set(Code::EMAIL, ""));
     refused(upsert.await.map(drop), &index_parts);
+    let upsert = table.upsert(Code::key("B2"), |u| u.set_if_not_exists(Code::EMAIL, ""));
+    refused(upsert.await.map(drop), &index_parts);
+    let update = table
+        .transact()
+        .update(Code::key("A1"), |u| u.set_if_not_exists(Code::EMAIL, ""));
+    refused(update.await, &index_parts);
     // Keys longer than DynamoDB's: 2,048 bytes for a partition key, table's or index's.
     let long = "x".repeat(2049);
     refused(

@@ -369,11 +369,16 @@ impl<'a> Container<'a> {
             for template in index.pk.iter().chain(index.sk.iter()) {
                 if let Some(field) = plain_field(template).and_then(|name| by_name.get(name)) {
                     if template.attribute.is_empty() && !field.is_stored() {
+                        let option = if index.local {
+                            "sk_attr"
+                        } else {
+                            "pk_attr/sk_attr"
+                        };
                         cx.error_spanned_by(
                             field.ident,
                             format!(
                                 "index `{}` is keyed on field `{}`, which is not stored as an attribute; \
-                                 write the key to an attribute of its own with pk_attr/sk_attr",
+                                 write the key to an attribute of its own with {option}",
                                 index.name, field.ident
                             ),
                         );

@@ -11,7 +11,8 @@ use crate::ops::target::{index_target, unprojected};
 use crate::table::Table;
 
 /// The name of a secondary index entity `E` declares: what the derive makes for
-/// each `index(name = ..)`, as `Account::EMAIL_INDEX`, for [`Table::index`].
+/// each `index(name = ..)` and `local_index(name = ..)`, as `Account::EMAIL_INDEX`, for
+/// [`Table::index`].
 ///
 /// ```no_run
 /// # use dynaschema::{Entity, IndexName, Table};
@@ -164,9 +165,9 @@ impl<'a, E: Entity> Index<'a, E> {
         })
     }
 
-    /// Why the index's items cannot be read as entities `E`, if they cannot: its
-    /// projection leaves out attributes `E` cannot do without. Reading them anyway would
-    /// fail on the first item, after the request was paid for.
+    /// Why the index's items cannot be read as whole entities `E`, if they cannot: its
+    /// projection leaves out attributes `E` stores, which an entity read from it would
+    /// erase when put back.
     pub(crate) fn unprojected(&self) -> Option<Error> {
         unprojected::<E>(self.table, &self.name)
     }

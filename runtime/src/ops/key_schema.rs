@@ -121,11 +121,19 @@ pub(crate) fn check_item<E: Entity>(table: &Table, item: &Item) -> Result<()> {
     Ok(())
 }
 
-/// Refuses an update of `E` that sets an index key to a value DynamoDB would refuse.
-/// (Computed index keys are rendered by their templates, which refuse an empty key.)
+/// Refuses an update of `E` that sets an index key to a value DynamoDB would refuse,
+/// with `set` or `set_if_not_exists`: given the update as sent, with the computed index
+/// keys the toolkit adds.
 pub(crate) fn check_update<E: Entity>(table: &Table, update: &Update<E>) -> Result<()> {
     for (index, which, key) in index_keys(table) {
-        if let Some(Change::Set(Ok(value))) = update.change_of(&key.name) {
+        let value = match update.if_not_exists_value(&key.name) {
+            Some(value) => value.ok(),
+            None => match update.change_of(&key.name) {
+                Some(Change::Set(value)) => value.ok(),
+                _ => None,
+            },
+        };
+        if let Some(value) = value {
             check_value::<E>(&index, which, key.name.as_str(), key.kind, value)?;
         }
     }
@@ -187,18 +195,21 @@ fn check_value<E: Entity>(
         AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_) => Some("a set"),
         _ => Some("another type"),
     };
+    if written == Some(kind.as_str()) && length <= most {
+        return Ok(());
+    }
+    // Only a refusal makes text: every write of an entity passes through here.
     let role = format!(
         "`{attribute}` is the {which} key of {} `{}`, declared {kind} in the schema",
         index.kind(),
         index.name
     );
     let reason = match written {
-        Some(written) if written == kind.as_str() && length > most => format!(
+        Some(written) if written == kind.as_str() => format!(
             "{} writes it {length} bytes long, and {role}: DynamoDB's {which} keys hold at \
              most {most} bytes",
             E::ENTITY_NAME
         ),
-        Some(written) if written == kind.as_str() => return Ok(()),
         Some(written) => format!(
             "{} writes it as {written}, and {role}: DynamoDB refuses the item. Store the \
              field as {kind}, or declare the key as it is written",

@@ -200,7 +200,8 @@ impl Table {
             if let SortKeyMatch::Equals(sort_key, _) | SortKeyMatch::BeginsWith(sort_key, _) =
                 partition.sort_key()
             {
-                if table_sort_key.is_none_or(|key| key.name != *sort_key) {
+                if table_sort_key.is_none_or(|key| key.name != *sort_key || key.kind != KeyType::S)
+                {
                     return Err(Error::InvalidQuery {
                         message: format!(
                             "{} reads its sort key `{sort_key}`, but the table's sort key is \
@@ -681,10 +682,18 @@ impl<E> Request<'_, E> {
             };
             let name = expression.name(sort_key);
             let mut value = |text: String| -> Result<String> {
-                let value = scalar(*kind, text).map_err(|message| Error::Index {
-                    index: target.index.clone().unwrap_or_default(),
-                    table: self.table.name().to_owned(),
-                    message: format!("its sort key `{sort_key}` {message}"),
+                let value = scalar(*kind, text).map_err(|message| {
+                    let message = format!("its sort key `{sort_key}` {message}");
+                    match &target.index {
+                        Some(index) => Error::Index {
+                            index: index.clone(),
+                            table: self.table.name().to_owned(),
+                            message,
+                        },
+                        None => Error::InvalidQuery {
+                            message: format!("table `{}`: {message}", self.table.name()),
+                        },
+                    }
                 })?;
                 Ok(expression.value(value))
             };

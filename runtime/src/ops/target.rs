@@ -142,8 +142,8 @@ pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Erro
     } else if E::declares_partial(name) {
         format!(
             "{reader} declares the index `partial`, so whole {reader}s are never read from \
-             it: query it through its builder or with .projected() on a query, which read \
-             Projected<{reader}>s, or read the items untyped with .items()",
+             it: query it through its builder, or with .projected() on a query, which read \
+             Projected<{reader}>s; a scan reads the items untyped with .items()",
             reader = E::READ_NAME
         )
     } else {

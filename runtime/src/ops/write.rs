@@ -67,7 +67,6 @@ pub(crate) fn update_expressions<E: Entity>(
 ) -> Result<(String, Option<String>, Expression)> {
     let (pk, _) = key.partition_key()?;
     key_schema::fits::<E>(table)?;
-    key_schema::check_update(table, update)?;
     for attribute in [E::VERSION, E::CREATED_AT, E::UPDATED_AT]
         .into_iter()
         .flatten()
@@ -127,6 +126,7 @@ pub(crate) fn update_expressions<E: Entity>(
         edited
     });
     let update = edited.as_ref().unwrap_or(update);
+    key_schema::check_update(table, update)?;
     if creates {
         let missing: Vec<&'static str> = E::required_attributes()
             .into_iter()
