@@ -536,9 +536,12 @@ fn to_item(c: &Container) -> TokenStream {
             );
         }
     });
-    let key_writes = std::iter::once((&c.pk, quote!(__PK)))
-        .chain(c.sk.iter().map(|sk| (sk, quote!(__SK))))
-        .map(|(template, name)| {
+    let key_writes = std::iter::once((&c.pk, quote!(__PK), quote!(render_partition_key)))
+        .chain(
+            c.sk.iter()
+                .map(|sk| (sk, quote!(__SK), quote!(render_sort_key))),
+        )
+        .map(|(template, name, render)| {
             let attribute = &template.attribute;
             let value = match template.pieces.as_slice() {
                 [] => quote!(::std::string::String::new()),
@@ -553,7 +556,7 @@ fn to_item(c: &Container) -> TokenStream {
                             None => value_from_self(c, name),
                         }
                     });
-                    quote!(#name.render(&[#(#values),*]).map_err(::dynaschema::Error::InvalidKey)?)
+                    quote!(#name.#render(&[#(#values),*]).map_err(::dynaschema::Error::InvalidKey)?)
                 }
             };
             quote! {

@@ -675,6 +675,9 @@ impl<E> Update<E> {
     /// Refuses an update that changes one attribute twice (`set` then `set`, `set` then
     /// `remove`, ...): DynamoDB refuses overlapping paths in one update expression.
     fn changes_each_once(&self) -> Result<()> {
+        if self.set.len() + self.remove.len() + self.add.len() + self.delete.len() < 2 {
+            return Ok(());
+        }
         let changes = || {
             let set = self.set.iter().map(|(name, value)| (*name, value.method()));
             let remove = self.remove.iter().map(|name| (*name, "remove"));

@@ -172,6 +172,26 @@ impl KeyTemplate {
         Ok(out)
     }
 
+    /// [`render`](Self::render) for the table's partition key, which DynamoDB holds to
+    /// 2,048 bytes: what the derive's keys and items are written with.
+    #[doc(hidden)]
+    pub fn render_partition_key(
+        &self,
+        values: &[&dyn KeyPart],
+    ) -> std::result::Result<String, KeyError> {
+        within(self, self.render(values)?, MAX_PARTITION_KEY)
+    }
+
+    /// [`render`](Self::render) for the table's sort key, which DynamoDB holds to 1,024
+    /// bytes.
+    #[doc(hidden)]
+    pub fn render_sort_key(
+        &self,
+        values: &[&dyn KeyPart],
+    ) -> std::result::Result<String, KeyError> {
+        within(self, self.render(values)?, MAX_SORT_KEY)
+    }
+
     fn invalid(&self, field: &str, reason: &str) -> KeyError {
         KeyError {
             template: self.to_string(),
@@ -536,6 +556,37 @@ pub struct Key<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
+/// DynamoDB's longest partition key, in bytes of UTF-8.
+pub(crate) const MAX_PARTITION_KEY: usize = 2048;
+/// DynamoDB's longest sort key, in bytes of UTF-8.
+pub(crate) const MAX_SORT_KEY: usize = 1024;
+
+/// `key`, rendered by `template`, if it is at most `most` bytes long, as DynamoDB's keys
+/// of its kind must be.
+fn within(
+    template: &KeyTemplate,
+    key: String,
+    most: usize,
+) -> std::result::Result<String, KeyError> {
+    if key.len() <= most {
+        return Ok(key);
+    }
+    let which = if most == MAX_PARTITION_KEY {
+        "partition"
+    } else {
+        "sort"
+    };
+    let fields: Vec<&str> = template.fields().collect();
+    Err(template.invalid(
+        &fields.join("`, `"),
+        &format!(
+            "the {which} key is {} bytes long, and DynamoDB's {which} keys hold at most \
+             {most}: shorten its values",
+            key.len()
+        ),
+    ))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct KeyParts {
     pk: (&'static str, String),
@@ -552,10 +603,10 @@ impl<E> Key<E> {
     ) -> Self {
         let parts = (|| {
             Ok(KeyParts {
-                pk: (pk.attribute(), pk.render(pk_values)?),
+                pk: (pk.attribute(), pk.render_partition_key(pk_values)?),
                 sk: match sk {
                     Some((template, values)) => {
-                        Some((template.attribute(), template.render(values)?))
+                        Some((template.attribute(), template.render_sort_key(values)?))
                     }
                     None => None,
                 },

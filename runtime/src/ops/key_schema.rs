@@ -1,56 +1,22 @@
 //! The key attributes a request sends, checked against the table's schema before it is
 //! sent: DynamoDB refuses a key of another type than the one declared, a key the
-//! table's key schema does not have, an empty string or binary as a key of the table or
-//! of an index, and keys longer than 2,048 bytes (partition) or 1,024 (sort).
+//! table's key schema does not have, and an empty string or binary, or a value longer
+//! than 2,048 bytes (partition) or 1,024 (sort), as a key of an index. (The table's own
+//! keys are refused empty or too long as they are rendered, in `key.rs`.)
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::error::{Error, KeyError, Result};
 use crate::expr::{Change, Update};
 use crate::item::{Entity, Item};
-use crate::key::Key;
+use crate::key::{Key, MAX_PARTITION_KEY, MAX_SORT_KEY};
 use crate::schema::{KeyType, SecondaryIndex};
 use crate::table::Table;
 
-/// DynamoDB's longest partition key, in bytes of UTF-8.
-const MAX_PARTITION_KEY: usize = 2048;
-/// DynamoDB's longest sort key, in bytes of UTF-8.
-const MAX_SORT_KEY: usize = 1024;
-
-/// The key map of `key`, once `E`'s key templates fit the table's key schema and its
-/// values are not too long.
+/// The key map of `key`, once `E`'s key templates fit the table's key schema.
 pub(crate) fn key_item<E: Entity>(table: &Table, key: &Key<E>) -> Result<Item> {
     fits::<E>(table)?;
-    let item = key.to_item()?;
-    table_keys_fit::<E>(&item)?;
-    Ok(item)
-}
-
-/// Refuses the table's keys of an item of `E` that are longer than DynamoDB allows.
-fn table_keys_fit<E: Entity>(item: &Item) -> Result<()> {
-    let keys = [
-        ("partition", Some(&E::PK_TEMPLATE), MAX_PARTITION_KEY),
-        ("sort", E::SK_TEMPLATE.as_ref(), MAX_SORT_KEY),
-    ];
-    for (which, template, most) in keys {
-        let Some(template) = template else { continue };
-        let length = match item.get(template.attribute()) {
-            Some(AttributeValue::S(text)) => text.len(),
-            _ => continue,
-        };
-        if length > most {
-            return Err(Error::InvalidKey(KeyError {
-                template: template.to_string(),
-                field: template.fields().collect::<Vec<_>>().join("`, `"),
-                reason: format!(
-                    "{} renders a {which} key of {length} bytes, and DynamoDB's {which} keys \
-                     hold at most {most}: shorten its values",
-                    E::ENTITY_NAME
-                ),
-            }));
-        }
-    }
-    Ok(())
+    key.to_item()
 }
 
 /// Refuses `E` on a table whose key schema its templates do not write: key templates
@@ -108,11 +74,11 @@ pub(crate) fn fits<E: Entity>(table: &Table) -> Result<()> {
 }
 
 /// Refuses a written item of `E` whose key attributes DynamoDB would refuse: the
-/// table's keys as [`fits`] checks them, and each index key it holds of another type
-/// than the schema declares, or empty.
+/// table's keys as [`fits`] checks them (their values were checked as the key was
+/// rendered), and each index key it holds of another type than the schema declares,
+/// empty, or too long.
 pub(crate) fn check_item<E: Entity>(table: &Table, item: &Item) -> Result<()> {
     fits::<E>(table)?;
-    table_keys_fit::<E>(item)?;
     for (index, which, key) in index_keys(table) {
         if let Some(value) = item.get(&key.name) {
             check_value::<E>(&index, which, key.name.as_str(), key.kind, value)?;

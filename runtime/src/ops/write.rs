@@ -66,7 +66,6 @@ pub(crate) fn update_expressions<E: Entity>(
     creates: bool,
 ) -> Result<(String, Option<String>, Expression)> {
     let (pk, _) = key.partition_key()?;
-    key_schema::fits::<E>(table)?;
     for attribute in [E::VERSION, E::CREATED_AT, E::UPDATED_AT]
         .into_iter()
         .flatten()
