@@ -1,0 +1,19 @@
+//! The integration tests of the runtime and the derive, one module per area, in one test
+//! binary: every module shares the embedded server (or the moto server) the harness starts
+//! once per process, and the AWS SDK, dynoxide and SQLite are linked once.
+
+mod batch;
+mod data_migrations;
+mod derive;
+mod derive_ui;
+mod faults;
+mod indexes;
+mod lifecycle;
+mod local;
+mod operations;
+mod provision;
+mod query;
+mod store;
+mod table_migration;
+mod transact;
+mod unique;
