@@ -3,8 +3,10 @@
 //!
 //! Use it through the `dynaschema` crate, which re-exports it; its documentation
 //! describes the options. The input is first read into a checked model
-//! ([`internals`]), collecting every error at its span, then code is generated from the
+//! (`internals`), collecting every error at its span, then code is generated from the
 //! model (`entity`).
+
+#![warn(missing_docs)]
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};

@@ -500,7 +500,7 @@ impl<E> Update<E> {
 
     /// For a versioned entity (`#[dynamo(version)]`): the version read. The update
     /// applies only to the item at that version, and writes the next; another version
-    /// is [`Error::VersionConflict`](crate::Error::VersionConflict), and nothing changes.
+    /// is [`Error::VersionConflict`], and nothing changes.
     ///
     /// ```no_run
     /// # use dynaschema::{Attr, Entity, Key, Table};

@@ -114,7 +114,7 @@ pub fn endpoint() -> &'static str {
 /// The endpoint of a server that serves requests concurrently, started on first use:
 /// for benchmarks of bounded concurrency only. It is [`endpoint`]'s server, except with
 /// moto, where it is a second moto server serving a request per thread (see
-/// [`SERVER_SCRIPT`], `threaded`).
+/// the harness's moto script, mode `threaded`).
 pub fn endpoint_threaded() -> &'static str {
     static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
     shared_endpoint(&SERVER, "threaded")

@@ -475,8 +475,8 @@ impl<'a, E: Readable + Send + 'a> Query<'a, E> {
     }
 
     /// Every item the query reads, undecoded and whatever its entity: for a partition
-    /// that holds several entity types, to be told apart with [`Entity::from_matching_item`](crate::Entity::from_matching_item) (or
-    /// [`Entity::matches`](crate::Entity::matches)).
+    /// that holds several entity types, to be told apart with [`Entity::from_matching_item`] (or
+    /// [`Entity::matches`]).
     ///
     /// ```no_run
     /// # use dynaschema::{Entity, Partition, Table};
