@@ -26,7 +26,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
-use dynaschema::migrate::MigrateEvent;
+use dynaschema::migrate::{MigrateEvent, Migrator};
 use dynaschema::{provision, ClientConfig, Connection, Entity, Item, Table, Timestamp};
 use dynaschema_tests::{endpoint_threaded, ningipoints_schema, server_kind};
 use futures::StreamExt;
@@ -204,10 +204,16 @@ async fn accounts_with_wrong_balances(points: &Ningipoints, items: usize) -> Vec
         .iter()
         .flat_map(|a| operations(a.id, OPERATIONS_PER_ACCOUNT))
         .collect();
-    points
-        .table()
+    // An account's email is unique: its guard is written with it, in a transaction of
+    // its own, which a batch cannot do.
+    let table = points.table();
+    futures::stream::iter(&accounts)
+        .map(|account| table.put(account).if_not_exists().send())
+        .buffer_unordered(16)
+        .for_each(|written| async move { written.expect("written") })
+        .await;
+    table
         .batch_write()
-        .put_all(&accounts)
         .put_all(&operations)
         .await
         .expect("written");
@@ -499,7 +505,10 @@ async fn main() {
             check_balances(&points).await;
 
             let (points, _) = wrong("bulk-migrate").await;
-            let migrator = migrations::migrator(points.table()).expect("valid");
+            // m0001 alone: the migrations after it (guarding emails) are not what is
+            // compared with the hand-written recompute.
+            let m0001 = &migrations::MIGRATIONS[..1];
+            let migrator = Migrator::new(points.table(), migrations::APP, m0001).expect("valid");
             toolkit.push(
                 timed(async {
                     let body = std::sync::Mutex::new(None);

@@ -41,9 +41,10 @@ pub struct Task {
     pub expires_at: Option<Expiry>,
 }
 
-/// The same items as [`Task`], declared as a newcomer might without `schema = ..`:
-/// `ByStatus` as a whole-entity index, which it is not. Only the run-time check stands
-/// between its reads and a put-back that would erase what `ByStatus` does not copy.
+/// Task's items (some of their fields) as a newcomer might declare them without
+/// `schema = ..`: `ByStatus` and `ByPriority` as whole-entity indexes, which they are
+/// not. Only the run-time check stands between its reads and a put-back that would
+/// erase what those indexes do not copy.
 #[derive(Debug, Clone, PartialEq, Entity)]
 #[dynamo(
     pk = "TEAM#{team}",
@@ -60,10 +61,7 @@ pub struct UncheckedTask {
     #[dynamo(key_only)]
     pub id: u64,
     pub status: String,
-    pub owner: String,
-    pub note: Option<String>,
     pub priority: u32,
-    pub created: Timestamp,
     #[dynamo(ttl)]
     pub expires_at: Option<Expiry>,
 }

@@ -10,7 +10,7 @@ use crate::error::{Error, KeyError, Result};
 use crate::expr::{Change, Update};
 use crate::item::{Entity, Item};
 use crate::key::{Key, MAX_PARTITION_KEY, MAX_SORT_KEY};
-use crate::schema::{KeyType, SecondaryIndex};
+use crate::schema::{KeyAttribute, KeyType, SecondaryIndex};
 use crate::table::Table;
 
 /// The key map of `key`, once `E`'s key templates fit the table's key schema.
@@ -81,7 +81,7 @@ pub(crate) fn check_item<E: Entity>(table: &Table, item: &Item) -> Result<()> {
     fits::<E>(table)?;
     for (index, which, key) in index_keys(table) {
         if let Some(value) = item.get(&key.name) {
-            check_value::<E>(&index, which, key.name.as_str(), key.kind, value)?;
+            check_value::<E>(&index, which, key, value)?;
         }
     }
     Ok(())
@@ -100,7 +100,7 @@ pub(crate) fn check_update<E: Entity>(table: &Table, update: &Update<E>) -> Resu
             },
         };
         if let Some(value) = value {
-            check_value::<E>(&index, which, key.name.as_str(), key.kind, value)?;
+            check_value::<E>(&index, which, key, value)?;
         }
     }
     Ok(())
@@ -110,13 +110,7 @@ pub(crate) fn check_update<E: Entity>(table: &Table, update: &Update<E>) -> Resu
 /// index and whether it is the partition or the sort key.
 fn index_keys(
     table: &Table,
-) -> impl Iterator<
-    Item = (
-        SecondaryIndex<'_>,
-        &'static str,
-        &crate::schema::KeyAttribute,
-    ),
-> {
+) -> impl Iterator<Item = (SecondaryIndex<'_>, &'static str, &KeyAttribute)> {
     let schema = table.schema();
     let own = move |name: &str| table.key_names().any(|key| key == name);
     schema.secondary_indexes().flat_map(move |index| {
@@ -130,15 +124,15 @@ fn index_keys(
     })
 }
 
-/// Refuses `value`, written to `attribute`, the `which` key of `index` declared as
-/// `kind`, when it is of another type or empty.
+/// Refuses `value`, written to `key`, the `which` key of `index`, when it is of another
+/// type than declared, empty, or too long.
 fn check_value<E: Entity>(
     index: &SecondaryIndex<'_>,
     which: &str,
-    attribute: &str,
-    kind: KeyType,
+    key: &KeyAttribute,
     value: &AttributeValue,
 ) -> Result<()> {
+    let (attribute, kind) = (key.name.as_str(), key.kind);
     let most = match which {
         "partition" => MAX_PARTITION_KEY,
         _ => MAX_SORT_KEY,

@@ -14,8 +14,8 @@ use crate::ops::cursor::{read_page, Binding, Cursor, Page};
 use crate::ops::paging::{entities_of_pages, items_of_pages, Next};
 use crate::ops::retry::resend_after;
 use crate::ops::target::{
-    expiry_unprojected, filter_unprojected, index_target, not_consistent, scalar, unprojected,
-    Target,
+    expiry_unprojected, filter_unprojected, index_target, not_consistent, scalar, target_refusal,
+    unprojected, Target,
 };
 use crate::projected::Projected;
 use crate::schema::KeyType;
@@ -669,31 +669,13 @@ impl<E> Request<'_, E> {
         if let Some(clause) = clause {
             let Some((sort_key, kind)) = sort_key else {
                 let message = "it has no sort key, so a sort-key range cannot apply";
-                return Err(match &target.index {
-                    Some(index) => Error::Index {
-                        index: index.clone(),
-                        table: self.table.name().to_owned(),
-                        message: message.to_owned(),
-                    },
-                    None => Error::InvalidQuery {
-                        message: format!("table `{}`: {message}", self.table.name()),
-                    },
-                });
+                return Err(target_refusal(self.table, target, message.to_owned()));
             };
             let name = expression.name(sort_key);
             let mut value = |text: String| -> Result<String> {
                 let value = scalar(*kind, text).map_err(|message| {
                     let message = format!("its sort key `{sort_key}` {message}");
-                    match &target.index {
-                        Some(index) => Error::Index {
-                            index: index.clone(),
-                            table: self.table.name().to_owned(),
-                            message,
-                        },
-                        None => Error::InvalidQuery {
-                            message: format!("table `{}`: {message}", self.table.name()),
-                        },
-                    }
+                    target_refusal(self.table, target, message)
                 })?;
                 Ok(expression.value(value))
             };

@@ -188,22 +188,15 @@ impl<'a, E: Entity + Send + 'a> Scan<'a, E> {
         let index = self.index?;
         let table = self.reading.table;
         key_schema::fits::<E>(table)?;
+        let declared = index
+            .as_deref()
+            .and_then(|name| table.schema().secondary_index(name));
         // What the index copies (every attribute, for the table itself).
-        let copied = |attribute: &str| match index.as_deref() {
-            Some(name) => table
-                .schema()
-                .secondary_index(name)
-                .is_none_or(|index| index.projects(&table.schema().table, attribute)),
-            None => true,
+        let copied = |attribute: &str| {
+            declared.is_none_or(|index| index.projects(&table.schema().table, attribute))
         };
-        let global = |name: &str| {
-            let index = self.reading.table.schema().secondary_index(name);
-            index.is_some_and(|index| !index.local)
-        };
-        if let (Some(index), true) = (&index, self.reading.consistent) {
-            if global(index) {
-                return Err(not_consistent(self.reading.table, index));
-            }
+        if let Some(global) = declared.filter(|index| !index.local && self.reading.consistent) {
+            return Err(not_consistent(table, global.name));
         }
         let mut expression = Expression::default();
         let mut clauses = Vec::new();

@@ -8,7 +8,7 @@ use crate::error::{quoted, Error, Result};
 use crate::expr::Condition;
 use crate::item::Readable;
 use crate::key::SortKeyMatch;
-use crate::schema::{KeyType, Projection};
+use crate::schema::{KeyType, SecondaryIndex};
 use crate::table::Table;
 
 /// Where a query reads: the table or an index, the partition key, and the sort keys.
@@ -51,11 +51,7 @@ pub(crate) fn index_target(
     value: String,
     base: SortKeyMatch,
 ) -> Result<Target> {
-    let error = |message: String| Error::Index {
-        index: name.to_owned(),
-        table: table.name().to_owned(),
-        message,
-    };
+    let error = |message: String| refusal(table, name, message);
     let Some(index) = table.schema().secondary_index(name) else {
         return Err(no_such_index(table, name));
     };
@@ -92,24 +88,53 @@ pub(crate) fn index_target(
 
 /// The refusal of a read of an index the schema does not declare.
 pub(crate) fn no_such_index(table: &Table, name: &str) -> Error {
-    Error::Index {
-        index: name.to_owned(),
-        table: table.name().to_owned(),
-        message: "the schema declares no such index; add it to schema.toml and apply the \
-                  schema"
-            .to_owned(),
-    }
+    let message = "the schema declares no such index; add it to schema.toml and apply the \
+                   schema";
+    refusal(table, name, message.to_owned())
 }
 
 /// The refusal of a strongly consistent read of global secondary index `name`, which
 /// DynamoDB does not offer (local secondary indexes do).
 pub(crate) fn not_consistent(table: &Table, name: &str) -> Error {
+    let message = "a global secondary index is read with eventual consistency only; leave \
+                   out .consistent()";
+    refusal(table, name, message.to_owned())
+}
+
+/// The attributes of `attributes` that index `name` does not copy, each once, with the
+/// index; `None` when it copies them all (or the schema declares no such index).
+fn uncopied<'t>(
+    table: &'t Table,
+    name: &str,
+    attributes: impl IntoIterator<Item = &'static str>,
+) -> Option<(SecondaryIndex<'t>, Vec<&'static str>)> {
+    let index = table.schema().secondary_index(name)?;
+    let mut missing = Vec::new();
+    for attribute in attributes {
+        if !index.projects(&table.schema().table, attribute) && !missing.contains(&attribute) {
+            missing.push(attribute);
+        }
+    }
+    (!missing.is_empty()).then_some((index, missing))
+}
+
+/// The refusal of a read of index `name` of `table`, before any request.
+fn refusal(table: &Table, name: &str, message: String) -> Error {
     Error::Index {
         index: name.to_owned(),
         table: table.name().to_owned(),
-        message: "a global secondary index is read with eventual consistency only; leave \
-                  out .consistent()"
-            .to_owned(),
+        message,
+    }
+}
+
+/// The refusal of a read of `target`, before any request: of its index, or of the
+/// table itself.
+pub(crate) fn target_refusal(table: &Table, target: &Target, message: String) -> Error {
+    match &target.index {
+        Some(index) => refusal(table, index, message),
+        None => Error::InvalidQuery {
+            message: format!("table `{}`: {message}", table.name()),
+        },
     }
 }
 
@@ -120,17 +145,7 @@ pub(crate) fn not_consistent(table: &Table, name: &str) -> Error {
 ///
 /// [`Projected`]: crate::Projected
 pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Error> {
-    let index = table.schema().secondary_index(name)?;
-    if matches!(index.projection, Projection::All) {
-        return None;
-    }
-    let missing: Vec<&str> = E::needed_attributes()
-        .into_iter()
-        .filter(|attribute| !index.projects(&table.schema().table, attribute))
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
+    let (index, missing) = uncopied(table, name, E::needed_attributes())?;
     let advice = if E::PARTIAL {
         format!(
             "{reader}'s items are told from other entities' of the same key shape by it, \
@@ -155,72 +170,49 @@ pub(crate) fn unprojected<E: Readable>(table: &Table, name: &str) -> Option<Erro
             reader = E::READ_NAME
         )
     };
-    Some(Error::Index {
-        index: name.to_owned(),
-        table: table.name().to_owned(),
-        message: format!(
-            "it projects {}, without {}; nothing was read. {advice}",
-            index.projection,
-            quoted(&missing),
-        ),
-    })
+    let message = format!(
+        "it projects {}, without {}; nothing was read. {advice}",
+        index.projection,
+        quoted(&missing),
+    );
+    Some(refusal(table, name, message))
 }
 
-/// Why `filter` cannot be applied to the items of index `index`, if it cannot: it reads
+/// Why `filter` cannot be applied to the items of index `name`, if it cannot: it reads
 /// an attribute the index does not copy, which every item would seem to lack.
 pub(crate) fn filter_unprojected<E>(
     table: &Table,
-    index: &str,
+    name: &str,
     filter: &Condition<E>,
 ) -> Option<Error> {
-    let declared = table.schema().secondary_index(index)?;
-    let schema = &table.schema().table;
-    let missing: Vec<&str> = filter
-        .attributes()
-        .into_iter()
-        .filter(|attribute| !declared.projects(schema, attribute))
-        .fold(Vec::new(), |mut missing, attribute| {
-            if !missing.contains(&attribute) {
-                missing.push(attribute);
-            }
-            missing
-        });
-    if missing.is_empty() {
-        return None;
-    }
-    Some(Error::Index {
-        index: index.to_owned(),
-        table: table.name().to_owned(),
-        message: format!(
-            "it projects {}, without {}, which the filter reads: every item would seem to \
-             lack {}, so the filter would answer wrongly; nothing was read. INCLUDE {} in \
-             the index's projection in schema.toml, or filter on what the index copies",
-            declared.projection,
-            quoted(&missing),
-            if missing.len() == 1 { "it" } else { "them" },
-            if missing.len() == 1 { "it" } else { "them" },
-        ),
-    })
+    let (index, missing) = uncopied(table, name, filter.attributes())?;
+    let them = if missing.len() == 1 { "it" } else { "them" };
+    let message = format!(
+        "it projects {}, without {}, which the filter reads: every item would seem to lack \
+         {them}, so the filter would answer wrongly; nothing was read. INCLUDE {them} in the \
+         index's projection in schema.toml, or filter on what the index copies",
+        index.projection,
+        quoted(&missing),
+    );
+    Some(refusal(table, name, message))
 }
 
-/// Why expired items of index `index` cannot be left out, if they cannot: the index does
+/// Why expired items of index `name` cannot be left out, if they cannot: the index does
 /// not project the table's time-to-live attribute, so every item would look unexpired.
-pub(crate) fn expiry_unprojected(table: &Table, index: &str) -> Option<Error> {
-    let ttl = table.schema().table.ttl_attribute.as_deref()?;
-    let declared = table.schema().secondary_index(index)?;
-    if declared.projects(&table.schema().table, ttl) {
+pub(crate) fn expiry_unprojected(table: &Table, name: &str) -> Option<Error> {
+    let schema = table.schema();
+    let ttl = schema.table.ttl_attribute.as_deref()?;
+    let index = schema.secondary_index(name)?;
+    if index.projects(&schema.table, ttl) {
         return None;
     }
-    Some(Error::Index {
-        index: index.to_owned(),
-        table: table.name().to_owned(),
-        message: format!(
-            "it projects {}, without `{ttl}`, the table's ttl_attribute, so skip_expired() \
-             cannot tell its expired items (each would look unexpired); nothing was read. \
-             INCLUDE `{ttl}` in the index's projection in schema.toml, or read the table",
-            declared.projection
-        ),
-    })
+    let message = format!(
+        "it projects {}, without `{ttl}`, the table's ttl_attribute, so skip_expired() \
+         cannot tell its expired items (each would look unexpired); nothing was read. \
+         INCLUDE `{ttl}` in the index's projection in schema.toml, or read the table",
+        index.projection
+    );
+    Some(refusal(table, name, message))
 }
 
 #[cfg(test)]
