@@ -17,10 +17,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use dynaschema::migrate::{ApplyOptions, Migration, MigrationState, Migrator};
-use dynaschema::{provision, ClientConfig, Connection, Error, Schema, Table};
+use dynaschema::client::settings::Settings;
+use dynaschema::migrate::{ApplyOptions, Migration, MigrationState, Migrator, Plan};
+use dynaschema::{provision, Connection, Error, Schema, Table};
 
 use crate::commands;
+use crate::endpoint::{announce, confirm_destructive, EndpointArgs};
 use crate::export::{export, workbench, Format};
 use crate::init;
 use crate::report::Report;
@@ -93,11 +95,12 @@ impl App {
 /// Plan, apply, show and export the DynamoDB table a schema.toml describes.
 ///
 /// The schema is --schema, else $DYNASCHEMA_SCHEMA, else ./schema.toml. The table is the
-/// schema's unless --table names another. The endpoint is --endpoint, else
-/// $AWS_ENDPOINT_URL_DYNAMODB or $AWS_ENDPOINT_URL, else http://localhost:8000 (with
-/// region us-east-1 and dummy credentials, which are only ever sent to a loopback
-/// endpoint). For Amazon DynamoDB, name its endpoint and configure credentials as for any
-/// AWS tool.
+/// schema's unless --table names another. Where it talks is read as the AWS CLI reads it:
+/// --endpoint (or --local for http://localhost:8000), else $AWS_ENDPOINT_URL_DYNAMODB,
+/// $AWS_ENDPOINT_URL or the profile's endpoint_url, else Amazon DynamoDB in the region
+/// (--region, $AWS_REGION, or the profile's region); the profile is --profile, else
+/// $AWS_PROFILE, else default. `endpoint` prints where that is, without a request. Dummy
+/// credentials are only ever sent to a loopback endpoint.
 ///
 /// Exit status: 0 on success, 2 when `plan` finds changes pending, 1 on error (the cause
 /// on stderr) or a bad command line.
@@ -115,10 +118,8 @@ struct Cli {
     #[arg(long, value_name = "NAME", global = true)]
     table: Option<String>,
 
-    /// DynamoDB endpoint URL [default: $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL, else
-    /// http://localhost:8000]
-    #[arg(long, value_name = "URL", global = true)]
-    endpoint: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
 
     #[command(flatten)]
     apply: ApplyArgs,
@@ -177,6 +178,16 @@ enum Command {
         format: ExportFormat,
     },
 
+    /// Print where the other commands would talk, and send no request.
+    ///
+    /// One `name: value (where it came from)` line each for the endpoint URL, the region,
+    /// the profile and the credentials' source (never a secret), resolved from the flags,
+    /// the environment and the shared AWS files as the other commands resolve them.
+    ///
+    /// Exit status: 0, or 1 when they would have nowhere to talk (the cause, and how to
+    /// choose, on stderr).
+    Endpoint,
+
     /// Write a schema.toml (at --schema, else ./schema.toml) to start from.
     ///
     /// With --from-table, the schema of that live table (DescribeTable and
@@ -230,6 +241,11 @@ struct ApplyArgs {
     /// deletion protection
     #[arg(long, global = true)]
     allow_destructive: bool,
+
+    /// With apply --allow-destructive: run destructive steps on a table that is not on
+    /// this machine without asking (asked on a terminal, refused otherwise)
+    #[arg(long, global = true)]
+    yes: bool,
 }
 
 impl ApplyArgs {
@@ -241,6 +257,9 @@ impl ApplyArgs {
         }
         if self.allow_destructive {
             given.push("--allow-destructive");
+        }
+        if self.yes {
+            given.push("--yes");
         }
         given
     }
@@ -310,6 +329,10 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
     if let Command::Init { from_table, force } = command {
         return init_schema(cli, from_table.as_deref(), *force).await;
     }
+    if let Command::Endpoint = command {
+        println!("{}", cli.endpoint.config().settings()?);
+        return Ok(ExitCode::SUCCESS);
+    }
     let schema = schema(app, cli)?;
     match command {
         Command::Export { format } => {
@@ -319,7 +342,7 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Plan => commands::plan(&connect(cli).await?, &schema).await,
+        Command::Plan => commands::plan(&connect(cli).await?.0, &schema).await,
         Command::Apply => {
             let options = ApplyOptions {
                 allow_destructive: cli.apply.allow_destructive,
@@ -328,10 +351,22 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
                     .wait
                     .map_or(provision::DEFAULT_WAIT, Duration::from_secs),
             };
-            commands::apply(&connect(cli).await?, &schema, &options).await
+            let (connection, settings) = connect(cli).await?;
+            let table = &schema.table.name;
+            announce(&app.program, "apply to", table, &settings);
+            if options.allow_destructive && !settings.is_loopback() {
+                let plan = Plan::for_table(&connection, &schema).await?;
+                let steps: Vec<String> = plan
+                    .destructive_steps()
+                    .iter()
+                    .map(|step| format!("{} {step}", step.change().symbol()))
+                    .collect();
+                confirm_destructive(&app.program, table, &settings, &steps, cli.apply.yes)?;
+            }
+            commands::apply(&connection, &schema, &options).await
         }
         Command::Status => {
-            let connection = connect(cli).await?;
+            let (connection, _) = connect(cli).await?;
             let plan_command = format!("{} plan", app.program);
             commands::table_status(&connection, &schema, &plan_command).await?;
             if app.application.is_some() {
@@ -351,7 +386,11 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
                     app.program
                 )));
             }
-            let table = Table::new(connect(cli).await?, schema);
+            let (connection, settings) = connect(cli).await?;
+            if !dry_run {
+                announce(&app.program, "migrate", &schema.table.name, &settings);
+            }
+            let table = Table::new(connection, schema);
             let migrator =
                 migrator(app, &table)?.wait_for_lease(Duration::from_secs(*wait_for_lease));
             let report = Report::new();
@@ -360,7 +399,9 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
             result?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Init { .. } => unreachable!("init needs no schema and ran above"),
+        Command::Init { .. } | Command::Endpoint => {
+            unreachable!("init and endpoint need no schema and ran above")
+        }
     }
 }
 
@@ -445,12 +486,11 @@ fn schema(app: &App, cli: &Cli) -> dynaschema::Result<Schema> {
     }
 }
 
-async fn connect(cli: &Cli) -> dynaschema::Result<Connection> {
-    let mut config = ClientConfig::local_default();
-    if let Some(endpoint) = &cli.endpoint {
-        config = config.endpoint(endpoint);
-    }
-    config.connect().await
+/// The connection the flags choose, and where it talks.
+async fn connect(cli: &Cli) -> dynaschema::Result<(Connection, Settings)> {
+    let config = cli.endpoint.config();
+    let settings = config.settings()?;
+    Ok((config.connect().await?, settings))
 }
 
 /// Writes the schema file: the live table's schema, or the starter.
@@ -468,7 +508,7 @@ async fn init_schema(
     }
     let (text, what) = match from_table {
         Some(name) => {
-            let connection = connect(cli).await?;
+            let (connection, _) = connect(cli).await?;
             let schema = provision::describe(&connection, name)
                 .await?
                 .ok_or_else(|| Error::TableMissing {

@@ -9,7 +9,7 @@
 //!
 //! # async fn run() -> dynaschema::Result<()> {
 //! let schema = Schema::load("schema.toml")?;
-//! let connection = ClientConfig::local_default().connect().await?;
+//! let connection = ClientConfig::local().connect().await?;
 //! // Prints the plan; the status is 0 when the table matches, 2 when changes are pending.
 //! let status: ExitCode = commands::plan(&connection, &schema).await?;
 //! commands::table_status(&connection, &schema, "myapp plan").await?;

@@ -1,6 +1,7 @@
 //! The `dynaschema` binary as a user runs it, on a design that is not ningipoints (the
 //! test fixtures' online store), against the test server.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -43,6 +44,15 @@ fn plan_apply_plan_status_on_a_table_of_another_design() {
 
     let apply = run(&["apply"]);
     assert_eq!(apply.status.code(), Some(0), "{}", text(&apply.stderr));
+    // Where it changes something is said first, on stderr.
+    assert!(
+        text(&apply.stderr).starts_with(&format!(
+            "dynaschema: apply to table {table} at {} (region us-east-1)\n",
+            endpoint()
+        )),
+        "{}",
+        text(&apply.stderr)
+    );
     assert!(
         text(&apply.stdout).contains(&table),
         "{}",
@@ -343,4 +353,283 @@ fn apply_flags_belong_to_apply_before_or_after_it() {
     }
     let plan = dynaschema_in(dir.path(), &["plan", "--table", &table]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
+}
+
+/// `dynaschema endpoint ARGS` with only `env` and the AWS files `config` and
+/// `credentials` (in a temporary home): its status, its `name: value (source)` lines, and
+/// stderr. It sends no request, and the instance metadata service is switched off in
+/// case it did.
+fn endpoint_with(
+    env: &[(&str, &str)],
+    config: &str,
+    credentials: &str,
+    args: &[&str],
+) -> (Option<i32>, BTreeMap<String, (String, String)>, String) {
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir(&aws).unwrap();
+    std::fs::write(aws.join("config"), config).unwrap();
+    std::fs::write(aws.join("credentials"), credentials).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_dynaschema"))
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .arg("endpoint")
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let lines = text(&output.stdout)
+        .lines()
+        .map(|line| {
+            let (name, rest) = line.split_once(": ").expect("name: value");
+            let (value, source) = rest.split_once(" (").expect("value (source)");
+            let source = source.strip_suffix(')').expect("(source)");
+            (name.to_owned(), (value.to_owned(), source.to_owned()))
+        })
+        .collect();
+    (output.status.code(), lines, text(&output.stderr))
+}
+
+/// The value and source of `name` in `dynaschema endpoint`'s lines.
+fn setting<'a>(lines: &'a BTreeMap<String, (String, String)>, name: &str) -> (&'a str, &'a str) {
+    let (value, source) = &lines[name];
+    (value, source)
+}
+
+#[test]
+fn a_region_alone_means_dynamodb_in_that_region() {
+    let (status, lines, stderr) = endpoint_with(&[("AWS_REGION", "eu-west-1")], "", "", &[]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        setting(&lines, "endpoint"),
+        (
+            "https://dynamodb.eu-west-1.amazonaws.com",
+            "DynamoDB's endpoint in the region"
+        )
+    );
+    assert_eq!(setting(&lines, "region"), ("eu-west-1", "from AWS_REGION"));
+    assert_eq!(setting(&lines, "profile"), ("default", "default"));
+    assert_eq!(setting(&lines, "credentials").0, "none");
+
+    let (_, lines, _) = endpoint_with(&[("AWS_DEFAULT_REGION", "cn-north-1")], "", "", &[]);
+    assert_eq!(
+        setting(&lines, "endpoint").0,
+        "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    );
+}
+
+#[test]
+fn with_nowhere_to_talk_the_error_says_how_to_choose() {
+    let (status, lines, stderr) = endpoint_with(&[], "", "", &[]);
+    assert_eq!(status, Some(1));
+    assert!(lines.is_empty());
+    for choice in ["--local", "--endpoint URL", "--region NAME", "AWS_REGION"] {
+        assert!(stderr.contains(choice), "{choice}: {stderr}");
+    }
+    // A remote endpoint without a region cannot sign its requests.
+    let (status, _, stderr) = endpoint_with(
+        &[("AWS_ENDPOINT_URL", "https://dynamodb.example.net")],
+        "",
+        "",
+        &[],
+    );
+    assert_eq!(status, Some(1));
+    assert!(
+        stderr.contains("no AWS region is configured for https://dynamodb.example.net"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn local_means_this_machine_with_dummy_credentials() {
+    let (status, lines, stderr) = endpoint_with(&[], "", "", &["--local"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        setting(&lines, "endpoint"),
+        ("http://localhost:8000", "from --local")
+    );
+    assert_eq!(
+        setting(&lines, "region"),
+        ("us-east-1", "the default for a loopback endpoint")
+    );
+    assert_eq!(setting(&lines, "credentials").0, "dummy");
+    // A region configured is kept; --local and --endpoint are one choice.
+    let (_, lines, _) = endpoint_with(&[("AWS_REGION", "sa-east-1")], "", "", &["--local"]);
+    assert_eq!(setting(&lines, "region"), ("sa-east-1", "from AWS_REGION"));
+    let (status, _, stderr) = endpoint_with(
+        &[],
+        "",
+        "",
+        &["--local", "--endpoint", "http://127.0.0.1:9"],
+    );
+    assert_eq!(status, Some(1));
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    // Real credentials in the environment go to the local server too: no dummy.
+    let (_, lines, _) = endpoint_with(
+        &[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")],
+        "",
+        "",
+        &["--local"],
+    );
+    assert_eq!(setting(&lines, "credentials").0, "AWS chain");
+    assert!(!lines
+        .values()
+        .any(|(value, source)| value.contains("AKID") || source.contains("AKID")));
+}
+
+#[test]
+fn settings_resolve_flag_then_environment_then_profile() {
+    let config = "\
+[default]
+region = us-east-2
+
+[profile prod]
+region = ap-south-1
+endpoint_url = https://dynamodb.ap-south-1.amazonaws.com:443
+
+[profile staging]
+region = eu-central-1
+";
+    let credentials = "[prod]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n";
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let (status, lines, stderr) = endpoint_with(env, config, credentials, args);
+        assert_eq!(status, Some(0), "{env:?} {args:?}: {stderr}");
+        let text = format!("{lines:?}");
+        assert!(!text.contains("secret"), "{text}");
+        lines
+    };
+    let config_file = |lines: &BTreeMap<String, (String, String)>| {
+        setting(lines, "region")
+            .1
+            .rsplit(" in ")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+
+    // The default profile's region.
+    let lines = run(&[], &[]);
+    assert_eq!(setting(&lines, "region").0, "us-east-2");
+    assert!(setting(&lines, "region")
+        .1
+        .starts_with("from profile default in "));
+    assert!(config_file(&lines).ends_with(".aws/config"), "{lines:?}");
+    // It names no credentials; prod does, in the credentials file.
+    assert_eq!(setting(&lines, "credentials").0, "none");
+
+    // AWS_PROFILE names a profile: its region and endpoint_url.
+    let lines = run(&[("AWS_PROFILE", "prod")], &[]);
+    assert_eq!(setting(&lines, "profile"), ("prod", "from AWS_PROFILE"));
+    assert_eq!(setting(&lines, "region").0, "ap-south-1");
+    assert_eq!(
+        setting(&lines, "endpoint").0,
+        "https://dynamodb.ap-south-1.amazonaws.com:443"
+    );
+    assert!(setting(&lines, "endpoint")
+        .1
+        .starts_with("from profile prod in "));
+    assert_eq!(setting(&lines, "credentials").0, "AWS chain");
+
+    // --profile wins over AWS_PROFILE.
+    let lines = run(&[("AWS_PROFILE", "prod")], &["--profile", "staging"]);
+    assert_eq!(setting(&lines, "profile"), ("staging", "from --profile"));
+    assert_eq!(setting(&lines, "region").0, "eu-central-1");
+    assert_eq!(
+        setting(&lines, "endpoint").0,
+        "https://dynamodb.eu-central-1.amazonaws.com"
+    );
+
+    // The environment wins over the profile: AWS_DEFAULT_REGION, then AWS_REGION over it,
+    // then --region over both.
+    let env = [("AWS_PROFILE", "prod"), ("AWS_DEFAULT_REGION", "us-west-1")];
+    assert_eq!(
+        setting(&run(&env, &[]), "region"),
+        ("us-west-1", "from AWS_DEFAULT_REGION")
+    );
+    let env = [
+        ("AWS_PROFILE", "prod"),
+        ("AWS_DEFAULT_REGION", "us-west-1"),
+        ("AWS_REGION", "us-west-2"),
+    ];
+    assert_eq!(
+        setting(&run(&env, &[]), "region"),
+        ("us-west-2", "from AWS_REGION")
+    );
+    assert_eq!(
+        setting(&run(&env, &["--region", "ca-central-1"]), "region"),
+        ("ca-central-1", "from --region")
+    );
+
+    // Endpoints: AWS_ENDPOINT_URL over the profile's, AWS_ENDPOINT_URL_DYNAMODB over
+    // both, --endpoint over all; AWS_IGNORE_CONFIGURED_ENDPOINT_URLS skips the
+    // environment's and the profile's.
+    let mut env = vec![
+        ("AWS_PROFILE", "prod"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:8001"),
+    ];
+    assert_eq!(
+        setting(&run(&env, &[]), "endpoint"),
+        ("http://127.0.0.1:8001", "from AWS_ENDPOINT_URL")
+    );
+    env.push(("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8002"));
+    assert_eq!(
+        setting(&run(&env, &[]), "endpoint"),
+        ("http://127.0.0.1:8002", "from AWS_ENDPOINT_URL_DYNAMODB")
+    );
+    assert_eq!(
+        setting(&run(&env, &["--endpoint", "http://[::1]:8003"]), "endpoint"),
+        ("http://[::1]:8003", "from --endpoint")
+    );
+    env.push(("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"));
+    assert_eq!(
+        setting(&run(&env, &[]), "endpoint"),
+        (
+            "https://dynamodb.ap-south-1.amazonaws.com",
+            "DynamoDB's endpoint in the region"
+        )
+    );
+}
+
+#[test]
+fn a_profile_that_is_nowhere_is_an_error() {
+    for (env, args) in [
+        (&[("AWS_PROFILE", "nope")][..], &[][..]),
+        (&[], &["--profile", "nope"][..]),
+    ] {
+        let (status, _, stderr) =
+            endpoint_with(env, "[profile prod]\nregion = eu-west-1\n", "", args);
+        assert_eq!(status, Some(1), "{env:?} {args:?}");
+        assert!(stderr.contains("the AWS profile `nope`"), "{stderr}");
+        assert!(stderr.contains(".aws/config"), "{stderr}");
+    }
+    // A profile only in the credentials file exists.
+    let (status, lines, stderr) = endpoint_with(
+        &[("AWS_PROFILE", "ci"), ("AWS_REGION", "eu-west-1")],
+        "",
+        "[ci]\naws_access_key_id = AKIDEXAMPLE\n",
+        &[],
+    );
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(setting(&lines, "profile"), ("ci", "from AWS_PROFILE"));
+}
+
+#[test]
+fn other_commands_refuse_with_nowhere_to_talk_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(store_schema(), dir.path().join("schema.toml")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_dynaschema"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .current_dir(dir.path())
+        .arg("apply")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("Choose one: --local"),
+        "{}",
+        text(&output.stderr)
+    );
 }

@@ -44,7 +44,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 async fn connection() -> Connection {
-    ClientConfig::local_default()
+    ClientConfig::new()
         .endpoint(endpoint_threaded())
         .connect()
         .await

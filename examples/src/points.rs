@@ -22,9 +22,9 @@ pub fn schema() -> Schema {
     Schema::parse(SCHEMA, "schema.toml").expect("the repository's schema.toml is valid")
 }
 
-/// A connection as the seed's `get_client` makes one: `http://localhost:8000`, region
-/// `us-east-1` and dummy credentials, unless the standard AWS environment
-/// (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`, `AWS_PROFILE`, ...) says otherwise.
+/// A connection as the seed's `get_client` makes one: the local server at
+/// `http://localhost:8000`, region `us-east-1` unless one is configured, and dummy
+/// credentials unless the environment names some.
 ///
 /// ```no_run
 /// # async fn run() -> dynaschema::Result<()> {
@@ -33,7 +33,7 @@ pub fn schema() -> Schema {
 /// # Ok(()) }
 /// ```
 pub async fn get_client() -> dynaschema::Result<Connection> {
-    dynaschema::ClientConfig::local_default().connect().await
+    dynaschema::ClientConfig::local().connect().await
 }
 
 /// The points-account API over one table.

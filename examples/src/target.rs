@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use dynaschema::{ClientConfig, Connection};
+use dynaschema::Connection;
+use dynaschema_cli::endpoint::EndpointArgs;
 
 /// The environment variable a table name may come from, instead of the schema's.
 pub const TABLE_VARIABLE: &str = "NINGIPOINTS_TABLE";
@@ -31,15 +32,16 @@ pub fn repository_schema_path() -> PathBuf {
 ///     target: Target,
 /// }
 ///
-/// let cli = Cli::parse_from(["cli", "--table", "dev-ningipoints"]);
+/// let cli = Cli::parse_from(["cli", "--local", "--table", "dev-ningipoints"]);
 /// assert_eq!(cli.target.table.as_deref(), Some("dev-ningipoints"));
+/// assert!(cli.target.endpoint.local);
 /// ```
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Target {
-    /// DynamoDB endpoint URL [default: $AWS_ENDPOINT_URL_DYNAMODB, $AWS_ENDPOINT_URL, else
-    /// http://localhost:8000]
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    /// Where to talk: `--local`, `--endpoint`, `--region`, `--profile`, read with the AWS
+    /// environment as the `dynaschema` command reads them.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// Table name, instead of the schema's (such as dev-ningipoints)
     #[arg(long, value_name = "NAME", env = TABLE_VARIABLE)]
@@ -47,13 +49,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// Connects as the seed's `get_client` does: the local server, region us-east-1 and
-    /// dummy credentials, unless the flags or the standard AWS environment say otherwise.
+    /// Connects where the flags, the AWS environment and profile say; with none of them,
+    /// an error that says how to choose (`--local` for the local server).
     pub async fn connect(&self) -> dynaschema::Result<Connection> {
-        let mut config = ClientConfig::local_default();
-        if let Some(endpoint) = &self.endpoint {
-            config = config.endpoint(endpoint);
-        }
-        config.connect().await
+        self.endpoint.config().connect().await
     }
 }

@@ -136,7 +136,7 @@ impl LocalServer {
     /// A connection to this server: region `us-east-1` and dummy credentials, whatever
     /// the environment says.
     pub async fn connect(&self) -> Result<Connection> {
-        ClientConfig::local_default()
+        ClientConfig::new()
             .endpoint(&self.endpoint)
             .region(LOCAL_REGION)
             .with_dummy_credentials()

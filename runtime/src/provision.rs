@@ -33,7 +33,7 @@ pub enum Outcome {
 /// # async fn run() -> dynaschema::Result<()> {
 /// use dynaschema::{provision, ClientConfig, Schema};
 ///
-/// let connection = ClientConfig::local_default().connect().await?;
+/// let connection = ClientConfig::local().connect().await?;
 /// let schema = Schema::load("schema.toml")?;
 /// provision::provision(&connection, &schema, provision::DEFAULT_WAIT, |event| println!("{event}"))
 ///     .await?;

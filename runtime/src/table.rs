@@ -22,7 +22,7 @@ use crate::schema::Schema;
 /// # async fn run() -> dynaschema::Result<()> {
 /// use dynaschema::{ClientConfig, Schema, Table};
 ///
-/// let connection = ClientConfig::local_default().connect().await?;
+/// let connection = ClientConfig::local().connect().await?;
 /// let table = Table::new(connection, Schema::load("schema.toml")?).with_name("dev-ningipoints");
 /// assert_eq!(table.name(), "dev-ningipoints");
 /// // The escape hatch: the SDK client, for anything the typed operations do not cover.

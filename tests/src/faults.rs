@@ -216,7 +216,7 @@ impl FaultProxy {
     /// `table` reached through the proxy: its name and schema on a client of the
     /// proxy's endpoint.
     pub async fn table(&self, table: &Table) -> Table {
-        let connection = ClientConfig::local_default()
+        let connection = ClientConfig::new()
             .endpoint(self.endpoint())
             .connect()
             .await

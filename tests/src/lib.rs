@@ -197,7 +197,7 @@ pub fn flags_only(command: &mut Command) -> &mut Command {
 
 /// A connection to the test server.
 pub async fn connect() -> Connection {
-    ClientConfig::local_default()
+    ClientConfig::new()
         .endpoint(endpoint())
         .connect()
         .await

@@ -35,7 +35,7 @@ impl Hostile {
             .expect("the table is provisioned");
         let seed = faults::seed();
         let proxy = FaultProxy::in_front_of_test_server(Faults::new(Rates::hostile()), seed);
-        let through = ClientConfig::local_default()
+        let through = ClientConfig::new()
             .endpoint(proxy.endpoint())
             .connect()
             .await

@@ -97,9 +97,15 @@ fn an_endpoint_where_nothing_listens_is_named() {
     let output = provision(&["--endpoint", &endpoint]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // Where it was about to change something, then why it could not.
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert_eq!(
+        lines[0],
+        format!("provision: apply to table ningipoints at {endpoint} (region us-east-1)")
+    );
     assert!(
-        stderr.contains(&format!("cannot reach DynamoDB at {endpoint}")),
+        lines[1].contains(&format!("cannot reach DynamoDB at {endpoint}")),
         "{stderr}"
     );
 }
@@ -118,7 +124,12 @@ fn dummy_credentials_are_never_sent_to_a_remote_endpoint() {
     let home = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_provision"));
     command
-        .args(["--endpoint", "https://dynamodb.invalid"])
+        .args([
+            "--endpoint",
+            "https://dynamodb.invalid",
+            "--region",
+            "eu-west-1",
+        ])
         .current_dir(repository_root())
         .env("HOME", home.path());
     for (var, _) in std::env::vars() {

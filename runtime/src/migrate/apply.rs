@@ -56,7 +56,7 @@ impl Default for ApplyOptions {
 /// use dynaschema::migrate::{self, ApplyOptions};
 /// use dynaschema::{ClientConfig, Schema};
 ///
-/// let connection = ClientConfig::local_default().connect().await?;
+/// let connection = ClientConfig::local().connect().await?;
 /// let schema = Schema::load("schema.toml")?;
 /// let plan = migrate::apply(&connection, &schema, &ApplyOptions::default(), |event| {
 ///     println!("{event}")

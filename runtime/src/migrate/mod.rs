@@ -14,7 +14,7 @@
 //! use dynaschema::{ClientConfig, Schema};
 //!
 //! let schema = Schema::load("schema.toml")?;
-//! let connection = ClientConfig::local_default().connect().await?;
+//! let connection = ClientConfig::local().connect().await?;
 //! let plan = Plan::for_table(&connection, &schema).await?;
 //! print!("{plan}");
 //! if !plan.is_empty() {

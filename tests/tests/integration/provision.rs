@@ -306,7 +306,7 @@ async fn an_endpoint_where_nothing_listens_is_named_in_the_error() {
         .unwrap()
         .port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let connection = ClientConfig::local_default()
+    let connection = ClientConfig::new()
         .endpoint(&endpoint)
         .connect()
         .await

@@ -1,10 +1,16 @@
 //! Which endpoint, region and credentials a DynamoDB client gets.
 //!
-//! The standard AWS environment decides (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`,
-//! `AWS_REGION`, `AWS_PROFILE`, the credentials chain). With
-//! [`ClientConfig::local_default`], what it leaves open falls back to a local server:
-//! `http://localhost:8000`, region `us-east-1` and dummy credentials. Dummy credentials
-//! are only ever sent to a loopback endpoint: anything else is an error before any request.
+//! As for any AWS tool: flags (the [`ClientConfig`] methods), then the environment
+//! (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`, `AWS_PROFILE`, ...), then the profile in
+//! the shared AWS files; with a region and no endpoint, Amazon DynamoDB in that region.
+//! The local server is chosen explicitly ([`ClientConfig::local`]), never by default;
+//! with neither a region nor an endpoint, connecting is an error that says how to choose.
+//! [`settings`] has the rules, and [`ClientConfig::settings`] tells where a client would
+//! talk without sending a request. Dummy credentials are only ever sent to a loopback
+//! endpoint: anything else without credentials is an error before any request.
+
+mod profile;
+pub mod settings;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -16,33 +22,35 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use crate::error::{Error, Result};
 use crate::outcome::{watched, AttemptWatch};
 
-/// The endpoint of a local DynamoDB-compatible server, as the seed's `get_client` uses it.
+/// The endpoint of a local DynamoDB-compatible server: [`ClientConfig::local`]'s.
 pub const LOCAL_ENDPOINT: &str = "http://localhost:8000";
 
-/// The region used when nothing else names one and the endpoint is local.
+/// The region used when nothing else names one and the endpoint is a loopback one.
 pub const LOCAL_REGION: &str = "us-east-1";
 
 /// How long to wait for a TCP connection before giving up on an endpoint.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// How to build a client. See the [module documentation](self) for the rules.
+/// How to build a client. See [`settings`] for the rules.
 ///
 /// ```no_run
 /// # async fn run() -> dynaschema::Result<()> {
 /// use dynaschema::ClientConfig;
 ///
-/// // The local server unless AWS_ENDPOINT_URL(_DYNAMODB) names another endpoint.
-/// let local = ClientConfig::local_default().connect().await?;
-/// // An explicit endpoint wins over the environment.
-/// let other = ClientConfig::local_default().endpoint("http://127.0.0.1:8001").connect().await?;
-/// println!("{} and {}", local.endpoint(), other.endpoint());
+/// // The local server at http://localhost:8000.
+/// let local = ClientConfig::local().connect().await?;
+/// // Whatever the environment and the AWS profile say, as the AWS CLI reads them.
+/// let configured = ClientConfig::new().connect().await?;
+/// // Explicit settings win over the environment.
+/// let ireland = ClientConfig::new().profile("prod").region("eu-west-1").connect().await?;
+/// println!("{}, {} and {}", local.endpoint(), configured.endpoint(), ireland.endpoint());
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ClientConfig {
-    endpoint: Option<String>,
+    endpoint: Option<settings::Setting>,
     region: Option<String>,
-    local_default: bool,
+    profile: Option<String>,
     /// Sends dummy credentials to the loopback endpoint even when the environment has
     /// real ones: for servers of this process's own, which need no others.
     dummy_credentials: bool,
@@ -72,30 +80,41 @@ pub struct Connection {
 }
 
 impl ClientConfig {
-    /// The standard AWS configuration: the environment's endpoint, or AWS's own.
+    /// The standard AWS configuration, as the AWS CLI reads it (see [`settings`]).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Like [`new`](Self::new), but a local server where the environment names no
-    /// endpoint: `http://localhost:8000`, region `us-east-1`, and dummy credentials when
-    /// the environment has none.
-    pub fn local_default() -> Self {
+    /// The local server at `http://localhost:8000`: region `us-east-1` unless one is
+    /// configured, and dummy credentials unless the environment names some.
+    pub fn local() -> Self {
         ClientConfig {
-            local_default: true,
+            endpoint: Some(settings::Setting {
+                value: LOCAL_ENDPOINT.to_owned(),
+                source: settings::Source::Given("--local"),
+            }),
             ..Self::default()
         }
     }
 
     /// Uses this endpoint URL, whatever the environment says.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
+        self.endpoint = Some(settings::Setting {
+            value: url.into(),
+            source: settings::Source::Given("--endpoint"),
+        });
         self
     }
 
     /// Uses this region, whatever the environment says.
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.region = Some(region.into());
+        self
+    }
+
+    /// Uses this profile of the shared AWS files, whatever `AWS_PROFILE` says.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
         self
     }
 
@@ -128,78 +147,40 @@ impl ClientConfig {
         self
     }
 
-    /// The endpoint URL these settings resolve to, or `None` for AWS's regional endpoint.
-    pub fn resolved_endpoint(&self) -> Result<Option<String>> {
-        let from_env = || {
-            ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
-                .iter()
-                .find_map(|var| env(var))
-        };
-        let endpoint = self
-            .endpoint
-            .clone()
-            .or_else(from_env)
-            .or_else(|| self.local_default.then(|| LOCAL_ENDPOINT.to_owned()));
-        if let Some(url) = &endpoint {
-            endpoint_host(url)?;
-        }
-        Ok(endpoint)
-    }
-
     /// Builds the client. Makes no request: an unreachable endpoint shows at the first call.
     pub async fn connect(&self) -> Result<Connection> {
-        let endpoint = self.resolved_endpoint()?;
-        let loopback = match &endpoint {
-            Some(url) => is_loopback(endpoint_host(url)?),
-            None => false,
-        };
-        let label = endpoint
-            .clone()
-            .unwrap_or_else(|| "AWS's regional DynamoDB endpoint".to_owned());
-
+        let settings = self.settings()?;
+        let endpoint = settings.endpoint.value.clone();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
                     .connect_timeout(CONNECT_TIMEOUT)
                     .build(),
             )
-            .retry_config(self.retry.clone().unwrap_or_else(default_retry));
-        if let Some(url) = &endpoint {
-            loader = loader.endpoint_url(url);
+            .retry_config(self.retry.clone().unwrap_or_else(default_retry))
+            // Both decided here, so that the SDK neither looks further (the instance
+            // metadata service) nor talks anywhere but where `settings` says.
+            .endpoint_url(&endpoint)
+            .region(Region::new(settings.region.value.clone()));
+        if !matches!(settings.profile.source, settings::Source::Default(_)) {
+            loader = loader.profile_name(&settings.profile.value);
         }
-
-        let region = self
-            .region
-            .clone()
-            .or_else(|| env("AWS_REGION"))
-            .or_else(|| env("AWS_DEFAULT_REGION"));
-        match (region, loopback) {
-            (Some(region), _) => loader = loader.region(Region::new(region)),
-            // A local server needs no profile lookup (which may ask the instance metadata service).
-            (None, true) => loader = loader.region(Region::new(LOCAL_REGION)),
-            (None, false) => {}
-        }
-
-        if loopback {
-            if self.dummy_credentials
-                || (env("AWS_ACCESS_KEY_ID").is_none() && env("AWS_PROFILE").is_none())
-            {
+        match settings.credentials {
+            settings::Credentials::Dummy => {
                 loader = loader.credentials_provider(dummy_credentials());
             }
-        } else if !credentials_configured() {
-            return Err(Error::Config(format!(
-                "no AWS credentials are configured for {label}, and dummy credentials are \
-                 only ever sent to a loopback endpoint: set AWS_PROFILE or \
-                 AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use a local endpoint such as {LOCAL_ENDPOINT}"
-            )));
+            settings::Credentials::Chain => {}
+            settings::Credentials::Missing => {
+                return Err(Error::Config(format!(
+                    "no AWS credentials are configured for {endpoint}, and dummy credentials \
+                     are only ever sent to a loopback endpoint: set AWS_PROFILE or \
+                     AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use --local for the local \
+                     server at {LOCAL_ENDPOINT}"
+                )));
+            }
         }
 
         let config = loader.load().await;
-        if config.region().is_none() {
-            return Err(Error::Config(format!(
-                "no AWS region is configured for {label}: set AWS_REGION"
-            )));
-        }
         // A retry partition of the toolkit's own, without the SDK's retry quota: under
         // sustained throttling the quota would soon stop every retry of the process,
         // while the toolkit bounds its retries itself (attempts per request, and a
@@ -213,7 +194,7 @@ impl ClientConfig {
             .build();
         Ok(Connection {
             client: aws_sdk_dynamodb::Client::from_conf(dynamo),
-            endpoint: label,
+            endpoint,
         })
     }
 }
@@ -234,7 +215,7 @@ impl Connection {
         &self.client
     }
 
-    /// The endpoint URL, or a description of AWS's regional endpoint.
+    /// The endpoint URL.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
@@ -248,35 +229,6 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
-}
-
-/// Whether the environment or the shared files name a source of real credentials. The
-/// default chain is only used then, so that a machine without any never has its
-/// requests signed with nothing, or waits on the instance metadata service.
-fn credentials_configured() -> bool {
-    let vars = [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_PROFILE",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    ];
-    if vars.iter().any(|var| env(var).is_some()) {
-        return true;
-    }
-    let home = env("HOME").map(std::path::PathBuf::from);
-    let file = |var: &str, name: &str| {
-        env(var)
-            .map(std::path::PathBuf::from)
-            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
-    };
-    [
-        file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-        file("AWS_CONFIG_FILE", "config"),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|path| path.is_file())
 }
 
 /// The host of an `http://` or `https://` URL, without brackets or port.
