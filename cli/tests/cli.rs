@@ -592,6 +592,23 @@ region = eu-central-1
 }
 
 #[test]
+fn an_sso_profile_needs_the_sso_feature() {
+    let config = "[profile corp]\nsso_session = corp\nsso_account_id = 111122223333\n\
+                  sso_role_name = Admin\nregion = eu-west-1\n\n[sso-session corp]\n\
+                  sso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+    let (status, lines, stderr) = endpoint_with(&[("AWS_PROFILE", "corp")], config, "", &[]);
+    assert_eq!(status, Some(0), "{stderr}");
+    let (value, reason) = setting(&lines, "credentials");
+    if cfg!(feature = "sso") {
+        assert_eq!(value, "AWS chain");
+    } else {
+        assert_eq!(value, "none");
+        assert!(reason.contains("IAM Identity Center"), "{reason}");
+        assert!(reason.contains("`sso`"), "{reason}");
+    }
+}
+
+#[test]
 fn a_profile_that_is_nowhere_is_an_error() {
     for (env, args) in [
         (&[("AWS_PROFILE", "nope")][..], &[][..]),

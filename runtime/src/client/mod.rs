@@ -170,6 +170,15 @@ impl ClientConfig {
                 loader = loader.credentials_provider(dummy_credentials());
             }
             settings::Credentials::Chain => {}
+            settings::Credentials::SsoLeftOut => {
+                return Err(Error::Config(format!(
+                    "profile {} takes its credentials from IAM Identity Center (SSO), which this \
+                     build leaves out: build with the cargo feature `sso` (`dynaschema/sso`, \
+                     or `cargo install dynaschema-cli --features sso`), or export them with \
+                     `aws configure export-credentials --profile {} --format env`",
+                    settings.profile.value, settings.profile.value
+                )));
+            }
             settings::Credentials::Missing => {
                 return Err(Error::Config(format!(
                     "no AWS credentials are configured for {endpoint}, and dummy credentials \

@@ -98,6 +98,9 @@ pub enum Credentials {
     Chain,
     /// None are configured; connecting to a remote endpoint is an error.
     Missing,
+    /// The profile's are IAM Identity Center (SSO) credentials, which this build leaves
+    /// out (the cargo feature `sso`); connecting is an error that says so.
+    SsoLeftOut,
 }
 
 impl Settings {
@@ -126,6 +129,11 @@ impl fmt::Display for Settings {
             Credentials::Missing => {
                 "none (none are configured: set AWS_PROFILE or AWS_ACCESS_KEY_ID)".to_owned()
             }
+            Credentials::SsoLeftOut => format!(
+                "none (profile {} uses IAM Identity Center, which this build leaves out: \
+                 build with the cargo feature `sso`)",
+                self.profile.value
+            ),
         };
         write!(f, "credentials: {credentials}")
     }
@@ -190,11 +198,13 @@ impl ClientConfig {
                 LOCAL_REGION,
                 Source::Default("the default for a loopback endpoint"),
             ),
-            (None, Some(endpoint)) => return Err(Error::Config(format!(
+            (None, Some(endpoint)) => {
+                return Err(Error::Config(format!(
                 "no AWS region is configured for {}: pass --region NAME (ClientConfig::region), \
                      set AWS_REGION, or set `region` in the AWS profile {}",
                 endpoint.value, profile.value
-            ))),
+            )))
+            }
             (None, None) => {
                 return Err(Error::Config(format!(
                     "no DynamoDB endpoint or AWS region is configured, so there is nowhere to \
@@ -214,6 +224,11 @@ impl ClientConfig {
             && (self.dummy_credentials || (env("AWS_ACCESS_KEY_ID").is_none() && !explicit_profile))
         {
             Credentials::Dummy
+        } else if env("AWS_ACCESS_KEY_ID").is_none()
+            && (file.get("sso_session").is_some() || file.get("sso_start_url").is_some())
+            && !cfg!(feature = "sso")
+        {
+            Credentials::SsoLeftOut
         } else if credentials_configured(&file) {
             Credentials::Chain
         } else {

@@ -5,7 +5,6 @@
 mod batch;
 mod data_migrations;
 mod derive;
-mod derive_ui;
 mod faults;
 mod indexes;
 mod lifecycle;

@@ -1,3 +1,7 @@
+// `dynaschema::test` is re-exported with the `local` feature, which these cases leave
+// out (they never run); the attribute is this crate's either way.
+use dynaschema_macros as dynaschema;
+
 #[dynaschema::test]
 fn not_async(table: dynaschema::Table) {
     let _ = table;

@@ -1,4 +1,7 @@
-//! The compile errors of `#[derive(Entity)]`, pinned: each points at the mistake.
+//! The compile errors of `#[derive(Entity)]` and `#[dynaschema::test]`, pinned: each
+//! points at the mistake. trybuild builds the cases in a project of its own, with this
+//! crate's dependencies: here, `dynaschema` without its HTTPS client or local server,
+//! which the cases do not need, so that a fresh build of them costs little.
 
 use std::path::Path;
 
@@ -13,12 +16,13 @@ fn compile_errors() {
     let fixtures = project.join("fixtures");
     std::fs::create_dir_all(&fixtures).expect("the trybuild project can be written to");
     for fixture in ["store.toml", "sessions.toml", "tasks.toml"] {
+        // The fixtures are the integration tests'.
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
+            .join("../tests/fixtures")
             .join(fixture);
         std::fs::copy(source, fixtures.join(fixture)).expect("the fixtures are copied");
     }
 
     let cases = trybuild::TestCases::new();
-    cases.compile_fail("ui/*.rs");
+    cases.compile_fail("tests/ui/*.rs");
 }
