@@ -1,16 +1,38 @@
 //! A typed schema and migration toolkit for Amazon DynamoDB.
 //!
 //! `dynaschema` keeps a DynamoDB table's physical shape in a `schema.toml` ([`Schema`]),
-//! builds clients that follow the standard AWS environment with a safe local default
-//! ([`ClientConfig`]), creates the table with its indexes ([`provision`]), brings an
-//! existing table to its schema with the plan shown first ([`migrate`]), turns
-//! annotated structs into entities with `#[derive(Entity)]` (checked against the
-//! schema.toml at compile time with `#[dynamo(schema = "schema.toml")]`), and reads and
-//! writes them through typed operations on a [`Table`] ([`ops`]): typed index queries,
-//! several entity types read together ([`collection`]), and pages with cursors
-//! ([`Cursor`]). With the cargo feature `local`, the
-//! module `local` runs a DynamoDB-compatible server inside the process for local work and
-//! tests, and `#[dynaschema::test]` gives each test a fresh table on it.
+//! builds clients that read the standard AWS environment and profile ([`ClientConfig`]),
+//! creates the table with its indexes ([`provision`]), brings an existing table to its
+//! schema with the plan shown first ([`migrate`]), turns annotated structs into entities
+//! with `#[derive(Entity)]` (checked against the schema.toml at compile time with
+//! `#[dynamo(schema = "schema.toml")]`), and reads and writes them through typed
+//! operations on a [`Table`] ([`ops`]): typed index queries, several entity types read
+//! together ([`collection`]), pages with cursors ([`Cursor`]), transactions, and unique
+//! values ([`unique`]). With the cargo feature `local`, the module `local` runs a
+//! DynamoDB-compatible server inside the process for local work and tests, and
+//! `#[dynaschema::test]` gives each test a fresh table on it.
+//!
+//! # The guide
+//!
+//! The [`guide`] takes the toolkit a subject at a time, each chapter a story whose
+//! examples are doc tests: [entities and key templates](guide::entities),
+//! [indexes and collections](guide::indexes), [queries and cursors](guide::queries),
+//! [writes and transactions](guide::writes), [item lifecycle](guide::lifecycle),
+//! [uniqueness](guide::uniqueness), [schema.toml and the command line](guide::cli),
+//! [migrations](guide::migrations), [failures and retries](guide::failures), and
+//! [testing](guide::testing). The item documentation is the reference for each type.
+//!
+//! # Cargo features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `local` | the module `local` (an embedded DynamoDB-compatible server, [dynoxide](https://docs.rs/dynoxide-rs)), `#[dynaschema::test]`, and the `dynaschema-local` binary |
+//! | `uuid` | `uuid::Uuid` as a key part and an attribute |
+//! | `chrono` | `chrono::DateTime<Utc>` as a key part and an attribute |
+//! | `default-https-client` (default) | the AWS SDK's HTTPS client; without it, build the SDK client yourself and wrap it with [`Connection::from_client`] |
+//! | `sso` | credentials from IAM Identity Center (SSO) profiles (off by default: it brings a second generation of the RustCrypto digest crates) |
+//!
+//! # At a glance
 //!
 //! ```no_run
 //! use dynaschema::{provision, ClientConfig, Entity, Schema, Table, Timestamp};
@@ -41,7 +63,7 @@
 //!
 //! # async fn run() -> dynaschema::Result<()> {
 //! let schema = Schema::load("schema.toml")?;
-//! let connection = ClientConfig::local_default().connect().await?;
+//! let connection = ClientConfig::local().connect().await?;
 //! provision::provision(&connection, &schema, provision::DEFAULT_WAIT, |event| println!("{event}"))
 //!     .await?;
 //! let table = Table::new(connection, schema);
@@ -130,3 +152,8 @@ pub use schema::{
 };
 pub use table::Table;
 pub use timestamp::Timestamp;
+
+/// The README's code blocks, compiled as doc tests so that its quick start stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

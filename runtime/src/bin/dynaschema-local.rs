@@ -22,6 +22,7 @@ Options:
 
 The server runs until it is interrupted (Ctrl-C) or terminated. Clients reach it with
 any region and any credentials, for example:
+  dynaschema --local plan        (--local is http://localhost:8000)
   AWS_ENDPOINT_URL=http://127.0.0.1:8000 aws dynamodb list-tables";
 
 fn main() -> ExitCode {
