@@ -23,6 +23,10 @@ fn compile_errors() {
         std::fs::copy(source, fixtures.join(fixture)).expect("the fixtures are copied");
     }
 
+    // The cases are only checked, never run: their project's dependencies (proc macros
+    // and build scripts are compiled in full) need no debug information, which would
+    // triple their size on disk. trybuild's cargo inherits this environment.
+    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
