@@ -609,6 +609,32 @@ fn an_sso_profile_needs_the_sso_feature() {
 }
 
 #[test]
+fn the_aws_files_may_be_named_by_the_environment() {
+    let files = tempfile::tempdir().unwrap();
+    let config = files.path().join("team-config");
+    let credentials = files.path().join("team-credentials");
+    std::fs::write(&config, "[profile team]\nregion = eu-north-1\n").unwrap();
+    std::fs::write(&credentials, "[team]\naws_access_key_id = AKIDEXAMPLE\n").unwrap();
+    let env = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_PROFILE", "team"),
+    ];
+    // The home directory's files hold another region, which is not read.
+    let (status, lines, stderr) =
+        endpoint_with(&env, "[profile team]\nregion = us-east-2\n", "", &[]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert_eq!(
+        setting(&lines, "region"),
+        (
+            "eu-north-1",
+            format!("from profile team in {}", config.display()).as_str()
+        )
+    );
+    assert_eq!(setting(&lines, "credentials").0, "AWS chain");
+}
+
+#[test]
 fn a_profile_that_is_nowhere_is_an_error() {
     for (env, args) in [
         (&[("AWS_PROFILE", "nope")][..], &[][..]),

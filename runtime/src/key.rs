@@ -149,14 +149,14 @@ impl KeyTemplate {
                         .ok_or_else(|| self.invalid(field, "no value was given"))?;
                     let start = out.len();
                     value.write_key(&mut out);
-                    if let Some(delimiter) = self.delimiter(index) {
-                        if out[start..].contains(delimiter) {
-                            let value = out[start..].to_owned();
-                            return Err(self.invalid(
+                    if let Some(delimiter) = self.delimiter(index)
+                        && out[start..].contains(delimiter)
+                    {
+                        let value = out[start..].to_owned();
+                        return Err(self.invalid(
                                 field,
                                 &format!("the value {value:?} contains `{delimiter}`, the template's delimiter"),
                             ));
-                        }
                     }
                 }
             }

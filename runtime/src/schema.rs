@@ -568,13 +568,13 @@ impl RawSchema {
             .as_ref()
             .map(|k| types.check(k))
             .transpose()?;
-        if let Some(sort_key) = &table.sort_key {
-            if sort_key.name.get_ref() == table.partition_key.name.get_ref() {
-                return Err((
-                    sort_key.name.span(),
-                    "the sort key must be another attribute than the partition key".to_owned(),
-                ));
-            }
+        if let Some(sort_key) = &table.sort_key
+            && sort_key.name.get_ref() == table.partition_key.name.get_ref()
+        {
+            return Err((
+                sort_key.name.span(),
+                "the sort key must be another attribute than the partition key".to_owned(),
+            ));
         }
 
         if self.index.len() > MAX_GLOBAL_INDEXES {
@@ -594,15 +594,15 @@ impl RawSchema {
         }
         indexes.sort_by(|a, b| a.name.cmp(&b.name));
 
-        if let Some(first) = self.local_index.first() {
-            if table.sort_key.is_none() {
-                return Err((
-                    first.name.span(),
-                    "a local secondary index needs a table with a sort key: add `sort_key` to \
+        if let Some(first) = self.local_index.first()
+            && table.sort_key.is_none()
+        {
+            return Err((
+                first.name.span(),
+                "a local secondary index needs a table with a sort key: add `sort_key` to \
                      [table], or declare the index as a global one with [[index]]"
-                        .to_owned(),
-                ));
-            }
+                    .to_owned(),
+            ));
         }
         if self.local_index.len() > MAX_LOCAL_INDEXES {
             return Err((
@@ -620,19 +620,19 @@ impl RawSchema {
         let ttl_attribute = match &table.ttl_attribute {
             Some(attribute) => {
                 check_attribute_name(attribute)?;
-                if let Some((kind, first)) = types.first.get(attribute.get_ref()) {
-                    if *kind != KeyType::N {
-                        return Err((
-                            attribute.span(),
-                            format!(
-                                "the TTL attribute `{}` is declared as a key of type {kind} on \
+                if let Some((kind, first)) = types.first.get(attribute.get_ref())
+                    && *kind != KeyType::N
+                {
+                    return Err((
+                        attribute.span(),
+                        format!(
+                            "the TTL attribute `{}` is declared as a key of type {kind} on \
                                  line {}: DynamoDB expires items only by a Number attribute \
                                  holding epoch seconds",
-                                attribute.get_ref(),
-                                line_column(text, first.start).0
-                            ),
-                        ));
-                    }
+                            attribute.get_ref(),
+                            line_column(text, first.start).0
+                        ),
+                    ));
                 }
                 Some(attribute.get_ref().clone())
             }

@@ -373,28 +373,28 @@ impl GuardChange {
         }
         let (pk, _) = self.keys;
         let key = self.key();
-        if let Some(AttributeValue::S(text)) = key.get(pk) {
-            if text.len() > MAX_PARTITION_KEY_BYTES {
-                let prefix = &text[..text.len() - self.value.len()];
-                let message = match MAX_PARTITION_KEY_BYTES.checked_sub(prefix.len()) {
-                    Some(room) => format!(
-                        "a unique value is at most {room} bytes here, so that its guard's \
+        if let Some(AttributeValue::S(text)) = key.get(pk)
+            && text.len() > MAX_PARTITION_KEY_BYTES
+        {
+            let prefix = &text[..text.len() - self.value.len()];
+            let message = match MAX_PARTITION_KEY_BYTES.checked_sub(prefix.len()) {
+                Some(room) => format!(
+                    "a unique value is at most {room} bytes here, so that its guard's \
                          partition key (`{prefix}` and the value) fits DynamoDB's \
                          {MAX_PARTITION_KEY_BYTES}; this one is {} bytes",
-                        self.value.len()
-                    ),
-                    None => format!(
-                        "its guard's partition key starts `{prefix}`, {} bytes with the \
+                    self.value.len()
+                ),
+                None => format!(
+                    "its guard's partition key starts `{prefix}`, {} bytes with the \
                          scope, over DynamoDB's {MAX_PARTITION_KEY_BYTES} before the value",
-                        prefix.len()
-                    ),
-                };
-                return Err(Error::Encode {
-                    entity: self.entity,
-                    attribute: self.attribute,
-                    message,
-                });
-            }
+                    prefix.len()
+                ),
+            };
+            return Err(Error::Encode {
+                entity: self.entity,
+                attribute: self.attribute,
+                message,
+            });
         }
         Ok(key)
     }

@@ -269,10 +269,10 @@ async fn update_table(
             }
             // DynamoDB refuses a capacity equal to the current one, so it is sent only when
             // it changes.
-            if let Billing::Provisioned(throughput) = to {
-                if from != to {
-                    request = request.provisioned_throughput(live::provisioned(*throughput));
-                }
+            if let Billing::Provisioned(throughput) = to
+                && from != to
+            {
+                request = request.provisioned_throughput(live::provisioned(*throughput));
             }
             for capacity in indexes {
                 request = request.global_secondary_index_updates(

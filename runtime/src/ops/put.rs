@@ -146,10 +146,10 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                     Some(PutItemError::ConditionalCheckFailedException(e)) => e.item.as_ref(),
                     _ => None,
                 };
-                if let Some(stored) = stored.filter(|_| attempts.maybe_applied()) {
-                    if same_item(stored, &written()?.0) {
-                        return Ok(());
-                    }
+                if let Some(stored) = stored.filter(|_| attempts.maybe_applied())
+                    && same_item(stored, &written()?.0)
+                {
+                    return Ok(());
                 }
                 let required = E::VERSION
                     .filter(|_| !self.skip_version)
@@ -163,14 +163,14 @@ impl<E: Entity + Sync> PutItem<'_, E> {
                         &table,
                     )
                 });
-                if let Some(conflict) = conflict {
-                    if !self.if_not_exists {
-                        // An earlier attempt may have written before another writer did.
-                        return Err(match attempts.maybe_applied() {
-                            true => self.table.outcome_unknown("PutItem", key, &conflict),
-                            false => conflict,
-                        });
-                    }
+                if let Some(conflict) = conflict
+                    && !self.if_not_exists
+                {
+                    // An earlier attempt may have written before another writer did.
+                    return Err(match attempts.maybe_applied() {
+                        true => self.table.outcome_unknown("PutItem", key, &conflict),
+                        false => conflict,
+                    });
                 }
                 // Without another condition, only the item's existence can have failed.
                 let only_existence = self.if_not_exists && !has_other_condition;

@@ -199,18 +199,16 @@ impl Table {
             }
             if let SortKeyMatch::Equals(sort_key, _) | SortKeyMatch::BeginsWith(sort_key, _) =
                 partition.sort_key()
+                && table_sort_key.is_none_or(|key| key.name != *sort_key || key.kind != KeyType::S)
             {
-                if table_sort_key.is_none_or(|key| key.name != *sort_key || key.kind != KeyType::S)
-                {
-                    return Err(Error::InvalidQuery {
-                        message: format!(
-                            "{} reads its sort key `{sort_key}`, but the table's sort key is \
+                return Err(Error::InvalidQuery {
+                    message: format!(
+                        "{} reads its sort key `{sort_key}`, but the table's sort key is \
                              {} in the schema: correct sk_attr, or the schema",
-                            E::READ_NAME,
-                            table_sort_key.map_or("none".to_owned(), |key| format!("{key}"))
-                        ),
-                    });
-                }
+                        E::READ_NAME,
+                        table_sort_key.map_or("none".to_owned(), |key| format!("{key}"))
+                    ),
+                });
             }
             Ok((name, value))
         });
@@ -691,10 +689,10 @@ impl<E> Request<'_, E> {
             };
             condition = format!("{condition} AND {clause}");
         }
-        if let (Some(index), Some(filter)) = (&target.index, &self.options.filter) {
-            if let Some(refusal) = filter_unprojected(self.table, index, filter) {
-                return Err(refusal);
-            }
+        if let (Some(index), Some(filter)) = (&target.index, &self.options.filter)
+            && let Some(refusal) = filter_unprojected(self.table, index, filter)
+        {
+            return Err(refusal);
         }
         let mut filter = self
             .options

@@ -228,10 +228,10 @@ impl<'a> Transaction<'a> {
             Ok(transaction_put(table, item, condition))
         };
         let mut transaction = self.push::<E>(Box::new(make));
-        if E::VERSION.is_some() || creates {
-            if let Some(action) = transaction.items.last_mut() {
-                action.new_item = true;
-            }
+        if (E::VERSION.is_some() || creates)
+            && let Some(action) = transaction.items.last_mut()
+        {
+            action.new_item = true;
         }
         // A creating put requires no item, as put_new does: an item there is a canceled
         // put, not a version conflict.

@@ -176,17 +176,16 @@ impl<E: Entity + Send> UpdateItem<'_, E> {
             Err(err) if attempts.maybe_applied() => {
                 if let Some(UpdateItemError::ConditionalCheckFailedException(failed)) =
                     err.as_service_error()
+                    && let Some(stored) = failed.item.as_ref()
                 {
-                    if let Some(stored) = failed.item.as_ref() {
-                        let next_version = match (E::VERSION, self.update.version_check()) {
-                            (Some(attribute), Some(VersionCheck::Expect(expected))) => {
-                                stored_version(stored, attribute) == Some(expected + 1)
-                            }
-                            _ => true,
-                        };
-                        if self.update.applied_to(stored) && next_version {
-                            return Ok(Some(stored.clone()));
+                    let next_version = match (E::VERSION, self.update.version_check()) {
+                        (Some(attribute), Some(VersionCheck::Expect(expected))) => {
+                            stored_version(stored, attribute) == Some(expected + 1)
                         }
+                        _ => true,
+                    };
+                    if self.update.applied_to(stored) && next_version {
+                        return Ok(Some(stored.clone()));
                     }
                 }
                 let key = self.key.to_string();
