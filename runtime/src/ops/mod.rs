@@ -1,7 +1,7 @@
 //! The typed operations on a [`Table`](crate::Table), one module per concept.
 //!
 //! Each operation is a builder borrowed from the table: options are methods, and
-//! `.await` sends it (the builders implement [`IntoFuture`](std::future::IntoFuture)).
+//! `.await` sends it (the builders implement [`IntoFuture`]).
 //! Every attribute name and value reaches DynamoDB as an expression placeholder.
 
 pub mod batch;
