@@ -92,7 +92,7 @@ server.shutdown()
 
 /// The server the tests use: its endpoint and, when this process started it, the
 /// process and the pipe whose closing stops it.
-struct Server {
+pub struct Server {
     endpoint: String,
     _process: Option<(ChildStdin, Child)>,
 }
@@ -145,7 +145,7 @@ fn shared_endpoint(server: &'static OnceLock<Result<Server, String>>, mode: &str
 
 /// Starts moto from the virtual environment `venv`, `serial` or `threaded` as `mode`
 /// says, on a port the OS picks.
-fn start_server(venv: &Path, mode: &str) -> Result<Server, String> {
+pub fn start_server(venv: &Path, mode: &str) -> Result<Server, String> {
     let python = venv.join("bin").join("python");
     if !venv.join("bin").join("moto_server").is_file() {
         return Err(format!(
@@ -278,26 +278,4 @@ pub async fn provisioned(schema: Schema, connection: Connection) -> Table {
     .await
     .expect("provisioning succeeds");
     Table::new(connection, schema)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_missing_venv_fails_at_once_naming_the_setup_command() {
-        let message = match start_server(Path::new("/nonexistent/.venv"), "serial") {
-            Err(message) => message,
-            Ok(_) => panic!("a server started from a missing .venv"),
-        };
-        assert!(message.contains(SETUP_COMMAND), "{message}");
-        assert!(message.contains(ENDPOINT_VAR), "{message}");
-    }
-
-    #[test]
-    fn table_names_are_unique_and_valid() {
-        let a = ningipoints_schema("x").table.name;
-        let b = ningipoints_schema("x").table.name;
-        assert_ne!(a, b);
-    }
 }

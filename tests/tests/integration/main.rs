@@ -6,6 +6,7 @@ mod batch;
 mod data_migrations;
 mod derive;
 mod faults;
+mod harness;
 mod indexes;
 mod lifecycle;
 mod local;

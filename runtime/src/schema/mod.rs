@@ -830,3 +830,6 @@ impl KeyTypes<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

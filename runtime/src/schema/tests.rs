@@ -1,6 +1,6 @@
 //! Loading and validating schema.toml: every error names file, line and column.
 
-use dynaschema::{
+use crate::{
     Billing, Error, KeyAttribute, KeyType, LocalIndex, Projection, Schema, StreamView, Throughput,
 };
 
