@@ -355,12 +355,9 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
             let table = &schema.table.name;
             announce(&app.program, "apply to", table, &settings);
             if options.allow_destructive && !settings.is_loopback() {
-                let plan = Plan::for_table(&connection, &schema).await?;
-                let steps: Vec<String> = plan
-                    .destructive_steps()
-                    .iter()
-                    .map(|step| format!("{} {step}", step.change().symbol()))
-                    .collect();
+                let steps = Plan::for_table(&connection, &schema)
+                    .await?
+                    .destructive_lines();
                 confirm_destructive(&app.program, table, &settings, &steps, cli.apply.yes)?;
             }
             commands::apply(&connection, &schema, &options).await

@@ -162,7 +162,7 @@ impl ClientConfig {
             // metadata service) nor talks anywhere but where `settings` says.
             .endpoint_url(&endpoint)
             .region(Region::new(settings.region.value.clone()));
-        if !matches!(settings.profile.source, settings::Source::Default(_)) {
+        if !settings.profile.is_default() {
             loader = loader.profile_name(&settings.profile.value);
         }
         match settings.credentials {

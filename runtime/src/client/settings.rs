@@ -65,6 +65,13 @@ pub struct Setting {
     pub source: Source,
 }
 
+impl Setting {
+    /// Whether nothing named it: a default applies.
+    pub(crate) fn is_default(&self) -> bool {
+        matches!(self.source, Source::Default(_))
+    }
+}
+
 /// Where a client built from a [`ClientConfig`] talks, decided without a request.
 ///
 /// ```
@@ -150,7 +157,7 @@ impl ClientConfig {
         };
         let file = Profile::load(&profile.value);
         // A server of this process's own takes dummy credentials whatever the profile.
-        if !file.found && !matches!(profile.source, Source::Default(_)) && !self.dummy_credentials {
+        if !file.found && !profile.is_default() && !self.dummy_credentials {
             return Err(Error::Config(format!(
                 "the AWS profile `{}` ({}) is in neither {} nor {}",
                 profile.value,
@@ -171,16 +178,14 @@ impl ClientConfig {
             })
         };
 
-        let configured_endpoints = !env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        let ignore_configured = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-        let endpoint = self.endpoint.clone().or_else(|| {
-            configured_endpoints
-                .then(|| {
-                    from_env(&["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"])
-                        .or_else(|| from_profile("endpoint_url"))
-                })
-                .flatten()
-        });
+        let endpoint = match &self.endpoint {
+            Some(given) => Some(given.clone()),
+            None if ignore_configured => None,
+            None => from_env(&["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"])
+                .or_else(|| from_profile("endpoint_url")),
+        };
         let loopback = match &endpoint {
             Some(endpoint) => is_loopback(endpoint_host(&endpoint.value)?),
             None => false,
@@ -200,10 +205,11 @@ impl ClientConfig {
             ),
             (None, Some(endpoint)) => {
                 return Err(Error::Config(format!(
-                "no AWS region is configured for {}: pass --region NAME (ClientConfig::region), \
-                     set AWS_REGION, or set `region` in the AWS profile {}",
-                endpoint.value, profile.value
-            )))
+                    "no AWS region is configured for {}: pass --region NAME \
+                     (ClientConfig::region), set AWS_REGION, or set `region` in the AWS \
+                     profile {}",
+                    endpoint.value, profile.value
+                )));
             }
             (None, None) => {
                 return Err(Error::Config(format!(
@@ -219,21 +225,20 @@ impl ClientConfig {
         let endpoint =
             endpoint.unwrap_or_else(|| setting(&regional_endpoint(&region.value), Source::Region));
 
-        let explicit_profile = !matches!(profile.source, Source::Default(_));
-        let credentials = if loopback
-            && (self.dummy_credentials || (env("AWS_ACCESS_KEY_ID").is_none() && !explicit_profile))
-        {
-            Credentials::Dummy
-        } else if env("AWS_ACCESS_KEY_ID").is_none()
-            && (file.get("sso_session").is_some() || file.get("sso_start_url").is_some())
-            && !cfg!(feature = "sso")
-        {
-            Credentials::SsoLeftOut
-        } else if credentials_configured(&file) {
-            Credentials::Chain
-        } else {
-            Credentials::Missing
-        };
+        let keys_in_env = env("AWS_ACCESS_KEY_ID").is_some();
+        let credentials =
+            if loopback && (self.dummy_credentials || (!keys_in_env && profile.is_default())) {
+                Credentials::Dummy
+            } else if !keys_in_env
+                && (file.get("sso_session").is_some() || file.get("sso_start_url").is_some())
+                && !cfg!(feature = "sso")
+            {
+                Credentials::SsoLeftOut
+            } else if credentials_configured(&file) {
+                Credentials::Chain
+            } else {
+                Credentials::Missing
+            };
         Ok(Settings {
             endpoint,
             region,

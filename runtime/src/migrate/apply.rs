@@ -116,14 +116,11 @@ async fn prepare(
     }
     let live = live::describe(connection, name).await?;
     let plan = Plan::diff(live.as_ref(), schema)?;
-    let destructive = plan.destructive_steps();
+    let destructive = plan.destructive_lines();
     if !destructive.is_empty() && !options.allow_destructive {
         return Err(Error::Destructive {
             table: name.clone(),
-            steps: destructive
-                .iter()
-                .map(|step| format!("{} {step}", step.change().symbol()))
-                .collect(),
+            steps: destructive,
         });
     }
     Ok((plan, live))

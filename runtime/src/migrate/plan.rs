@@ -511,6 +511,27 @@ impl Plan {
         self.steps.iter().filter(|s| s.is_destructive()).collect()
     }
 
+    /// The destructive steps as the plan prints them, without their mark: what a refusal
+    /// or a confirmation lists.
+    ///
+    /// ```
+    /// use dynaschema::migrate::Plan;
+    /// use dynaschema::Schema;
+    ///
+    /// let table = "[table]\nname = \"orders\"\npartition_key = { name = \"PK\", type = \"S\" }\n";
+    /// let live = Schema::parse(&format!("{table}stream = \"KEYS_ONLY\"\n"), "live.toml")?;
+    /// let wanted = Schema::parse(table, "schema.toml")?;
+    /// let plan = Plan::diff(Some(&live), &wanted)?;
+    /// assert_eq!(plan.destructive_lines(), ["- stream KEYS_ONLY"]);
+    /// # Ok::<(), dynaschema::Error>(())
+    /// ```
+    pub fn destructive_lines(&self) -> Vec<String> {
+        self.destructive_steps()
+            .into_iter()
+            .map(step_line)
+            .collect()
+    }
+
     /// How many steps add, change or remove.
     pub fn count(&self, change: Change) -> usize {
         self.steps.iter().filter(|s| s.change() == change).count()
@@ -534,7 +555,12 @@ pub(crate) fn plan_line(step: &Step) -> String {
     } else {
         ""
     };
-    format!("{} {step}{mark}", step.change().symbol())
+    format!("{}{mark}", step_line(step))
+}
+
+/// A step's symbol and the step.
+fn step_line(step: &Step) -> String {
+    format!("{} {step}", step.change().symbol())
 }
 
 impl fmt::Display for Plan {
@@ -756,6 +782,10 @@ sort_key = { name = "SK", type = "S" }
         let plan = Plan::diff(Some(&live), &wanted).unwrap();
         assert_eq!(plan.summary(), "Plan: 1 to add, 0 to change, 1 to remove.");
         assert_eq!(plan.destructive_steps().len(), 1);
+        assert_eq!(
+            plan.destructive_lines(),
+            ["- index Old: partition key o (S), projection ALL"]
+        );
     }
 
     #[test]
