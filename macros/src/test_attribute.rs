@@ -41,13 +41,13 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             "#[dynaschema::test] gives the test one argument: take it as `table: dynaschema::Table`",
         ));
     }
-    if let Some(syn::FnArg::Typed(argument)) = signature.inputs.first() {
-        if let syn::Type::Reference(reference) = &*argument.ty {
-            errors.push(Error::new_spanned(
+    if let Some(syn::FnArg::Typed(argument)) = signature.inputs.first()
+        && let syn::Type::Reference(reference) = &*argument.ty
+    {
+        errors.push(Error::new_spanned(
                 reference,
                 "#[dynaschema::test] gives the test its table by value: take it as `table: dynaschema::Table`",
             ));
-        }
     }
     if !signature.generics.params.is_empty() {
         errors.push(Error::new(

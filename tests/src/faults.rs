@@ -387,8 +387,9 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         forward(shared, &parts, body).await?;
         return Ok(server_error());
     }
-    if scripted.is_none() && rates.unprocessed > 0.0 {
-        if let Some(answer) = hold_back(
+    if scripted.is_none()
+        && rates.unprocessed > 0.0
+        && let Some(answer) = hold_back(
             shared,
             &operation,
             &parts,
@@ -397,9 +398,8 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
             &record,
         )
         .await
-        {
-            return answer;
-        }
+    {
+        return answer;
     }
     record(Fate::Passed);
     let (status, headers, body) = forward(shared, &parts, body).await?;

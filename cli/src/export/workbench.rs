@@ -98,10 +98,10 @@ fn model(schema: &Schema, date: Timestamp) -> Node {
         .filter(|key| !is_table_key(&key.name))
         .map(|key| attribute(&key.name, key.kind.as_str()))
         .collect();
-    if let Some(ttl) = &table.ttl_attribute {
-        if !schema.key_attributes().iter().any(|key| &key.name == ttl) {
-            attributes.push(attribute(ttl, "N"));
-        }
+    if let Some(ttl) = &table.ttl_attribute
+        && !schema.key_attributes().iter().any(|key| &key.name == ttl)
+    {
+        attributes.push(attribute(ttl, "N"));
     }
     attributes.extend(
         untyped_attributes(schema)

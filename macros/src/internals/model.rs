@@ -232,10 +232,10 @@ impl<'a> Container<'a> {
         let pk = template_of(cx, pk_value, pk.attribute.as_ref(), "PK");
         let sk_value = sk.value.as_ref();
         let sk_template = sk_value.map(|value| template_of(cx, value, sk.attribute.as_ref(), "SK"));
-        if sk_value.is_none() {
-            if let Some(attribute) = &sk.attribute {
-                cx.error_spanned_by(attribute, "`sk_attr` needs an `sk` template");
-            }
+        if sk_value.is_none()
+            && let Some(attribute) = &sk.attribute
+        {
+            cx.error_spanned_by(attribute, "`sk_attr` needs an `sk` template");
         }
         let indexes = indexes
             .into_iter()
@@ -367,14 +367,16 @@ impl<'a> Container<'a> {
         // An index keyed on a plain field uses that field's attribute, so it must have one.
         for index in &self.indexes {
             for template in index.pk.iter().chain(index.sk.iter()) {
-                if let Some(field) = plain_field(template).and_then(|name| by_name.get(name)) {
-                    if template.attribute.is_empty() && !field.is_stored() {
-                        let option = if index.local {
-                            "sk_attr"
-                        } else {
-                            "pk_attr/sk_attr"
-                        };
-                        cx.error_spanned_by(
+                if let Some(field) = plain_field(template).and_then(|name| by_name.get(name))
+                    && template.attribute.is_empty()
+                    && !field.is_stored()
+                {
+                    let option = if index.local {
+                        "sk_attr"
+                    } else {
+                        "pk_attr/sk_attr"
+                    };
+                    cx.error_spanned_by(
                             field.ident,
                             format!(
                                 "index `{}` is keyed on field `{}`, which is not stored as an attribute; \
@@ -382,7 +384,6 @@ impl<'a> Container<'a> {
                                 index.name, field.ident
                             ),
                         );
-                    }
                 }
             }
         }
@@ -401,15 +402,15 @@ impl<'a> Container<'a> {
         };
         for field in &self.fields {
             for option in ["version", "created_at", "updated_at"] {
-                if let Some(marker) = field.marker(option) {
-                    if in_a_key(&field.ident.to_string()) {
-                        cx.error_spanned_by(
+                if let Some(marker) = field.marker(option)
+                    && in_a_key(&field.ident.to_string())
+                {
+                    cx.error_spanned_by(
                             marker,
                             format!(
                                 "a `{option}` field is written by the toolkit at every write, and cannot be in a key template, which would not follow it"
                             ),
                         );
-                    }
                 }
             }
         }
@@ -851,13 +852,10 @@ impl<'a> Field<'a> {
                 "a `ttl` field is stored as a number attribute of its own",
             ),
         ] {
-            if let Some(option) = option {
-                if !matches!(storage, Storage::Attribute { serde: false }) {
-                    cx.error_spanned_by(
-                        option,
-                        format!("{what}: not `key_only`, `skip` or `serde`"),
-                    );
-                }
+            if let Some(option) = option
+                && !matches!(storage, Storage::Attribute { serde: false })
+            {
+                cx.error_spanned_by(option, format!("{what}: not `key_only`, `skip` or `serde`"));
             }
         }
         if let Some(unique) = &unique {

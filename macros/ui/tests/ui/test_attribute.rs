@@ -1,5 +1,5 @@
 // `dynaschema::test` is re-exported with the `local` feature, which these cases leave
-// out (they never run); the attribute is this crate's either way.
+// out (they never run); the attribute comes from `dynaschema-macros` either way.
 use dynaschema_macros as dynaschema;
 
 #[dynaschema::test]

@@ -1,7 +1,7 @@
 //! The compile errors of `#[derive(Entity)]` and `#[dynaschema::test]`, pinned: each
 //! points at the mistake. trybuild builds the cases in a project of its own, with this
-//! crate's dependencies: here, `dynaschema` without its HTTPS client or local server,
-//! which the cases do not need, so that a fresh build of them costs little.
+//! package's dependencies: `dynaschema` without its HTTPS client or local server, which
+//! the cases do not need, so that a fresh build of them costs little.
 
 use std::path::Path;
 
@@ -18,7 +18,7 @@ fn compile_errors() {
     for fixture in ["store.toml", "sessions.toml", "tasks.toml"] {
         // The fixtures are the integration tests'.
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/fixtures")
+            .join("../../tests/fixtures")
             .join(fixture);
         std::fs::copy(source, fixtures.join(fixture)).expect("the fixtures are copied");
     }
@@ -26,7 +26,8 @@ fn compile_errors() {
     // The cases are only checked, never run: their project's dependencies (proc macros
     // and build scripts are compiled in full) need no debug information, which would
     // triple their size on disk. trybuild's cargo inherits this environment.
-    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
+    // SAFETY: this binary's only test; no other thread reads the environment.
+    unsafe { std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false") };
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
