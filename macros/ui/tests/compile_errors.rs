@@ -26,8 +26,24 @@ fn compile_errors() {
     // The cases are only checked, never run: their project's dependencies (proc macros
     // and build scripts are compiled in full) need no debug information, which would
     // triple their size on disk. trybuild's cargo inherits this environment.
+    //
+    // trybuild checks the dependencies with its rustflags, then the cases with one flag
+    // more (`--diagnostic-width=140`): for cargo, other flags, so every dependency was
+    // checked a second time (26 s of a cold run). The same flags for both, given where
+    // cargo reads them first, check them once; the cases see trybuild's second set.
+    const RUSTFLAGS: [&str; 6] = [
+        "--cfg",
+        "trybuild",
+        "--verbose",
+        "-A",
+        "dead_code",
+        "--diagnostic-width=140",
+    ];
     // SAFETY: this binary's only test; no other thread reads the environment.
-    unsafe { std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false") };
+    unsafe {
+        std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "false");
+        std::env::set_var("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\x1f"));
+    }
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
