@@ -225,6 +225,13 @@ enum IndexChange {
 /// How the update changes the `keys` of `index`: each key is rendered again from the
 /// values the update sets and those of the primary key. A key it cannot render is an
 /// [`Error::IndexKey`] naming the fields still needed, before anything is sent.
+///
+/// Which keys: when every field of the index's keys is required, the update cannot take
+/// the item into or out of the index, and writes the keys whose fields it changes, so
+/// that an update of one field stays valid when an index is added whose other key
+/// needs other fields. A sparse index (an optional field in its keys) has its keys
+/// written together or not at all: an update that gives the optional field may bring the
+/// item into it, so it renders them all (an upsert too, which may create the item).
 fn index_change<E: Entity>(
     key: &Key<E>,
     update: &Update<E>,
@@ -252,8 +259,25 @@ fn index_change<E: Entity>(
         key: key.to_string(),
         message,
     };
+    let required = E::required_attributes();
+    let sparse = keys
+        .iter()
+        .flat_map(|k| k.attributes.iter().flatten())
+        .any(|attribute| !required.contains(attribute));
+    let changed = |index_key: &IndexKey| {
+        index_key
+            .attributes
+            .iter()
+            .flatten()
+            .any(|attribute| update.change_of(attribute).is_some())
+    };
+    let keys: Vec<&IndexKey> = keys
+        .iter()
+        .copied()
+        .filter(|k| creates || sparse || changed(k))
+        .collect();
     let (mut rendered, mut needed, mut absent) = (Vec::new(), Vec::new(), false);
-    for index_key in keys {
+    for index_key in &keys {
         let template = &index_key.template;
         let mut values: Vec<String> = Vec::new();
         for (field, attribute) in template.fields().zip(index_key.attributes) {

@@ -241,30 +241,66 @@ async fn an_update_of_tier_moves_the_customer_in_gsi2() {
     );
 }
 
+/// A shelf of the store's stock room, by aisle and by place in GSI2: its index sort key
+/// is made of two fields of its own, so that an update of one of them cannot render it.
+#[derive(Debug, Clone, PartialEq, Entity)]
+#[dynamo(
+    pk = "SHELF#{shelf_id}",
+    sk = "SHELF",
+    index(
+        name = "GSI2",
+        pk = "AISLE#{aisle}",
+        pk_attr = "GSI2PK",
+        sk = "ROW#{row}#BIN#{bin}",
+        sk_attr = "GSI2SK"
+    ),
+    schema = "fixtures/store.toml"
+)]
+struct Shelf {
+    #[dynamo(key_only)]
+    shelf_id: String,
+    aisle: String,
+    row: u32,
+    bin: u32,
+}
+
 #[tokio::test]
 async fn updates_that_cannot_render_an_index_key_are_refused_and_change_nothing() {
     let (table, counter) = counted_store("refused-index").await;
+    let shelf = Shelf {
+        shelf_id: "s1".into(),
+        aisle: "A".into(),
+        row: 2,
+        bin: 5,
+    };
+    table.put(&shelf).await.unwrap();
     let lamp = product("lamp", "LIGHTING", 3);
     table.put(&lamp).await.unwrap();
-    let before = stored(&table, &lamp).await;
-    assert_eq!(
-        text(&before, "GSI2SK").as_deref(),
-        Some("RANK#3#PRODUCT#lamp")
-    );
+    let (shelf_before, lamp_before) = (stored(&table, &shelf).await, stored(&table, &lamp).await);
     counter.reset();
 
-    // GSI2SK = RANK#{rank}#PRODUCT#{product_id} needs `rank` too.
+    // GSI2SK = ROW#{row}#BIN#{bin} needs `bin` too.
     let err = table
-        .update(Product::key("lamp"), |u| u.set(Product::CATEGORY, "DECOR"))
+        .update(Shelf::key("s1"), |u| u.set(Shelf::ROW, 3_u32))
         .await
         .unwrap_err();
     match &err {
         Error::IndexKey { index, message, .. } => {
             assert_eq!(*index, "GSI2");
-            assert!(message.contains("`rank`"), "{message}");
+            assert!(message.contains("`bin`"), "{message}");
+            assert!(message.contains("GSI2SK"), "{message}");
         }
         other => panic!("expected Error::IndexKey, got {other}"),
     }
+    let err = table
+        .transact()
+        .update(Shelf::key("s1"), |u| u.set(Shelf::BIN, 1_u32))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::IndexKey { message, .. } if message.contains("`row`")),
+        "{err}"
+    );
     // A rank DynamoDB would work out cannot be written into the key.
     let err = table
         .update(Product::key("lamp"), |u| u.add(Product::RANK, 1_u32))
@@ -274,28 +310,64 @@ async fn updates_that_cannot_render_an_index_key_are_refused_and_change_nothing(
         matches!(&err, Error::IndexKey { message, .. } if message.contains("add") && message.contains("set the field")),
         "{err}"
     );
-    let err = table
-        .transact()
-        .update(Product::key("lamp"), |u| u.set(Product::CATEGORY, "DECOR"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::IndexKey { .. }), "{err}");
     // A value holding the template's delimiter cannot make a key.
     let err = table
-        .update(Product::key("lamp"), |u| {
-            u.set(Product::CATEGORY, "A#B").set(Product::RANK, 2_u32)
-        })
+        .update(Product::key("lamp"), |u| u.set(Product::CATEGORY, "A#B"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidKey(_)), "{err}");
     assert_eq!(counter.take().total(), 0, "nothing was sent");
-    assert_eq!(stored(&table, &lamp).await, before, "the item is unchanged");
+    assert_eq!(stored(&table, &shelf).await, shelf_before, "unchanged");
+    assert_eq!(stored(&table, &lamp).await, lamp_before, "unchanged");
 
-    // Both fields: the item moves in GSI2.
-    let moved = table
-        .update(Product::key("lamp"), |u| {
-            u.set(Product::CATEGORY, "DECOR").set(Product::RANK, 1_u32)
+    // Both fields: the shelf moves in GSI2.
+    table
+        .update(Shelf::key("s1"), |u| {
+            u.set(Shelf::ROW, 3_u32).set(Shelf::BIN, 1_u32)
         })
+        .await
+        .unwrap();
+    let item = stored(&table, &shelf).await;
+    assert_eq!(text(&item, "GSI2SK").as_deref(), Some("ROW#3#BIN#1"));
+    assert_eq!(text(&item, "GSI2PK").as_deref(), Some("AISLE#A"));
+    // An update of other fields leaves the index keys alone.
+    table
+        .update(Product::key("lamp"), |u| u.set(Product::PRICE, 900_u64))
+        .await
+        .unwrap();
+    let after = stored(&table, &lamp).await;
+    assert_eq!(text(&after, "GSI2PK"), text(&lamp_before, "GSI2PK"));
+    assert_eq!(text(&after, "GSI2SK"), text(&lamp_before, "GSI2SK"));
+}
+
+#[tokio::test]
+async fn an_update_writes_the_index_keys_whose_fields_it_changes() {
+    let (table, counter) = counted_store("index-key-each").await;
+    let lamp = product("lamp", "LIGHTING", 3);
+    table.put(&lamp).await.unwrap();
+    counter.reset();
+
+    // GSI2PK = CATEGORY#{category} is written again; GSI2SK = RANK#{rank}#PRODUCT#..
+    // does not depend on the category, and stays as it is.
+    let moved = table
+        .update(Product::key("lamp"), |u| u.set(Product::CATEGORY, "DECOR"))
+        .await
+        .unwrap();
+    assert_eq!(counter.take().total(), 1, "one UpdateItem, no read");
+    let item = stored(&table, &lamp).await;
+    assert_eq!(text(&item, "GSI2PK").as_deref(), Some("CATEGORY#DECOR"));
+    assert_eq!(
+        text(&item, "GSI2SK").as_deref(),
+        Some("RANK#3#PRODUCT#lamp")
+    );
+    assert_eq!(
+        table.query(Product::gsi2("DECOR")).all().await.unwrap(),
+        [moved]
+    );
+    // The rank alone: GSI2SK, in a transaction too.
+    table
+        .transact()
+        .update(Product::key("lamp"), |u| u.set(Product::RANK, 1_u32))
         .await
         .unwrap();
     let item = stored(&table, &lamp).await;
@@ -304,17 +376,39 @@ async fn updates_that_cannot_render_an_index_key_are_refused_and_change_nothing(
         text(&item, "GSI2SK").as_deref(),
         Some("RANK#1#PRODUCT#lamp")
     );
-    assert_eq!(
-        table.query(Product::gsi2("DECOR")).all().await.unwrap(),
-        [moved]
-    );
-    // An update of other fields leaves the index keys alone.
+
+    // An item written before the index existed (by code that did not know it) has none
+    // of its keys: an update of the category writes the key it changes and invents
+    // nothing; the item enters the index once a backfill writes the rest.
+    let mut old = product_item("desk");
+    old.remove("GSI2PK");
+    old.remove("GSI2SK");
     table
-        .update(Product::key("lamp"), |u| u.set(Product::PRICE, 900_u64))
+        .client()
+        .put_item()
+        .table_name(table.name())
+        .set_item(Some(old))
+        .send()
         .await
         .unwrap();
-    let after = stored(&table, &lamp).await;
-    assert_eq!(text(&after, "GSI2SK"), text(&item, "GSI2SK"));
+    table
+        .update(Product::key("desk"), |u| u.set(Product::CATEGORY, "OFFICE"))
+        .await
+        .unwrap();
+    let item = stored(&table, &product("desk", "OFFICE", 3)).await;
+    assert_eq!(text(&item, "GSI2PK").as_deref(), Some("CATEGORY#OFFICE"));
+    assert_eq!(text(&item, "GSI2SK"), None);
+    assert!(table
+        .query(Product::gsi2("OFFICE"))
+        .all()
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Product `product_id`'s item as the derive writes it.
+fn product_item(product_id: &str) -> Item {
+    product(product_id, "LIGHTING", 3).to_item().unwrap()
 }
 
 #[tokio::test]
