@@ -28,14 +28,18 @@ impl Report {
     pub(crate) fn event(&self, event: &MigrateEvent) {
         let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         match event {
-            MigrateEvent::Progress { id, done, total } if self.terminal => {
+            MigrateEvent::Progress {
+                id, done, total, ..
+            } if self.terminal => {
                 let bar = bar.get_or_insert_with(|| new_bar(*id));
                 if let Some(total) = total {
                     bar.set_length(*total);
                 }
                 bar.set_position(*done);
             }
-            MigrateEvent::Progress { id, done, total } => {
+            MigrateEvent::Progress {
+                id, done, total, ..
+            } => {
                 // A line per tenth of the work, not one per item.
                 let tenth = total.map_or(done / 1000, |total| done * 10 / total.max(1));
                 let mut last = self.last_tenth.lock().unwrap_or_else(|e| e.into_inner());

@@ -100,12 +100,14 @@ impl fmt::Debug for Migration {
 }
 
 /// What a migration's body works with: the table, whether this is a dry run, and
-/// where it reports progress and how many items it touched.
+/// where it reports progress and how many items it touched. Its
+/// [`for_each`](Self::for_each) runs the body of a backfill over every item of an entity.
 pub struct MigrationContext<'a> {
     table: &'a Table,
+    id: u32,
     dry_run: bool,
     touched: AtomicU64,
-    on_progress: &'a (dyn Fn(u64, Option<u64>) + Send + Sync),
+    on_event: &'a (dyn Fn(&MigrateEvent) + Send + Sync),
 }
 
 impl MigrationContext<'_> {
@@ -126,7 +128,30 @@ impl MigrationContext<'_> {
 
     /// Reports progress: `done` units of work of `total`, when known.
     pub fn progress(&self, done: u64, total: Option<u64>) {
-        (self.on_progress)(done, total);
+        self.report_progress(done, total, None);
+    }
+
+    pub(super) fn report_progress(&self, done: u64, total: Option<u64>, eta: Option<Duration>) {
+        (self.on_event)(&MigrateEvent::Progress {
+            id: self.id,
+            done,
+            total,
+            eta,
+        });
+    }
+
+    pub(super) fn report_example(&self, write: String) {
+        (self.on_event)(&MigrateEvent::WouldWrite { id: self.id, write });
+    }
+
+    /// The items touched so far.
+    pub(super) fn written(&self) -> u64 {
+        self.touched.load(Ordering::Relaxed)
+    }
+
+    /// Counts one item touched, answering how many were before.
+    pub(super) fn count_write(&self) -> u64 {
+        self.touched.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -185,6 +210,15 @@ pub enum MigrateEvent {
         done: u64,
         /// Work in all, when known.
         total: Option<u64>,
+        /// The time left at this pace, when known.
+        eta: Option<Duration>,
+    },
+    /// A write a dry run would send: the first few of each migration.
+    WouldWrite {
+        /// The migration's id.
+        id: u32,
+        /// The write, such as `update Order CUSTOMER#ann/ORDER#7`.
+        write: String,
     },
     /// A migration was applied and recorded (or, in a dry run, would be).
     Applied {
@@ -214,10 +248,24 @@ impl fmt::Display for MigrateEvent {
             MigrateEvent::Started { id, description } => {
                 write!(f, "migration {id} ({description}): running")
             }
-            MigrateEvent::Progress { id, done, total } => match total {
-                Some(total) => write!(f, "migration {id}: {done}/{total}"),
-                None => write!(f, "migration {id}: {done}"),
-            },
+            MigrateEvent::Progress {
+                id,
+                done,
+                total,
+                eta,
+            } => {
+                match total {
+                    Some(total) => write!(f, "migration {id}: {done}/{total}")?,
+                    None => write!(f, "migration {id}: {done}")?,
+                }
+                match eta {
+                    Some(eta) => write!(f, ", about {}s left", eta.as_secs().max(1)),
+                    None => Ok(()),
+                }
+            }
+            MigrateEvent::WouldWrite { id, write } => {
+                write!(f, "migration {id}: would {write}")
+            }
             MigrateEvent::Applied {
                 id,
                 description,
@@ -461,12 +509,12 @@ impl<'a> Migrator<'a> {
             description: migration.description,
         });
         let id = migration.id;
-        let on_progress = move |done, total| on_event(&MigrateEvent::Progress { id, done, total });
         let context = MigrationContext {
             table: self.table,
+            id,
             dry_run: lease.is_none(),
             touched: AtomicU64::new(0),
-            on_progress: &on_progress,
+            on_event,
         };
         let start = Instant::now();
         (migration.up)(&context)

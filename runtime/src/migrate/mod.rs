@@ -26,6 +26,7 @@
 
 pub mod apply;
 pub mod data;
+mod engine;
 pub(crate) mod event;
 mod lease;
 pub mod plan;
@@ -36,5 +37,6 @@ pub use apply::{apply, ApplyOptions};
 pub use data::{
     MigrateEvent, Migration, MigrationContext, MigrationState, MigrationStatus, Migrator, Record,
 };
+pub use engine::{Each, Tally, Writer};
 pub use plan::{Change, IndexCapacity, Plan, Step};
 pub use status::{status, IndexState, Status, TtlState};

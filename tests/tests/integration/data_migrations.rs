@@ -376,8 +376,24 @@ fn events_read_as_lines() {
         id: 3,
         done: 5,
         total: Some(10),
+        eta: None,
     };
     assert_eq!(event.to_string(), "migration 3: 5/10");
+    let event = MigrateEvent::Progress {
+        id: 3,
+        done: 5,
+        total: Some(10),
+        eta: Some(Duration::from_millis(12_400)),
+    };
+    assert_eq!(event.to_string(), "migration 3: 5/10, about 12s left");
+    let event = MigrateEvent::WouldWrite {
+        id: 3,
+        write: "update Order CUSTOMER#ann/ORDER#7".to_owned(),
+    };
+    assert_eq!(
+        event.to_string(),
+        "migration 3: would update Order CUSTOMER#ann/ORDER#7"
+    );
     assert_eq!(
         MigrateEvent::UpToDate.to_string(),
         "no pending data migrations"

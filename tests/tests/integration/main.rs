@@ -10,6 +10,7 @@ mod harness;
 mod indexes;
 mod lifecycle;
 mod local;
+mod migration_engine;
 mod operations;
 mod provision;
 mod query;
