@@ -16,6 +16,7 @@ use crate::expr::Update;
 use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::live::describe_table;
+use crate::table::Table;
 
 use super::data::MigrationContext;
 
@@ -232,7 +233,7 @@ pub struct Writer<'c> {
     ctx: &'c MigrationContext<'c>,
 }
 
-impl Writer<'_> {
+impl<'c> Writer<'c> {
     /// Updates the existing item of `key` as `build` says (see
     /// [`Table::update`](crate::Table::update)).
     pub async fn update<E: Entity + Send>(
@@ -268,9 +269,19 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// The table written to.
+    pub(super) fn table(self) -> &'c Table {
+        self.ctx.table()
+    }
+
+    /// Counts a write sent other than through the writer's methods.
+    pub(super) fn count_write(self) {
+        self.ctx.touched(1);
+    }
+
     /// In a dry run, counts the write (showing it if it is among the first few) and
     /// answers true: not to send it.
-    fn dry_run(self, write: impl FnOnce() -> String) -> bool {
+    pub(super) fn dry_run(self, write: impl FnOnce() -> String) -> bool {
         if !self.ctx.is_dry_run() {
             return false;
         }

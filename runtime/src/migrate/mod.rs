@@ -25,6 +25,7 @@
 //! ```
 
 pub mod apply;
+mod backfill;
 pub mod data;
 mod engine;
 pub(crate) mod event;

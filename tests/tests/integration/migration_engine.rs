@@ -11,7 +11,7 @@ use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, Migrator, T
 use dynaschema::{Entity, Error, Table, Timestamp};
 use dynaschema_tests::store::{store_table, Customer, Order, OrderStatus, Product};
 use futures::future::BoxFuture;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 const APP: &str = "engine";
 
@@ -242,4 +242,143 @@ async fn the_first_error_stops_the_pass_and_the_migration_is_not_recorded() {
             .any(|o| o.username == "c1" && o.order_id == 7),
         "the failing order is not written"
     );
+}
+
+/// Product `p` as the derive writes it, or, for `old`, as code that did not know GSI2
+/// wrote it: without its index keys.
+fn product_item(p: u32, old: bool) -> dynaschema::Item {
+    let mut item = Product {
+        product_id: format!("p{p}"),
+        name: format!("product {p}"),
+        category: "TOYS".to_owned(),
+        rank: p,
+        price: 500,
+    }
+    .to_item()
+    .unwrap();
+    if old {
+        item.remove("GSI2PK");
+        item.remove("GSI2SK");
+    }
+    item
+}
+
+const BACKFILL: Migration = Migration::backfill::<Product>(1, "products by category (GSI2)");
+
+#[tokio::test]
+async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
+    let table = store_table("engine-backfill").await;
+    // 2,000 products written before GSI2 existed, 10 after; and customers, left alone.
+    let items: Vec<_> = (0..2_010).map(|p| product_item(p, p < 2_000)).collect();
+    futures::stream::iter(items)
+        .map(|item| {
+            table
+                .client()
+                .put_item()
+                .table_name(table.name())
+                .set_item(Some(item))
+                .send()
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let migrations = [BACKFILL];
+    let migrator = Migrator::new(&table, APP, &migrations).unwrap();
+
+    // A dry run counts the products that need their keys, and writes nothing.
+    let events = Mutex::new(Vec::new());
+    migrator
+        .run(true, |event| events.lock().unwrap().push(event.clone()))
+        .await
+        .unwrap();
+    let events = events.into_inner().unwrap();
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            MigrateEvent::Applied {
+                items_touched: 2_000,
+                dry_run: true,
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|event| matches!(
+        event,
+        MigrateEvent::WouldWrite { write, .. } if write.starts_with("backfill Product PRODUCT#p")
+    )), "{events:?}");
+    assert!(
+        table
+            .query(Product::gsi2("TOYS"))
+            .all()
+            .await
+            .unwrap()
+            .len()
+            == 10
+    );
+
+    // The backfill runs while a live writer moves 286 products to other categories:
+    // typed updates, which write the GSI2PK they change and no GSI2SK.
+    let live = async {
+        for p in (0..2_000).step_by(7) {
+            table
+                .update(Product::key(&format!("p{p}")), |u| {
+                    u.set(Product::CATEGORY, format!("LIVE{p}"))
+                })
+                .await
+                .unwrap();
+        }
+    };
+    let (applied, ()) = tokio::join!(migrator.run(false, |_| {}), live);
+    applied.unwrap();
+
+    let mut stale = Vec::new();
+    let mut items = table.scan_items().consistent().stream();
+    let mut products = 0;
+    while let Some(item) = items.try_next().await.unwrap() {
+        let Some(product) = Product::from_matching_item(&item) else {
+            continue;
+        };
+        let product = product.unwrap();
+        products += 1;
+        let p: u32 = product.product_id[1..].parse().unwrap();
+        let category = if p < 2_000 && p.is_multiple_of(7) {
+            format!("LIVE{p}")
+        } else {
+            "TOYS".to_owned()
+        };
+        assert_eq!(product.category, category, "no live update is lost");
+        let text = |attribute: &str| match item.get(attribute) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) => Some(s.clone()),
+            _ => None,
+        };
+        if text("GSI2PK") != Some(format!("CATEGORY#{category}"))
+            || text("GSI2SK") != Some(format!("RANK#{p}#PRODUCT#p{p}"))
+        {
+            stale.push(product.product_id);
+        }
+    }
+    assert_eq!(products, 2_010);
+    assert!(stale.is_empty(), "products with stale GSI2 keys: {stale:?}");
+    assert_eq!(
+        table
+            .query(Product::gsi2("TOYS"))
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        1_724
+    );
+
+    // Run again (as a migration of its own): everything is right, nothing is written.
+    let again = [Migration::backfill::<Product>(2, "again")];
+    let migrator = Migrator::new(&table, "engine-again", &again).unwrap();
+    migrator.run(false, |_| {}).await.unwrap();
+    match &migrator.status().await.unwrap()[0].state {
+        dynaschema::migrate::MigrationState::Applied(record) => {
+            assert_eq!(record.items_touched, 0)
+        }
+        other => panic!("expected applied, got {other:?}"),
+    }
 }
