@@ -3,7 +3,7 @@
 //! at the same time.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::error::SdkError;
@@ -21,7 +21,7 @@ use crate::timestamp::Timestamp;
 
 use super::lease::Lease;
 pub use super::records::Record;
-use super::records::{items, Records};
+use super::records::{items, Checkpoint, Records};
 
 /// The body of a migration: an async function of its [`MigrationContext`].
 pub type Up = for<'a> fn(&'a MigrationContext<'a>) -> BoxFuture<'a, Result<()>>;
@@ -108,6 +108,17 @@ pub struct MigrationContext<'a> {
     dry_run: bool,
     touched: AtomicU64,
     on_event: &'a (dyn Fn(&MigrateEvent) + Send + Sync),
+    /// The checkpoints of an interrupted run, and where new ones go (not in a dry run).
+    resume: Option<Resume<'a>>,
+    /// The passes (`for_each` calls) begun so far.
+    passes: AtomicU32,
+}
+
+/// Where a run's checkpoints are kept, under the lease, and those an earlier run left.
+struct Resume<'a> {
+    records: &'a Records,
+    lease: &'a Lease,
+    saved: Vec<Checkpoint>,
 }
 
 impl MigrationContext<'_> {
@@ -140,6 +151,14 @@ impl MigrationContext<'_> {
         });
     }
 
+    pub(super) fn report_resuming(&self, done: u64, total: Option<u64>) {
+        (self.on_event)(&MigrateEvent::Resuming {
+            id: self.id,
+            done,
+            total,
+        });
+    }
+
     pub(super) fn report_example(&self, write: String) {
         (self.on_event)(&MigrateEvent::WouldWrite { id: self.id, write });
     }
@@ -152,6 +171,68 @@ impl MigrationContext<'_> {
     /// Counts one item touched, answering how many were before.
     pub(super) fn count_write(&self) -> u64 {
         self.touched.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Begins a pass, answering its number and the checkpoints an interrupted run left
+    /// of it.
+    pub(super) fn begin_pass(&self) -> (u32, Vec<Checkpoint>) {
+        let pass = self.passes.fetch_add(1, Ordering::Relaxed);
+        let saved = self.resume.as_ref().map_or_else(Vec::new, |resume| {
+            resume
+                .saved
+                .iter()
+                .filter(|c| c.pass == pass)
+                .cloned()
+                .collect()
+        });
+        (pass, saved)
+    }
+
+    /// Saves a segment's checkpoint, on condition that the lease is still held; nothing
+    /// in a dry run.
+    pub(super) async fn save(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let Some(resume) = &self.resume else {
+            return Ok(());
+        };
+        let put = resume
+            .records
+            .checkpoint_put(self.table, self.id, checkpoint);
+        let request = || {
+            self.table
+                .client()
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(resume.lease.check_held())
+                        .build(),
+                )
+                .send()
+        };
+        let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
+            transient(err) || only_conflicts(err)
+        };
+        match resend_if(
+            self.table.retry_policy(),
+            "TransactWriteItems",
+            retryable,
+            request,
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                Err(Error::MigrationLeaseLost {
+                    id: self.id,
+                    holder: resume.lease.holder.clone(),
+                })
+            }
+            Err(err) => Err(self.table.sdk_error("TransactWriteItems", err)),
+        }
     }
 }
 
@@ -213,6 +294,15 @@ pub enum MigrateEvent {
         /// The time left at this pace, when known.
         eta: Option<Duration>,
     },
+    /// A migration an earlier run left unfinished goes on from its checkpoints.
+    Resuming {
+        /// Its id.
+        id: u32,
+        /// Items its checkpoints say were read already.
+        done: u64,
+        /// Items in all, when known.
+        total: Option<u64>,
+    },
     /// A write a dry run would send: the first few of each migration.
     WouldWrite {
         /// The migration's id.
@@ -263,6 +353,14 @@ impl fmt::Display for MigrateEvent {
                     None => Ok(()),
                 }
             }
+            MigrateEvent::Resuming { id, done, total } => match total {
+                Some(total) if *total > 0 => write!(
+                    f,
+                    "migration {id}: resuming at {}%",
+                    (done * 100 / total).min(99)
+                ),
+                _ => write!(f, "migration {id}: resuming after {}", items(*done)),
+            },
             MigrateEvent::WouldWrite { id, write } => {
                 write!(f, "migration {id}: would {write}")
             }
@@ -509,12 +607,22 @@ impl<'a> Migrator<'a> {
             description: migration.description,
         });
         let id = migration.id;
+        let resume = match lease {
+            Some(lease) => Some(Resume {
+                records: &self.records,
+                lease,
+                saved: self.records.checkpoints(self.table, id).await?,
+            }),
+            None => None,
+        };
         let context = MigrationContext {
             table: self.table,
             id,
             dry_run: lease.is_none(),
             touched: AtomicU64::new(0),
             on_event,
+            resume,
+            passes: AtomicU32::new(0),
         };
         let start = Instant::now();
         (migration.up)(&context)
@@ -591,6 +699,10 @@ impl<'a> Migrator<'a> {
                     });
                 }
             }
+        }
+        if lease.is_some() {
+            // Recorded: nothing resumes it.
+            self.records.delete_checkpoints(self.table, id).await?;
         }
         on_event(&MigrateEvent::Applied {
             id,

@@ -9,16 +9,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::error::Result;
 use crate::expr::Update;
 use crate::item::{Entity, Item};
 use crate::key::Key;
 use crate::live::describe_table;
+use crate::ops::scan::send_page;
 use crate::table::Table;
 
 use super::data::MigrationContext;
+use super::records::{Checkpoint, PARTITION};
 
 /// A segment for each this many bytes of the table (as DescribeTable tells its size).
 const BYTES_PER_SEGMENT: i64 = 256 << 20;
@@ -28,6 +31,8 @@ const MAX_DEFAULT_SEGMENTS: u32 = 64;
 const DEFAULT_CONCURRENCY: usize = 16;
 /// How often progress is reported, at most.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// A segment's checkpoint is saved every this many pages.
+const CHECKPOINT_EVERY: u32 = 4;
 /// How many writes a dry run shows.
 const DRY_RUN_EXAMPLES: u64 = 3;
 
@@ -50,6 +55,7 @@ pub struct Each<'c, E> {
     ctx: &'c MigrationContext<'c>,
     segments: Option<u32>,
     concurrency: usize,
+    page_size: Option<u32>,
     decode: fn(Item) -> Option<Result<E>>,
 }
 
@@ -108,6 +114,7 @@ impl<'c, E: Send + 'c> Each<'c, E> {
             ctx,
             segments: None,
             concurrency: DEFAULT_CONCURRENCY,
+            page_size: None,
             decode,
         }
     }
@@ -126,11 +133,22 @@ impl<'c, E: Send + 'c> Each<'c, E> {
         self
     }
 
+    /// Reads pages of at most `n` items (default: DynamoDB's 1 MB pages). A segment's
+    /// checkpoint is saved every 4 pages, so smaller pages lose less work to a crash.
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = Some(n.max(1));
+        self
+    }
+
     /// Runs `body` for every item of the pass, at most [`concurrency`](Self::concurrency)
     /// at once, and answers what it did. Progress, against the item count DynamoDB
     /// reports for the table, goes to the migration's events about once a second. The
     /// first error stops the pass and is its answer: the migration is not recorded, and
     /// runs again next time, so a body should skip what is done already.
+    ///
+    /// Each segment's position is saved in the table every few pages, with the
+    /// migration's lease: a run after a crash goes on from there (the items of the pages
+    /// after the last checkpoint are handed to the body again).
     pub async fn for_each<F, Fut>(self, body: F) -> Result<Tally>
     where
         F: Fn(E, Writer<'c>) -> Fut + Sync,
@@ -144,32 +162,44 @@ impl<'c, E: Send + 'c> Each<'c, E> {
             .and_then(|d| d.item_count())
             .and_then(|n| u64::try_from(n).ok())
             .filter(|n| *n > 0);
-        let segments = self.segments.unwrap_or_else(|| {
-            let bytes = described
-                .as_ref()
-                .and_then(|d| d.table_size_bytes())
-                .unwrap_or(0);
-            let wanted = (bytes / BYTES_PER_SEGMENT + 1).min(i64::from(MAX_DEFAULT_SEGMENTS));
-            u32::try_from(wanted).unwrap_or(1)
-        });
+        let (pass, saved) = ctx.begin_pass();
+        let segments = saved
+            .first()
+            .map(|checkpoint| checkpoint.segments)
+            .or(self.segments)
+            .unwrap_or_else(|| {
+                let bytes = described
+                    .as_ref()
+                    .and_then(|d| d.table_size_bytes())
+                    .unwrap_or(0);
+                let wanted = (bytes / BYTES_PER_SEGMENT + 1).min(i64::from(MAX_DEFAULT_SEGMENTS));
+                u32::try_from(wanted).unwrap_or(1)
+            });
+        let read_before: u64 = saved.iter().map(|checkpoint| checkpoint.read).sum();
+        if !saved.is_empty() {
+            ctx.report_resuming(read_before, total);
+        }
 
-        let progress = Progress::new(total);
+        let progress = Progress::new(total, read_before);
         let (matched, written_before) = (AtomicU64::new(0), ctx.written());
-        let writer = Writer { ctx };
-        let decode = self.decode;
-        table
-            .scan_items()
-            .segments(segments)
-            .stream()
-            .try_filter_map(|item| {
-                progress.read(ctx);
-                let decoded = decode(item).transpose();
-                async move { decoded }
+        let pass_state = Pass {
+            each: &self,
+            body: &body,
+            pass,
+            segments,
+            progress: &progress,
+            matched: &matched,
+            // The bound on bodies in flight, shared among the segments read at once.
+            per_segment: self.concurrency.div_ceil(segments as usize).max(1),
+        };
+        let at_once = (segments as usize).min(self.concurrency);
+        futures::stream::iter(0..segments)
+            .map(|segment| {
+                let saved = saved.iter().find(|c| c.segment == segment).cloned();
+                pass_state.segment(segment, saved)
             })
-            .try_for_each_concurrent(self.concurrency, |entity| {
-                matched.fetch_add(1, Ordering::Relaxed);
-                body(entity, writer)
-            })
+            .buffer_unordered(at_once)
+            .try_collect::<Vec<()>>()
             .await?;
         progress.report(ctx);
         Ok(Tally {
@@ -178,6 +208,88 @@ impl<'c, E: Send + 'c> Each<'c, E> {
             written: ctx.written() - written_before,
         })
     }
+}
+
+/// One pass's settings and counters, shared by its segments.
+struct Pass<'p, 'c, E, F> {
+    each: &'p Each<'c, E>,
+    body: &'p F,
+    pass: u32,
+    segments: u32,
+    progress: &'p Progress,
+    matched: &'p AtomicU64,
+    per_segment: usize,
+}
+
+impl<'c, E: Send + 'c, F, Fut> Pass<'_, 'c, E, F>
+where
+    F: Fn(E, Writer<'c>) -> Fut + Sync,
+    Fut: Future<Output = Result<()>> + Send,
+{
+    /// Reads segment `segment` a page at a time from where `saved` left it, each page's
+    /// items through the body before the next page, and its checkpoint saved every few
+    /// pages and at its end.
+    async fn segment(&self, segment: u32, saved: Option<Checkpoint>) -> Result<()> {
+        let ctx = self.each.ctx;
+        let table = ctx.table();
+        let (mut start, mut read) = match saved {
+            Some(Checkpoint { start: None, .. }) => return Ok(()),
+            Some(checkpoint) => (checkpoint.start, checkpoint.read),
+            None => (None, 0),
+        };
+        let mut request = table.client().scan().table_name(table.name()).set_limit(
+            self.each
+                .page_size
+                .map(|n| i32::try_from(n).unwrap_or(i32::MAX)),
+        );
+        if self.segments > 1 {
+            request = request
+                .segment(segment as i32)
+                .total_segments(self.segments as i32);
+        }
+        let writer = Writer { ctx };
+        let decode = self.each.decode;
+        let mut pages = 0_u32;
+        loop {
+            let (items, last) = send_page(table, request.clone(), start.take()).await?;
+            read += items.len() as u64;
+            futures::stream::iter(items)
+                .filter_map(|item| {
+                    self.progress.read(ctx);
+                    let decoded = (!in_migration_partition(table, &item))
+                        .then(|| decode(item))
+                        .flatten();
+                    async move { decoded }
+                })
+                .try_for_each_concurrent(self.per_segment, |entity| {
+                    self.matched.fetch_add(1, Ordering::Relaxed);
+                    (self.body)(entity, writer)
+                })
+                .await?;
+            start = last;
+            pages += 1;
+            if start.is_none() || pages.is_multiple_of(CHECKPOINT_EVERY) {
+                let checkpoint = Checkpoint {
+                    pass: self.pass,
+                    segment,
+                    segments: self.segments,
+                    start: start.clone(),
+                    read,
+                };
+                ctx.save(&checkpoint).await?;
+            }
+            if start.is_none() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Whether `item` is one the migrations keep of themselves (records, lease,
+/// checkpoints), which no pass hands to a body.
+fn in_migration_partition(table: &Table, item: &Item) -> bool {
+    let pk = &table.schema().table.partition_key.name;
+    matches!(item.get(pk), Some(AttributeValue::S(value)) if value.starts_with(PARTITION))
 }
 
 /// Items read so far, and when progress was last reported.
@@ -189,11 +301,11 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: Option<u64>) -> Self {
+    fn new(total: Option<u64>, read: u64) -> Self {
         let start = Instant::now();
         Progress {
             total,
-            read: AtomicU64::new(0),
+            read: AtomicU64::new(read),
             start,
             last: Mutex::new(start),
         }

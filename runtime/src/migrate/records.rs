@@ -22,6 +22,8 @@ pub const PARTITION: &str = "_dynaschema#migrations";
 /// The sort key prefix of the records; the lease's sort key.
 pub(crate) const RECORD_PREFIX: &str = "MIGRATION#";
 pub(crate) const LEASE_SORT_KEY: &str = "LEASE";
+/// The sort key prefix of a running migration's checkpoints.
+const CHECKPOINT_PREFIX: &str = "CHECKPOINT#";
 pub(crate) const HOLDER: &str = "lease_holder";
 
 const ID: &str = "migration_id";
@@ -156,31 +158,11 @@ impl Records {
 
     /// The records in `partition`, in id order.
     async fn read_partition(&self, table: &Table, partition: &str) -> Result<Vec<Record>> {
-        let mut records = Vec::new();
-        let mut start = None;
-        loop {
-            let request = table
-                .client()
-                .query()
-                .table_name(table.name())
-                .consistent_read(true)
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", &self.partition_key)
-                .expression_attribute_names("#sk", &self.sort_key)
-                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
-                .expression_attribute_values(":prefix", AttributeValue::S(RECORD_PREFIX.to_owned()))
-                .set_exclusive_start_key(start);
-            let page = resend(table.retry_policy(), "Query", || request.clone().send())
-                .await
-                .map_err(|err| table.sdk_error("Query", err))?;
-            for item in page.items() {
-                records.push(self.decode(table, item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(records);
-            }
-        }
+        self.query_prefix(table, partition, RECORD_PREFIX)
+            .await?
+            .iter()
+            .map(|item| self.decode(table, item))
+            .collect()
     }
 
     /// A write of `record` that fails if the migration is recorded already.
@@ -211,6 +193,150 @@ impl Records {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .expect("the table name and item are set")
+    }
+}
+
+/// Where one segment of one pass of a running migration's scan stands, saved in the
+/// application's partition under the lease, so that a run after a crash goes on from it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Checkpoint {
+    /// Which `for_each` of the migration's body, counted from 0.
+    pub(crate) pass: u32,
+    pub(crate) segment: u32,
+    /// The pass's number of segments.
+    pub(crate) segments: u32,
+    /// The key to read on from; `None` once the segment is done.
+    pub(crate) start: Option<HashMap<String, AttributeValue>>,
+    /// Items the segment has read.
+    pub(crate) read: u64,
+}
+
+const PASS: &str = "pass";
+const SEGMENT: &str = "segment";
+const SEGMENTS: &str = "segments";
+const START: &str = "start";
+const READ: &str = "items_read";
+
+impl Records {
+    fn checkpoint_prefix(id: u32) -> String {
+        format!("{CHECKPOINT_PREFIX}{id:010}#")
+    }
+
+    /// A put of `checkpoint` of migration `id`, replacing the segment's last one.
+    pub(crate) fn checkpoint_put(&self, table: &Table, id: u32, checkpoint: &Checkpoint) -> Put {
+        let sort_key = format!(
+            "{}{:06}#{:07}",
+            Self::checkpoint_prefix(id),
+            checkpoint.pass,
+            checkpoint.segment
+        );
+        let mut item = self.key(&sort_key);
+        let n = |v: u64| AttributeValue::N(v.to_string());
+        item.insert(PASS.to_owned(), n(checkpoint.pass.into()));
+        item.insert(SEGMENT.to_owned(), n(checkpoint.segment.into()));
+        item.insert(SEGMENTS.to_owned(), n(checkpoint.segments.into()));
+        item.insert(READ.to_owned(), n(checkpoint.read));
+        if let Some(start) = &checkpoint.start {
+            item.insert(START.to_owned(), AttributeValue::M(start.clone()));
+        }
+        Put::builder()
+            .table_name(table.name())
+            .set_item(Some(item))
+            .build()
+            .expect("the table name and item are set")
+    }
+
+    /// The checkpoints of migration `id`, read consistently.
+    pub(crate) async fn checkpoints(&self, table: &Table, id: u32) -> Result<Vec<Checkpoint>> {
+        let mut checkpoints = Vec::new();
+        for item in self
+            .query_prefix(table, &self.partition, &Self::checkpoint_prefix(id))
+            .await?
+        {
+            let number = |attribute: &str| match item.get(attribute) {
+                Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
+                _ => None,
+            };
+            let (Some(pass), Some(segment), Some(segments), Some(read)) = (
+                number(PASS),
+                number(SEGMENT),
+                number(SEGMENTS),
+                number(READ),
+            ) else {
+                return Err(Error::Config(format!(
+                    "a checkpoint of data migration {id} in table {} is not one dynaschema                      wrote: delete the items whose sort key begins with {}",
+                    table.name(),
+                    Self::checkpoint_prefix(id)
+                )));
+            };
+            checkpoints.push(Checkpoint {
+                pass: pass as u32,
+                segment: segment as u32,
+                segments: segments as u32,
+                start: match item.get(START) {
+                    Some(AttributeValue::M(start)) => Some(start.clone()),
+                    _ => None,
+                },
+                read,
+            });
+        }
+        Ok(checkpoints)
+    }
+
+    /// Deletes the checkpoints of migration `id`: once it is recorded, nothing resumes it.
+    pub(crate) async fn delete_checkpoints(&self, table: &Table, id: u32) -> Result<()> {
+        for item in self
+            .query_prefix(table, &self.partition, &Self::checkpoint_prefix(id))
+            .await?
+        {
+            let key: HashMap<String, AttributeValue> = item
+                .into_iter()
+                .filter(|(name, _)| *name == self.partition_key || *name == self.sort_key)
+                .collect();
+            let request = table
+                .client()
+                .delete_item()
+                .table_name(table.name())
+                .set_key(Some(key));
+            resend(table.retry_policy(), "DeleteItem", || {
+                request.clone().send()
+            })
+            .await
+            .map_err(|err| table.sdk_error("DeleteItem", err))?;
+        }
+        Ok(())
+    }
+
+    /// The items of `partition` whose sort key begins with `prefix`, read consistently.
+    async fn query_prefix(
+        &self,
+        table: &Table,
+        partition: &str,
+        prefix: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let request = table
+                .client()
+                .query()
+                .table_name(table.name())
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", &self.partition_key)
+                .expression_attribute_names("#sk", &self.sort_key)
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+                .set_exclusive_start_key(start);
+            let page = resend(table.retry_policy(), "Query", || request.clone().send())
+                .await
+                .map_err(|err| table.sdk_error("Query", err))?;
+            items.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
     }
 }
 

@@ -371,7 +371,7 @@ impl<'a> Reading<'a> {
 
 /// The page of `request` that starts after `start`, resent under the table's retry
 /// policy, and the key to go on from.
-async fn send_page(
+pub(crate) async fn send_page(
     table: &Table,
     request: ScanFluentBuilder,
     start: Option<Item>,

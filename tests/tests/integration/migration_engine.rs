@@ -382,3 +382,103 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
         other => panic!("expected applied, got {other:?}"),
     }
 }
+
+static BODIES: AtomicU64 = AtomicU64::new(0);
+/// Set: the body fails at its 1,000th item.
+static CRASH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Every order's total up by 1 (skipping those done: totals end in 01), in pages of 50
+/// and 2 segments; fails at the 1,000th body while CRASH is set.
+fn bump_totals<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        ctx.each::<Order>()
+            .segments(2)
+            .page_size(50)
+            .concurrency(4)
+            .for_each(|order, writer| async move {
+                if BODIES.fetch_add(1, Ordering::SeqCst) + 1 == 1_000
+                    && CRASH.load(Ordering::SeqCst)
+                {
+                    return Err(Error::Config("crash at the 1,000th item".to_owned()));
+                }
+                if order.total % 100 == 0 {
+                    writer
+                        .update(order.key(), |u| u.set(Order::TOTAL, order.total + 1))
+                        .await?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    })
+}
+
+#[tokio::test]
+async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
+    // 2,000 orders (and 50 customers, 20 products).
+    let table = seeded("engine-resume", 50, 40).await;
+    let migrations = [Migration::new(1, "bump totals", "bump v1", bump_totals)];
+    let migrator = Migrator::new(&table, APP, &migrations).unwrap();
+    let err = migrator.run(false, |_| {}).await.unwrap_err();
+    assert!(matches!(err, Error::MigrationFailed { id: 1, .. }), "{err}");
+    let first = BODIES.swap(0, Ordering::SeqCst);
+    assert!(first >= 1_000, "{first}");
+
+    CRASH.store(false, Ordering::SeqCst);
+    let events = Mutex::new(Vec::new());
+    migrator
+        .run(false, |event| {
+            events.lock().unwrap().push(event.to_string())
+        })
+        .await
+        .unwrap();
+    let second = BODIES.load(Ordering::SeqCst);
+    let events = events.into_inner().unwrap();
+    let resuming = events
+        .iter()
+        .find(|line| line.contains("resuming at"))
+        .unwrap_or_else(|| panic!("no resuming line: {events:?}"));
+    let percent: u64 = resuming
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.trim_end_matches('%').parse().ok())
+        .unwrap();
+    assert!((30..=60).contains(&percent), "{resuming}");
+    // The second run hands the body the items after each segment's last checkpoint
+    // (at most 4 pages of 50 in each of the 2 segments again), not all 2,000.
+    assert!(
+        second <= 2_000 - 1_000 + 2 * 4 * 50 + 4,
+        "{second} bodies the second time"
+    );
+    assert!(
+        first + second <= 2_000 + 2 * 4 * 50 + 4,
+        "{first} + {second}"
+    );
+    let orders = orders(&table).await;
+    assert_eq!(orders.len(), 2_000);
+    assert!(
+        orders.iter().all(|o| o.total % 100 == 1),
+        "every order bumped once"
+    );
+
+    // Recorded, its checkpoints are gone: only the record is left in its partition.
+    let left = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("_dynaschema#migrations#{APP}")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let sort_keys: Vec<_> = left
+        .iter()
+        .filter_map(|item| item.get("SK").and_then(|v| v.as_s().ok()).cloned())
+        .collect();
+    assert_eq!(sort_keys, ["MIGRATION#0000000001"], "{sort_keys:?}");
+}
