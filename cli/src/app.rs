@@ -221,9 +221,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
 
-        /// Seconds to wait for another runner's lease before giving up [default: 0]
-        #[arg(long, value_name = "SECONDS", default_value_t = 0)]
-        wait_for_lease: u64,
+        /// Seconds to wait for another runner's lease before giving up [default: until a
+        /// stopped runner's lease would have expired, 35]
+        #[arg(long, value_name = "SECONDS")]
+        wait_for_lease: Option<u64>,
     },
 }
 
@@ -388,8 +389,10 @@ async fn run_command(app: &App, cli: &Cli) -> dynaschema::Result<ExitCode> {
                 announce(&app.program, "migrate", &schema.table.name, &settings);
             }
             let table = Table::new(connection, schema);
-            let migrator =
-                migrator(app, &table)?.wait_for_lease(Duration::from_secs(*wait_for_lease));
+            let mut migrator = migrator(app, &table)?;
+            if let Some(seconds) = wait_for_lease {
+                migrator = migrator.wait_for_lease(Duration::from_secs(*seconds));
+            }
             let report = Report::new();
             let result = migrator.run(*dry_run, |event| report.event(event)).await;
             report.finish();

@@ -179,13 +179,53 @@ pub enum CustomerItems {
 
 /// The store's schema.toml, for a table of the test's own.
 pub fn store_schema(purpose: &str) -> Schema {
+    store_schema_named(&crate::unique_table_name(purpose))
+}
+
+/// The store fixture's schema for the table named `name`.
+pub fn store_schema_named(name: &str) -> Schema {
     Schema::load(crate::repository_root().join("tests/fixtures/store.toml"))
         .expect("the store fixture's schema.toml is valid")
-        .with_table_name(&crate::unique_table_name(purpose))
-        .expect("unique table names are valid")
+        .with_table_name(name)
+        .expect("the table name is valid")
 }
 
 /// A store table of the test's own, ready for operations.
 pub async fn store_table(purpose: &str) -> Table {
     crate::provisioned(store_schema(purpose), crate::connect().await).await
+}
+
+/// The application the store's data migrations belong to in the runner tests.
+pub const RUNNER_APP: &str = "store-runner";
+
+/// Data migration 1 of [`RUNNER_APP`]: every order's total up by one (orders whose total
+/// ends in 01 are done already), in pages of 100, 4 orders at a time, each taking 2 ms:
+/// slow enough that a runner can be stopped half-way. Run by the `migration-runner`
+/// program and by the tests that resume it.
+pub const BUMP_TOTALS: dynaschema::migrate::Migration = dynaschema::migrate::Migration::new(
+    1,
+    "bump every order's total",
+    "bump totals v1",
+    bump_totals,
+);
+
+fn bump_totals<'a>(
+    ctx: &'a dynaschema::migrate::MigrationContext<'a>,
+) -> futures::future::BoxFuture<'a, dynaschema::Result<()>> {
+    Box::pin(async move {
+        ctx.each::<Order>()
+            .page_size(100)
+            .concurrency(4)
+            .for_each(|order, writer| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                if order.total % 100 == 0 {
+                    writer
+                        .update(order.key(), |u| u.set(Order::TOTAL, order.total + 1))
+                        .await?;
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(())
+    })
 }

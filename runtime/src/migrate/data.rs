@@ -411,7 +411,8 @@ pub struct Migrator<'a> {
     records: Records,
     holder: String,
     lease_duration: Duration,
-    lease_wait: Duration,
+    /// `None`: until a stopped runner's lease would have expired.
+    lease_wait: Option<Duration>,
 }
 
 impl<'a> Migrator<'a> {
@@ -434,7 +435,7 @@ impl<'a> Migrator<'a> {
             migrations,
             holder: default_holder(),
             lease_duration: Duration::from_secs(30),
-            lease_wait: Duration::ZERO,
+            lease_wait: None,
         })
     }
 
@@ -453,9 +454,13 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// How long to wait for another runner's lease before failing. Default: no wait.
+    /// How long to wait for another runner's lease before failing with
+    /// [`Error::MigrationLocked`]. By default, the lease's duration and 5 s more: long
+    /// enough for the lease of a runner that stopped (crashed, was killed) to expire, so
+    /// that this run takes over from it (and resumes its migration from its checkpoints);
+    /// a runner still at work keeps renewing its lease, and this one then fails naming it.
     pub fn wait_for_lease(mut self, wait: Duration) -> Self {
-        self.lease_wait = wait;
+        self.lease_wait = Some(wait);
         self
     }
 
@@ -565,7 +570,8 @@ impl<'a> Migrator<'a> {
             &self.records,
             &self.holder,
             self.lease_duration,
-            self.lease_wait,
+            self.lease_wait
+                .unwrap_or(self.lease_duration + Duration::from_secs(5)),
             |holder, expires_in| {
                 on_event(&MigrateEvent::Waiting {
                     holder: holder.to_owned(),

@@ -228,6 +228,7 @@ async fn a_runner_that_does_not_wait_names_the_holder() {
     let err = Migrator::new(&table, APP, &slow)
         .unwrap()
         .holder("runner-b")
+        .wait_for_lease(Duration::ZERO)
         .run(false, |_| {})
         .await
         .unwrap_err();

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, Migrator, Tally};
 use dynaschema::{Entity, Error, Table, Timestamp};
-use dynaschema_tests::store::{store_table, Customer, Order, OrderStatus, Product};
+use dynaschema_tests::store::{
+    store_table, Customer, Order, OrderStatus, Product, BUMP_TOTALS, RUNNER_APP,
+};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
@@ -481,4 +483,91 @@ async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
         .filter_map(|item| item.get("SK").and_then(|v| v.as_s().ok()).cloned())
         .collect();
     assert_eq!(sort_keys, ["MIGRATION#0000000001"], "{sort_keys:?}");
+}
+
+/// The items a runner's checkpoints say were read.
+async fn checkpointed(table: &Table) -> u64 {
+    let items = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .consistent_read(true)
+        .key_condition_expression("PK = :pk AND begins_with(SK, :checkpoint)")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "_dynaschema#migrations#{RUNNER_APP}"
+            )),
+        )
+        .expression_attribute_values(
+            ":checkpoint",
+            aws_sdk_dynamodb::types::AttributeValue::S("CHECKPOINT#".into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    items
+        .iter()
+        .filter_map(|item| item.get("items_read")?.as_n().ok()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
+    // 4,000 orders, and 100 customers and 20 products.
+    let table = seeded("engine-kill", 100, 40).await;
+    let mut runner = std::process::Command::new(env!("CARGO_BIN_EXE_migration-runner"))
+        .args([dynaschema_tests::endpoint(), table.name()])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed (SIGKILL) once its checkpoints say it read a quarter of the table.
+    while checkpointed(&table).await < 1_000 {
+        assert!(
+            runner.try_wait().unwrap().is_none(),
+            "the runner ended before it was killed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let done = orders(&table).await;
+    let bumped = done.iter().filter(|o| o.total % 100 == 1).count();
+    assert!(
+        (1_000..4_000).contains(&bumped),
+        "{bumped} bumped when it was killed"
+    );
+
+    // Another runner waits out the dead one's lease, takes over, and resumes.
+    let events = Mutex::new(Vec::new());
+    let migrations = [BUMP_TOTALS];
+    let applied = Migrator::new(&table, RUNNER_APP, &migrations)
+        .unwrap()
+        .holder("successor")
+        .run(false, |event| events.lock().unwrap().push(event.clone()))
+        .await
+        .unwrap();
+    assert_eq!(applied, [1]);
+    let events = events.into_inner().unwrap();
+    assert!(
+        events.iter().any(
+            |e| matches!(e, MigrateEvent::Waiting { holder, .. } if holder == "migration-runner")
+        ),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, MigrateEvent::Resuming { done, .. } if *done >= 1_000)),
+        "{events:?}"
+    );
+    let orders = orders(&table).await;
+    assert_eq!(orders.len(), 4_000);
+    assert!(
+        orders.iter().all(|o| o.total % 100 == 1),
+        "every order bumped exactly once"
+    );
 }
