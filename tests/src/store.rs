@@ -199,7 +199,7 @@ pub async fn store_table(purpose: &str) -> Table {
 pub const RUNNER_APP: &str = "store-runner";
 
 /// Data migration 1 of [`RUNNER_APP`]: every order's total up by one (orders whose total
-/// ends in 01 are done already), in pages of 100, 4 orders at a time, each taking 2 ms:
+/// ends in 01 are done already), in pages of 50, 4 orders at a time, each taking 2 ms:
 /// slow enough that a runner can be stopped half-way. Run by the `migration-runner`
 /// program and by the tests that resume it.
 pub const BUMP_TOTALS: dynaschema::migrate::Migration = dynaschema::migrate::Migration::new(
@@ -214,7 +214,7 @@ fn bump_totals<'a>(
 ) -> futures::future::BoxFuture<'a, dynaschema::Result<()>> {
     Box::pin(async move {
         ctx.each::<Order>()
-            .page_size(100)
+            .page_size(50)
             .concurrency(4)
             .for_each(|order, writer| async move {
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
