@@ -444,6 +444,19 @@ async fn migrations_status(migrator: &Migrator<'_>) -> dynaschema::Result<()> {
         let state = match &status.state {
             MigrationState::Applied(record) => record.to_string(),
             MigrationState::Pending => "pending".to_owned(),
+            MigrationState::Started {
+                read,
+                segments_done,
+                segments,
+                runner,
+            } => {
+                let progress =
+                    format!("{read} items read, {segments_done} of {segments} segments done");
+                match runner {
+                    Some(runner) => format!("running ({progress}; runner {runner})"),
+                    None => format!("interrupted ({progress}); `migrate` resumes it"),
+                }
+            }
             MigrationState::Modified { .. } => {
                 "MODIFIED since it was applied: its checksum differs".to_owned()
             }

@@ -243,6 +243,18 @@ pub enum MigrationState {
     Applied(Record),
     /// Not applied yet.
     Pending,
+    /// Begun and not finished, as its checkpoints say: running now if a runner holds
+    /// the lease, else interrupted, and the next run resumes it.
+    Started {
+        /// Items its scan's segments have read (of its latest pass).
+        read: u64,
+        /// Segments finished, of [`segments`](Self::Started::segments).
+        segments_done: u32,
+        /// Segments of its latest pass.
+        segments: u32,
+        /// The runner holding the lease, if one does.
+        runner: Option<String>,
+    },
     /// Applied, but its code has changed since: its checksum differs.
     Modified {
         /// What was recorded.
@@ -470,10 +482,33 @@ impl<'a> Migrator<'a> {
         self
     }
 
-    /// Every known and every recorded migration, in id order, with where it stands.
+    /// Every known and every recorded migration, in id order, with where it stands: a
+    /// pending one that has begun (a runner is at it, or one was interrupted) with its
+    /// checkpoints' progress.
     pub async fn status(&self) -> Result<Vec<MigrationStatus>> {
         let records = self.records.read(self.table).await?;
-        Ok(self.states(&records))
+        let mut statuses = self.states(&records);
+        let mut runner = None;
+        for status in &mut statuses {
+            if status.state != MigrationState::Pending {
+                continue;
+            }
+            let checkpoints = self.records.checkpoints(self.table, status.id).await?;
+            let Some(pass) = checkpoints.iter().map(|c| c.pass).max() else {
+                continue;
+            };
+            let latest: Vec<_> = checkpoints.iter().filter(|c| c.pass == pass).collect();
+            if runner.is_none() {
+                runner = Some(Lease::holder(self.table, &self.records).await?);
+            }
+            status.state = MigrationState::Started {
+                read: latest.iter().map(|c| c.read).sum(),
+                segments_done: latest.iter().filter(|c| c.start.is_none()).count() as u32,
+                segments: latest[0].segments,
+                runner: runner.clone().flatten().map(|holder| holder.holder),
+            };
+        }
+        Ok(statuses)
     }
 
     fn states(&self, records: &[Record]) -> Vec<MigrationStatus> {
@@ -531,7 +566,7 @@ impl<'a> Migrator<'a> {
                         description: record.description,
                     })
                 }
-                MigrationState::Pending => {
+                MigrationState::Pending | MigrationState::Started { .. } => {
                     pending.extend(self.migrations.iter().find(|m| m.id == status.id))
                 }
                 MigrationState::Applied(_) => {}

@@ -19,6 +19,22 @@ use super::records::{Records, HOLDER, LEASE_SORT_KEY};
 
 const EXPIRES_AT: &str = "lease_expires_at";
 
+/// Who holds the lease `item`, and for how much longer as of `now`.
+fn holder_of(item: &std::collections::HashMap<String, AttributeValue>, now: i64) -> Holder {
+    let holder = match item.get(HOLDER) {
+        Some(AttributeValue::S(h)) => h.clone(),
+        _ => "an unknown runner".to_owned(),
+    };
+    let expires = match item.get(EXPIRES_AT) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(now),
+        _ => now,
+    };
+    Holder {
+        holder,
+        expires_in: Duration::from_millis((expires - now).max(0) as u64),
+    }
+}
+
 /// Milliseconds since 1970, the lease's clock.
 fn now_millis() -> i64 {
     SystemTime::now()
@@ -93,6 +109,23 @@ impl Lease {
         })
     }
 
+    /// Who holds the lease now, if anyone does (an expired lease is no one's).
+    pub(crate) async fn holder(table: &Table, records: &Records) -> Result<Option<Holder>> {
+        let request = table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(records.key(LEASE_SORT_KEY)))
+            .consistent_read(true);
+        let item = resend(table.retry_policy(), "GetItem", || request.clone().send())
+            .await
+            .map_err(|err| table.sdk_error("GetItem", err))?
+            .item;
+        Ok(item
+            .map(|item| holder_of(&item, now_millis()))
+            .filter(|holder| !holder.expires_in.is_zero()))
+    }
+
     /// One attempt: `None` when the lease is now ours, else who holds it.
     async fn try_acquire(
         table: &Table,
@@ -127,21 +160,10 @@ impl Lease {
         match result {
             Ok(_) => Ok(None),
             Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item.clone().unwrap_or_default();
-                    let holder = match old.get(HOLDER) {
-                        Some(AttributeValue::S(h)) => h.clone(),
-                        _ => "an unknown runner".to_owned(),
-                    };
-                    let expires = match old.get(EXPIRES_AT) {
-                        Some(AttributeValue::N(n)) => n.parse().unwrap_or(now),
-                        _ => now,
-                    };
-                    Ok(Some(Holder {
-                        holder,
-                        expires_in: Duration::from_millis((expires - now).max(0) as u64),
-                    }))
-                }
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => Ok(Some(holder_of(
+                    &failed.item.clone().unwrap_or_default(),
+                    now,
+                ))),
                 _ => Err(table.sdk_error("PutItem", err)),
             },
         }

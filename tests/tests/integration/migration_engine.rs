@@ -424,6 +424,20 @@ async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
     assert!(matches!(err, Error::MigrationFailed { id: 1, .. }), "{err}");
     let first = BODIES.swap(0, Ordering::SeqCst);
     assert!(first >= 500, "{first}");
+    // Interrupted: its checkpoints tell how far it got, and no runner holds the lease.
+    match &migrator.status().await.unwrap()[0].state {
+        dynaschema::migrate::MigrationState::Started {
+            read,
+            segments,
+            runner,
+            ..
+        } => {
+            assert!((100..1_045).contains(read), "{read}");
+            assert_eq!(*segments, 2);
+            assert_eq!(*runner, None);
+        }
+        other => panic!("expected a started migration, got {other:?}"),
+    }
 
     CRASH.store(false, Ordering::SeqCst);
     let events = Mutex::new(Vec::new());
@@ -567,11 +581,22 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
         .unwrap()
         .as_millis();
 
+    // Its status: begun, with the runner's name while its lease lasts.
+    let migrations = [BUMP_TOTALS];
+    let migrator = Migrator::new(&table, RUNNER_APP, &migrations).unwrap();
+    match &migrator.status().await.unwrap()[0].state {
+        dynaschema::migrate::MigrationState::Started { read, runner, .. } => {
+            assert!(*read >= 500, "{read}");
+            if expires_at > now + 500 {
+                assert_eq!(runner.as_deref(), Some("migration-runner"));
+            }
+        }
+        other => panic!("expected a started migration, got {other:?}"),
+    }
+
     // Another runner waits out the dead one's lease, takes over, and resumes.
     let events = Mutex::new(Vec::new());
-    let migrations = [BUMP_TOTALS];
-    let applied = Migrator::new(&table, RUNNER_APP, &migrations)
-        .unwrap()
+    let applied = migrator
         .holder("successor")
         .run(false, |event| events.lock().unwrap().push(event.clone()))
         .await
