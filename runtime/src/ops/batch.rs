@@ -437,10 +437,17 @@ where
             }
             match pages.try_next().await? {
                 Some(page) => {
+                    // In one pass over the requests: splitting each batch off the front
+                    // would move the rest every time, quadratic in a page's size.
                     pending.extend(page);
-                    while pending.len() >= MAX_WRITE_REQUESTS {
-                        let rest = pending.split_off(MAX_WRITE_REQUESTS);
-                        ready.push_back(std::mem::replace(&mut pending, rest));
+                    let mut requests = std::mem::take(&mut pending).into_iter();
+                    loop {
+                        let batch: Vec<_> = requests.by_ref().take(MAX_WRITE_REQUESTS).collect();
+                        if batch.len() < MAX_WRITE_REQUESTS {
+                            pending = batch;
+                            break;
+                        }
+                        ready.push_back(batch);
                     }
                 }
                 None if pending.is_empty() => return Ok(None),
