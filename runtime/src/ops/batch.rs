@@ -440,15 +440,11 @@ where
                     // In one pass over the requests: splitting each batch off the front
                     // would move the rest every time, quadratic in a page's size.
                     pending.extend(page);
-                    let mut requests = std::mem::take(&mut pending).into_iter();
-                    loop {
-                        let batch: Vec<_> = requests.by_ref().take(MAX_WRITE_REQUESTS).collect();
-                        if batch.len() < MAX_WRITE_REQUESTS {
-                            pending = batch;
-                            break;
-                        }
-                        ready.push_back(batch);
+                    let mut batches = chunks(std::mem::take(&mut pending), MAX_WRITE_REQUESTS);
+                    if batches.last().is_some_and(|b| b.len() < MAX_WRITE_REQUESTS) {
+                        pending = batches.pop().unwrap_or_default();
                     }
+                    ready.extend(batches);
                 }
                 None if pending.is_empty() => return Ok(None),
                 None => {
