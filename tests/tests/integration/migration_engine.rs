@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, Migrator, Tally};
 use dynaschema::{Entity, Error, Table, Timestamp};
+use dynaschema_tests::faults::{self, FaultProxy, Faults, Rates};
 use dynaschema_tests::store::{
     store_table, Customer, Order, OrderStatus, Product, BUMP_TOTALS, RUNNER_APP,
 };
@@ -623,4 +624,74 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
         orders.iter().all(|o| o.total % 100 == 1),
         "every order bumped exactly once"
     );
+}
+
+#[tokio::test]
+async fn a_backfill_through_the_hostile_mix_ends_right_and_loses_no_live_update() {
+    let table = store_table("engine-faults").await;
+    let items: Vec<_> = (0..300).map(|p| product_item(p, true)).collect();
+    futures::stream::iter(items)
+        .map(|item| {
+            table
+                .client()
+                .put_item()
+                .table_name(table.name())
+                .set_item(Some(item))
+                .send()
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    // The migration's every request goes through the fault proxy; the live writer's
+    // do not.
+    let proxy = FaultProxy::in_front_of_test_server(Faults::new(Rates::hostile()), faults::seed());
+    let through = proxy.table(&table).await;
+    let migrations = [BACKFILL];
+    let migrator = Migrator::new(&through, APP, &migrations).unwrap();
+    let live = async {
+        for p in (0..300).step_by(5) {
+            table
+                .update(Product::key(&format!("p{p}")), |u| {
+                    u.set(Product::CATEGORY, format!("LIVE{p}"))
+                })
+                .await
+                .unwrap();
+        }
+    };
+    let (applied, ()) = tokio::join!(migrator.run(false, |_| {}), live);
+    assert_eq!(applied.unwrap(), [1], "seed {}", proxy.seed());
+    let fates = proxy.fates(None);
+    assert!(fates.len() > 1, "faults were injected: {fates:?}");
+
+    for product in table.scan::<Product>().consistent().all().await.unwrap() {
+        let p: u32 = product.product_id[1..].parse().unwrap();
+        let category = if p.is_multiple_of(5) {
+            format!("LIVE{p}")
+        } else {
+            "TOYS".to_owned()
+        };
+        assert_eq!(product.category, category, "no live update is lost");
+        let item = table
+            .client()
+            .get_item()
+            .table_name(table.name())
+            .set_key(Some(product.key().to_item().unwrap()))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(
+            item.get("GSI2PK").and_then(|v| v.as_s().ok()).cloned(),
+            Some(format!("CATEGORY#{category}")),
+            "seed {}",
+            proxy.seed()
+        );
+        assert_eq!(
+            item.get("GSI2SK").and_then(|v| v.as_s().ok()).cloned(),
+            Some(format!("RANK#{p}#PRODUCT#p{p}"))
+        );
+    }
 }
