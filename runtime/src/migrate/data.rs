@@ -22,6 +22,7 @@ use crate::timestamp::Timestamp;
 use super::lease::Lease;
 pub use super::records::Record;
 use super::records::{items, Checkpoint, Records};
+use super::units;
 
 /// The body of a migration: an async function of its [`MigrationContext`].
 pub type Up = for<'a> fn(&'a MigrationContext<'a>) -> BoxFuture<'a, Result<()>>;
@@ -112,6 +113,10 @@ pub struct MigrationContext<'a> {
     resume: Option<Resume<'a>>,
     /// The passes (`for_each` calls) begun so far.
     passes: AtomicU32,
+    /// Items the passes read, and their size in bytes: what a dry run's estimate of
+    /// capacity units is made from.
+    items_read: AtomicU64,
+    bytes_read: AtomicU64,
 }
 
 /// Where a run's checkpoints are kept, under the lease, and those an earlier run left.
@@ -166,6 +171,12 @@ impl MigrationContext<'_> {
     /// The items touched so far.
     pub(super) fn written(&self) -> u64 {
         self.touched.load(Ordering::Relaxed)
+    }
+
+    /// Counts an item a pass read, of `bytes`.
+    pub(super) fn count_read(&self, bytes: u64) {
+        self.items_read.fetch_add(1, Ordering::Relaxed);
+        self.bytes_read.fetch_add(bytes, Ordering::Relaxed);
     }
 
     /// Counts one item touched, answering how many were before.
@@ -315,6 +326,16 @@ pub enum MigrateEvent {
         /// Items in all, when known.
         total: Option<u64>,
     },
+    /// What a dry run estimates the migration's scans and writes would consume, from the
+    /// sizes of the items it read.
+    Estimate {
+        /// The migration's id.
+        id: u32,
+        /// Read units of its scans (eventually consistent).
+        read_units: u64,
+        /// Write units of its writes (one per KB of each item written).
+        write_units: u64,
+    },
     /// A write a dry run would send: the first few of each migration.
     WouldWrite {
         /// The migration's id.
@@ -373,6 +394,15 @@ impl fmt::Display for MigrateEvent {
                 ),
                 _ => write!(f, "migration {id}: resuming after {}", items(*done)),
             },
+            MigrateEvent::Estimate {
+                id,
+                read_units,
+                write_units,
+            } => write!(
+                f,
+                "migration {id}: would consume about {read_units} read units and \
+                 {write_units} write units"
+            ),
             MigrateEvent::WouldWrite { id, write } => {
                 write!(f, "migration {id}: would {write}")
             }
@@ -664,6 +694,8 @@ impl<'a> Migrator<'a> {
             on_event,
             resume,
             passes: AtomicU32::new(0),
+            items_read: AtomicU64::new(0),
+            bytes_read: AtomicU64::new(0),
         };
         let start = Instant::now();
         (migration.up)(&context)
@@ -740,6 +772,15 @@ impl<'a> Migrator<'a> {
                     });
                 }
             }
+        }
+        let items_read = context.items_read.load(Ordering::Relaxed);
+        if lease.is_none() && items_read > 0 {
+            let bytes = context.bytes_read.load(Ordering::Relaxed);
+            on_event(&MigrateEvent::Estimate {
+                id,
+                read_units: units::scan_read_units(bytes),
+                write_units: units::write_units(items_touched, bytes / items_read),
+            });
         }
         if lease.is_some() {
             // Recorded: nothing resumes it.

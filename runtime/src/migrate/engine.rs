@@ -22,6 +22,7 @@ use crate::table::Table;
 
 use super::data::MigrationContext;
 use super::records::{Checkpoint, PARTITION};
+use super::units::item_size;
 
 /// A segment for each this many bytes of the table (as DescribeTable tells its size).
 const BYTES_PER_SEGMENT: i64 = 256 << 20;
@@ -256,6 +257,7 @@ where
             futures::stream::iter(items)
                 .filter_map(|item| {
                     self.progress.read(ctx);
+                    ctx.count_read(item_size(&item));
                     let decoded = (!in_migration_partition(table, &item))
                         .then(|| decode(item))
                         .flatten();

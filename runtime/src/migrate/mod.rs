@@ -33,6 +33,7 @@ mod lease;
 pub mod plan;
 mod records;
 pub mod status;
+mod units;
 
 pub use apply::{apply, ApplyOptions};
 pub use data::{

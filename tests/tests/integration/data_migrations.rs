@@ -387,6 +387,15 @@ fn events_read_as_lines() {
         eta: Some(Duration::from_millis(12_400)),
     };
     assert_eq!(event.to_string(), "migration 3: 5/10, about 12s left");
+    let event = MigrateEvent::Estimate {
+        id: 3,
+        read_units: 250,
+        write_units: 1_000,
+    };
+    assert_eq!(
+        event.to_string(),
+        "migration 3: would consume about 250 read units and 1000 write units"
+    );
     let event = MigrateEvent::WouldWrite {
         id: 3,
         write: "update Order CUSTOMER#ann/ORDER#7".to_owned(),

@@ -140,6 +140,16 @@ async fn every_item_of_the_entity_is_handed_to_the_body_once_and_a_dry_run_sends
             ..
         }
     )));
+    // Its estimate: 600 writes of items under 1 KB, and a scan of 640 small items.
+    let estimate = events.iter().find_map(|event| match event {
+        MigrateEvent::Estimate {
+            read_units,
+            write_units,
+            ..
+        } => Some((*read_units, *write_units)),
+        _ => None,
+    });
+    assert!(matches!(estimate, Some((1..=20, 600))), "{estimate:?}");
     // The last progress is every item read.
     let last = events.iter().rev().find_map(|event| match event {
         MigrateEvent::Progress { done, .. } => Some(*done),
