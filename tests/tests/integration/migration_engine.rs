@@ -93,8 +93,8 @@ fn deliver<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Resul
 
 #[tokio::test]
 async fn every_item_of_the_entity_is_handed_to_the_body_once_and_a_dry_run_sends_nothing() {
-    // 20 customers, 30 orders each, 20 products: 640 items, of which 600 orders.
-    let table = seeded("engine-each", 20, 30).await;
+    // 10 customers, 30 orders each, 20 products: 330 items, of which 300 orders.
+    let table = seeded("engine-each", 10, 30).await;
     let migrations = [Migration::new(1, "deliver", "deliver v1", deliver)];
     let migrator = Migrator::new(&table, APP, &migrations).unwrap();
 
@@ -107,9 +107,9 @@ async fn every_item_of_the_entity_is_handed_to_the_body_once_and_a_dry_run_sends
     assert_eq!(
         tally,
         Tally {
-            read: 640,
-            matched: 600,
-            written: 600
+            read: 330,
+            matched: 300,
+            written: 300
         }
     );
     assert!(
@@ -135,12 +135,12 @@ async fn every_item_of_the_entity_is_handed_to_the_body_once_and_a_dry_run_sends
     assert!(events.iter().any(|event| matches!(
         event,
         MigrateEvent::Applied {
-            items_touched: 600,
+            items_touched: 300,
             dry_run: true,
             ..
         }
     )));
-    // Its estimate: 600 writes of items under 1 KB, and a scan of 640 small items.
+    // Its estimate: 300 writes of items under 1 KB, and a scan of 330 small items.
     let estimate = events.iter().find_map(|event| match event {
         MigrateEvent::Estimate {
             read_units,
@@ -149,24 +149,24 @@ async fn every_item_of_the_entity_is_handed_to_the_body_once_and_a_dry_run_sends
         } => Some((*read_units, *write_units)),
         _ => None,
     });
-    assert!(matches!(estimate, Some((1..=20, 600))), "{estimate:?}");
+    assert!(matches!(estimate, Some((1..=20, 300))), "{estimate:?}");
     // The last progress is every item read.
     let last = events.iter().rev().find_map(|event| match event {
         MigrateEvent::Progress { done, .. } => Some(*done),
         _ => None,
     });
-    assert_eq!(last, Some(640), "{events:?}");
+    assert_eq!(last, Some(330), "{events:?}");
 
     migrator.run(false, |_| {}).await.unwrap();
     let tally = DELIVERED.lock().unwrap().take().expect("the body ran");
-    assert_eq!(tally.written, 600);
+    assert_eq!(tally.written, 300);
     let orders = orders(&table).await;
-    assert_eq!(orders.len(), 600);
+    assert_eq!(orders.len(), 300);
     assert!(orders.iter().all(|o| o.status == OrderStatus::Delivered));
     let applied = migrator.status().await.unwrap();
     assert!(matches!(
         applied[0].state,
-        dynaschema::migrate::MigrationState::Applied(ref record) if record.items_touched == 600
+        dynaschema::migrate::MigrationState::Applied(ref record) if record.items_touched == 300
     ));
 }
 
@@ -281,8 +281,8 @@ const BACKFILL: Migration = Migration::backfill::<Product>(1, "products by categ
 #[tokio::test]
 async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
     let table = store_table("engine-backfill").await;
-    // 1,000 products written before GSI2 existed, 10 after.
-    let items: Vec<_> = (0..1_010).map(|p| product_item(p, p < 1_000)).collect();
+    // 500 products written before GSI2 existed, 10 after.
+    let items: Vec<_> = (0..510).map(|p| product_item(p, p < 500)).collect();
     futures::stream::iter(items)
         .map(|item| {
             table
@@ -310,7 +310,7 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
         events.iter().any(|event| matches!(
             event,
             MigrateEvent::Applied {
-                items_touched: 1_000,
+                items_touched: 500,
                 dry_run: true,
                 ..
             }
@@ -331,10 +331,10 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
             == 10
     );
 
-    // The backfill runs while a live writer moves 143 products to other categories:
+    // The backfill runs while a live writer moves 72 products to other categories:
     // typed updates, which write the GSI2PK they change and no GSI2SK.
     let live = async {
-        for p in (0..1_000).step_by(7) {
+        for p in (0..500).step_by(7) {
             table
                 .update(Product::key(&format!("p{p}")), |u| {
                     u.set(Product::CATEGORY, format!("LIVE{p}"))
@@ -356,7 +356,7 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
         let product = product.unwrap();
         products += 1;
         let p: u32 = product.product_id[1..].parse().unwrap();
-        let category = if p < 1_000 && p.is_multiple_of(7) {
+        let category = if p < 500 && p.is_multiple_of(7) {
             format!("LIVE{p}")
         } else {
             "TOYS".to_owned()
@@ -372,7 +372,7 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
             stale.push(product.product_id);
         }
     }
-    assert_eq!(products, 1_010);
+    assert_eq!(products, 510);
     assert!(stale.is_empty(), "products with stale GSI2 keys: {stale:?}");
     assert_eq!(
         table
@@ -381,7 +381,7 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
             .await
             .unwrap()
             .len(),
-        867
+        438
     );
 
     // Run again (as a migration of its own): everything is right, nothing is written.
@@ -401,7 +401,7 @@ static BODIES: AtomicU64 = AtomicU64::new(0);
 static CRASH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Every order's total up by 1 (skipping those done: totals end in 01), in pages of 25
-/// and 2 segments; fails at the 500th body while CRASH is set.
+/// and 2 segments; fails at the 300th body while CRASH is set.
 fn bump_totals<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::Result<()>> {
     Box::pin(async move {
         ctx.each::<Order>()
@@ -409,9 +409,9 @@ fn bump_totals<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::R
             .page_size(25)
             .concurrency(4)
             .for_each(|order, writer| async move {
-                if BODIES.fetch_add(1, Ordering::SeqCst) + 1 == 500 && CRASH.load(Ordering::SeqCst)
+                if BODIES.fetch_add(1, Ordering::SeqCst) + 1 == 300 && CRASH.load(Ordering::SeqCst)
                 {
-                    return Err(Error::Config("crash at the 500th item".to_owned()));
+                    return Err(Error::Config("crash at the 300th item".to_owned()));
                 }
                 if order.total % 100 == 0 {
                     writer
@@ -427,14 +427,14 @@ fn bump_totals<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::R
 
 #[tokio::test]
 async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
-    // 1,000 orders (and 25 customers, 20 products).
-    let table = seeded("engine-resume", 25, 40).await;
+    // 600 orders (and 15 customers, 20 products).
+    let table = seeded("engine-resume", 15, 40).await;
     let migrations = [Migration::new(1, "bump totals", "bump v1", bump_totals)];
     let migrator = Migrator::new(&table, APP, &migrations).unwrap();
     let err = migrator.run(false, |_| {}).await.unwrap_err();
     assert!(matches!(err, Error::MigrationFailed { id: 1, .. }), "{err}");
     let first = BODIES.swap(0, Ordering::SeqCst);
-    assert!(first >= 500, "{first}");
+    assert!(first >= 300, "{first}");
     // Interrupted: its checkpoints tell how far it got, and no runner holds the lease.
     match &migrator.status().await.unwrap()[0].state {
         dynaschema::migrate::MigrationState::Started {
@@ -443,7 +443,7 @@ async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
             runner,
             ..
         } => {
-            assert!((100..1_045).contains(read), "{read}");
+            assert!((50..635).contains(read), "{read}");
             assert_eq!(*segments, 2);
             assert_eq!(*runner, None);
         }
@@ -469,19 +469,16 @@ async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
         .next()
         .and_then(|p| p.trim_end_matches('%').parse().ok())
         .unwrap();
-    assert!((20..=60).contains(&percent), "{resuming}");
+    assert!((10..=60).contains(&percent), "{resuming}");
     // The second run hands the body the items after each segment's last checkpoint
-    // (at most 4 pages of 25 in each of the 2 segments again), not all 1,000.
+    // (at most 4 pages of 25 in each of the 2 segments again), not all 600.
     assert!(
-        second <= 1_000 - 500 + 2 * 4 * 25 + 4,
+        second <= 600 - 300 + 2 * 4 * 25 + 4,
         "{second} bodies the second time"
     );
-    assert!(
-        first + second <= 1_000 + 2 * 4 * 25 + 4,
-        "{first} + {second}"
-    );
+    assert!(first + second <= 600 + 2 * 4 * 25 + 4, "{first} + {second}");
     let orders = orders(&table).await;
-    assert_eq!(orders.len(), 1_000);
+    assert_eq!(orders.len(), 600);
     assert!(
         orders.iter().all(|o| o.total % 100 == 1),
         "every order bumped once"
@@ -540,8 +537,8 @@ async fn checkpointed(table: &Table) -> u64 {
 
 #[tokio::test]
 async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
-    // 2,000 orders, and 50 customers and 20 products.
-    let table = seeded("engine-kill", 50, 40).await;
+    // 1,200 orders, and 30 customers and 20 products.
+    let table = seeded("engine-kill", 30, 40).await;
     let mut runner = std::process::Command::new(env!("CARGO_BIN_EXE_migration-runner"))
         .args([dynaschema_tests::endpoint(), table.name()])
         .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -549,7 +546,7 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
         .spawn()
         .unwrap();
     // Killed (SIGKILL) once its checkpoints say it read a quarter of the table.
-    while checkpointed(&table).await < 500 {
+    while checkpointed(&table).await < 300 {
         assert!(
             runner.try_wait().unwrap().is_none(),
             "the runner ended before it was killed"
@@ -597,7 +594,7 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
     let migrator = Migrator::new(&table, RUNNER_APP, &migrations).unwrap();
     match &migrator.status().await.unwrap()[0].state {
         dynaschema::migrate::MigrationState::Started { read, runner, .. } => {
-            assert!(*read >= 500, "{read}");
+            assert!(*read >= 300, "{read}");
             if expires_at > now + 500 {
                 assert_eq!(runner.as_deref(), Some("migration-runner"));
             }
@@ -625,11 +622,11 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, MigrateEvent::Resuming { done, .. } if *done >= 500)),
+            .any(|e| matches!(e, MigrateEvent::Resuming { done, .. } if *done >= 300)),
         "{events:?}"
     );
     let orders = orders(&table).await;
-    assert_eq!(orders.len(), 2_000);
+    assert_eq!(orders.len(), 1_200);
     assert!(
         orders.iter().all(|o| o.total % 100 == 1),
         "every order bumped exactly once"
