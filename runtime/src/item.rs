@@ -280,12 +280,7 @@ pub trait Entity: Sized {
     /// Whether an item is of this entity, by its key attributes: how items of several
     /// entity types in one partition are told apart.
     fn matches(item: &Item) -> bool {
-        let fits = |template: &KeyTemplate| match item.get(template.attribute()) {
-            Some(AttributeValue::S(key)) => template.matches(key),
-            _ => false,
-        };
-        fits(&Self::PK_TEMPLATE)
-            && Self::SK_TEMPLATE.as_ref().is_none_or(fits)
+        fits_keys::<Self>(item)
             && Self::ENTITY_TYPE.is_none_or(|entity_type| entity_type.holds(item))
     }
 
@@ -295,6 +290,15 @@ pub trait Entity: Sized {
     fn from_matching_item(item: &Item) -> Option<Result<Self>> {
         Self::matches(item).then(|| Self::from_item(item))
     }
+}
+
+/// Whether `item`'s key attributes fit `E`'s key templates (its entity type aside).
+pub(crate) fn fits_keys<E: Entity>(item: &Item) -> bool {
+    let fits = |template: &KeyTemplate| match item.get(template.attribute()) {
+        Some(AttributeValue::S(key)) => template.matches(key),
+        _ => false,
+    };
+    fits(&E::PK_TEMPLATE) && E::SK_TEMPLATE.as_ref().is_none_or(fits)
 }
 
 /// The attribute every item of an entity holds its type in, and the type's name:

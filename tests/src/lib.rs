@@ -267,6 +267,20 @@ pub async fn put_raw(table: &Table, item: Item) {
         .expect("the item is written");
 }
 
+/// The item of `key` as stored, read with a plain consistent GetItem.
+pub async fn get_raw(table: &Table, key: Item) -> Option<Item> {
+    table
+        .client()
+        .get_item()
+        .table_name(table.name())
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("the item is read")
+        .item
+}
+
 /// The table of `schema`, created through `connection` and ready for operations.
 pub async fn provisioned(schema: Schema, connection: Connection) -> Table {
     dynaschema::provision::provision(

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 
 use crate::error::Result;
 use crate::expr::Expression;
-use crate::item::{Entity, Item};
+use crate::item::{fits_keys, Entity, Item};
 use crate::ops::retry::resend;
 use crate::table::Table;
 
@@ -61,8 +61,9 @@ fn run<'a, E: Entity + Send + Sync + 'static>(
     ctx: &'a MigrationContext<'a>,
 ) -> BoxFuture<'a, Result<()>> {
     Box::pin(async move {
+        let computed = Computed::of::<E>();
         ctx.each_item()
-            .for_each(|item, writer| backfill::<E>(item, writer))
+            .for_each(|item, writer| backfill::<E>(item, writer, &computed))
             .await?;
         Ok(())
     })
@@ -71,38 +72,44 @@ fn run<'a, E: Entity + Send + Sync + 'static>(
 /// Whether `item` is of entity `E` by its keys, with `E`'s entity type or none (an item
 /// written before the entity had one, which the backfill gives it).
 fn is_of<E: Entity>(item: &Item) -> bool {
-    let fits = |template: &crate::key::KeyTemplate| match item.get(template.attribute()) {
-        Some(AttributeValue::S(key)) => template.matches(key),
-        _ => false,
-    };
-    fits(&E::PK_TEMPLATE)
-        && E::SK_TEMPLATE.as_ref().is_none_or(fits)
+    fits_keys::<E>(item)
         && E::ENTITY_TYPE.is_none_or(|t| t.holds(item) || !item.contains_key(t.attribute))
 }
 
-/// The attributes the toolkit computes for `E`'s items, and the attributes of the fields
-/// they are computed from.
-fn computed<E: Entity>() -> (Vec<&'static str>, Vec<&'static str>) {
-    let mut written: Vec<&'static str> = E::INDEX_KEYS
-        .iter()
-        .map(|k| k.template.attribute())
-        .chain(E::ENTITY_TYPE.map(|t| t.attribute))
-        .collect();
-    written.sort_unstable();
-    written.dedup();
-    let mut sources: Vec<&'static str> = E::INDEX_KEYS
-        .iter()
-        .flat_map(|k| k.attributes.iter().flatten().copied())
-        .collect();
-    sources.sort_unstable();
-    sources.dedup();
-    (written, sources)
+/// The attributes the toolkit computes for an entity's items, and the attributes of the
+/// fields they are computed from.
+struct Computed {
+    written: Vec<&'static str>,
+    sources: Vec<&'static str>,
+}
+
+impl Computed {
+    fn of<E: Entity>() -> Computed {
+        let mut written: Vec<&'static str> = E::INDEX_KEYS
+            .iter()
+            .map(|k| k.template.attribute())
+            .chain(E::ENTITY_TYPE.map(|t| t.attribute))
+            .collect();
+        written.sort_unstable();
+        written.dedup();
+        let mut sources: Vec<&'static str> = E::INDEX_KEYS
+            .iter()
+            .flat_map(|k| k.attributes.iter().flatten().copied())
+            .collect();
+        sources.sort_unstable();
+        sources.dedup();
+        Computed { written, sources }
+    }
 }
 
 /// Brings one item up to date, reading it again when it changed under the write.
-async fn backfill<E: Entity>(mut item: Item, writer: Writer<'_>) -> Result<()> {
+async fn backfill<E: Entity>(
+    mut item: Item,
+    writer: Writer<'_>,
+    computed: &Computed,
+) -> Result<()> {
     let table = writer.table();
-    let (written, sources) = computed::<E>();
+    let Computed { written, sources } = computed;
     for _ in 0..ATTEMPTS {
         if !is_of::<E>(&item) {
             return Ok(());
@@ -110,7 +117,7 @@ async fn backfill<E: Entity>(mut item: Item, writer: Writer<'_>) -> Result<()> {
         let wanted = E::from_item(&item)?.to_item()?;
         let mut expression = Expression::default();
         let (mut set, mut remove) = (Vec::new(), Vec::new());
-        for attribute in &written {
+        for attribute in written {
             match (wanted.get(*attribute), item.get(*attribute)) {
                 (Some(want), Some(have)) if want == have => {}
                 (Some(want), _) => set.push(format!(
@@ -138,7 +145,7 @@ async fn backfill<E: Entity>(mut item: Item, writer: Writer<'_>) -> Result<()> {
         }
         let pk = &table.schema().table.partition_key.name;
         let mut condition = vec![format!("attribute_exists({})", expression.name(pk))];
-        for source in &sources {
+        for source in sources {
             let name = expression.name(source);
             condition.push(match item.get(*source) {
                 Some(value) => format!("{name} = {}", expression.value(value.clone())),

@@ -6,15 +6,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::TransactWriteItem;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::ops::retry::{resend_if, transient};
 use crate::outcome::{same_item, Attempts};
 use crate::table::Table;
 use crate::timestamp::Timestamp;
@@ -113,7 +109,7 @@ pub struct MigrationContext<'a> {
     resume: Option<Resume<'a>>,
     /// The passes (`for_each` calls) begun so far.
     passes: AtomicU32,
-    /// Items the passes read, and their size in bytes: what a dry run's estimate of
+    /// Items a dry run's passes read, and their size in bytes: what its estimate of
     /// capacity units is made from.
     items_read: AtomicU64,
     bytes_read: AtomicU64,
@@ -208,30 +204,8 @@ impl MigrationContext<'_> {
         let put = resume
             .records
             .checkpoint_put(self.table, self.id, checkpoint);
-        let request = || {
-            self.table
-                .client()
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(resume.lease.check_held())
-                        .build(),
-                )
-                .send()
-        };
-        let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
-            transient(err) || only_conflicts(err)
-        };
-        match resend_if(
-            self.table.retry_policy(),
-            "TransactWriteItems",
-            retryable,
-            request,
-        )
-        .await
-        {
-            Ok(_) => Ok(()),
+        match resume.lease.put_while_held(put).await {
+            Ok(()) => Ok(()),
             Err(err)
                 if err
                     .as_service_error()
@@ -723,29 +697,10 @@ impl<'a> Migrator<'a> {
                 duration_ms: duration.as_millis() as u64,
                 items_touched,
             };
-            // Sent again when throttled, unanswered or in conflict: the record is the
-            // same each time, and the check only reads.
+            // The record is the same at each attempt.
             let put = self.records.put(self.table, &record);
             let written = put.item().clone();
-            // Each attempt checks the lease as of its own time.
-            let request = || {
-                self.table
-                    .client()
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().put(put.clone()).build())
-                    .transact_items(
-                        TransactWriteItem::builder()
-                            .condition_check(lease.check_held())
-                            .build(),
-                    )
-                    .send()
-            };
-            let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
-                transient(err) || only_conflicts(err)
-            };
-            let policy = self.table.retry_policy();
-            let result = resend_if(policy, "TransactWriteItems", retryable, request).await;
-            if let Err(err) = result {
+            if let Err(err) = lease.put_while_held(put).await {
                 let reasons = match err.as_service_error() {
                     Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
                         Some(canceled.cancellation_reasons())
@@ -773,13 +728,13 @@ impl<'a> Migrator<'a> {
                 }
             }
         }
-        let items_read = context.items_read.load(Ordering::Relaxed);
-        if lease.is_none() && items_read > 0 {
-            let bytes = context.bytes_read.load(Ordering::Relaxed);
+        // Only a dry run's passes count what they read.
+        let bytes = context.bytes_read.load(Ordering::Relaxed);
+        if let Some(average) = bytes.checked_div(context.items_read.load(Ordering::Relaxed)) {
             on_event(&MigrateEvent::Estimate {
                 id,
                 read_units: units::scan_read_units(bytes),
-                write_units: units::write_units(items_touched, bytes / items_read),
+                write_units: units::write_units(items_touched, average),
             });
         }
         if lease.is_some() {
@@ -794,21 +749,6 @@ impl<'a> Migrator<'a> {
             dry_run: lease.is_none(),
         });
         Ok(())
-    }
-}
-
-/// Whether a transaction was canceled only because it met another.
-fn only_conflicts(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
-            let codes: Vec<_> = canceled
-                .cancellation_reasons()
-                .iter()
-                .filter_map(|reason| reason.code().filter(|code| *code != "None"))
-                .collect();
-            !codes.is_empty() && codes.iter().all(|code| *code == "TransactionConflict")
-        }
-        _ => false,
     }
 }
 

@@ -257,7 +257,9 @@ where
             futures::stream::iter(items)
                 .filter_map(|item| {
                     self.progress.read(ctx);
-                    ctx.count_read(item_size(&item));
+                    if ctx.is_dry_run() {
+                        ctx.count_read(item_size(&item));
+                    }
                     let decoded = (!in_migration_partition(table, &item))
                         .then(|| decode(item))
                         .flatten();

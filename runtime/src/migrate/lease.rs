@@ -6,13 +6,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::error::{Error, Result};
-use crate::ops::retry::{resend, RetryPolicy};
+use crate::ops::retry::{resend, resend_if, transient, RetryPolicy};
 use crate::table::Table;
 
 use super::records::{Records, HOLDER, LEASE_SORT_KEY};
@@ -174,6 +177,39 @@ impl Lease {
         self.lost.load(Ordering::SeqCst)
     }
 
+    /// Writes `put` in one transaction with a check that the lease is still ours, so
+    /// that a runner that lost it writes nothing: sent again when throttled, unanswered
+    /// or in conflict (a put that is the same at each attempt, and a check that only
+    /// reads, each attempt as of its own time).
+    pub(crate) async fn put_while_held(
+        &self,
+        put: Put,
+    ) -> std::result::Result<(), SdkError<TransactWriteItemsError, HttpResponse>> {
+        let request = || {
+            self.table
+                .client()
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .condition_check(self.check_held())
+                        .build(),
+                )
+                .send()
+        };
+        let retryable = |err: &SdkError<TransactWriteItemsError, HttpResponse>| {
+            transient(err) || only_conflicts(err)
+        };
+        resend_if(
+            self.table.retry_policy(),
+            "TransactWriteItems",
+            retryable,
+            request,
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// A transaction's check that the lease is still ours and unexpired, so that a
     /// runner that lost it records nothing.
     pub(crate) fn check_held(&self) -> ConditionCheck {
@@ -256,5 +292,20 @@ async fn renew(
             lost.store(true, Ordering::SeqCst);
             return;
         }
+    }
+}
+
+/// Whether a transaction was canceled only because it met another.
+fn only_conflicts(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+            let codes: Vec<_> = canceled
+                .cancellation_reasons()
+                .iter()
+                .filter_map(|reason| reason.code().filter(|code| *code != "None"))
+                .collect();
+            !codes.is_empty() && codes.iter().all(|code| *code == "TransactionConflict")
+        }
+        _ => false,
     }
 }

@@ -259,11 +259,6 @@ fn index_change<E: Entity>(
         key: key.to_string(),
         message,
     };
-    let required = E::required_attributes();
-    let sparse = keys
-        .iter()
-        .flat_map(|k| k.attributes.iter().flatten())
-        .any(|attribute| !required.contains(attribute));
     let changed = |index_key: &IndexKey| {
         index_key
             .attributes
@@ -271,10 +266,18 @@ fn index_change<E: Entity>(
             .flatten()
             .any(|attribute| update.change_of(attribute).is_some())
     };
+    // Whether the index is sparse is asked only when some key's fields do not change.
+    let sparse = || {
+        let required = E::required_attributes();
+        keys.iter()
+            .flat_map(|k| k.attributes.iter().flatten())
+            .any(|attribute| !required.contains(attribute))
+    };
+    let every = creates || keys.iter().all(|k| changed(k)) || sparse();
     let keys: Vec<&IndexKey> = keys
         .iter()
         .copied()
-        .filter(|k| creates || sparse || changed(k))
+        .filter(|k| every || changed(k))
         .collect();
     let (mut rendered, mut needed, mut absent) = (Vec::new(), Vec::new(), false);
     for index_key in &keys {

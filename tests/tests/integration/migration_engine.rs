@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use dynaschema::migrate::{MigrateEvent, Migration, MigrationContext, Migrator, Tally};
 use dynaschema::{Entity, Error, Table, Timestamp};
 use dynaschema_tests::faults::{self, FaultProxy, Faults, Rates};
 use dynaschema_tests::store::{
-    store_table, Customer, Order, OrderStatus, Product, BUMP_TOTALS, RUNNER_APP,
+    bump_total, store_table, Customer, Order, OrderStatus, Product, BUMP_TOTALS, RUNNER_APP,
 };
+use dynaschema_tests::{get_raw, put_raw};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
@@ -284,18 +286,8 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
     // 500 products written before GSI2 existed, 10 after.
     let items: Vec<_> = (0..510).map(|p| product_item(p, p < 500)).collect();
     futures::stream::iter(items)
-        .map(|item| {
-            table
-                .client()
-                .put_item()
-                .table_name(table.name())
-                .set_item(Some(item))
-                .send()
-        })
-        .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap();
+        .for_each_concurrent(16, |item| put_raw(&table, item))
+        .await;
     let migrations = [BACKFILL];
     let migrator = Migrator::new(&table, APP, &migrations).unwrap();
 
@@ -363,7 +355,7 @@ async fn a_backfill_writes_index_keys_and_loses_no_live_update() {
         };
         assert_eq!(product.category, category, "no live update is lost");
         let text = |attribute: &str| match item.get(attribute) {
-            Some(aws_sdk_dynamodb::types::AttributeValue::S(s)) => Some(s.clone()),
+            Some(AttributeValue::S(s)) => Some(s.clone()),
             _ => None,
         };
         if text("GSI2PK") != Some(format!("CATEGORY#{category}"))
@@ -413,12 +405,7 @@ fn bump_totals<'a>(ctx: &'a MigrationContext<'a>) -> BoxFuture<'a, dynaschema::R
                 {
                     return Err(Error::Config("crash at the 300th item".to_owned()));
                 }
-                if order.total % 100 == 0 {
-                    writer
-                        .update(order.key(), |u| u.set(Order::TOTAL, order.total + 1))
-                        .await?;
-                }
-                Ok(())
+                bump_total(order, writer).await
             })
             .await?;
         Ok(())
@@ -492,7 +479,7 @@ async fn a_run_after_a_failure_resumes_each_segment_from_its_checkpoint() {
         .key_condition_expression("PK = :pk")
         .expression_attribute_values(
             ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!("_dynaschema#migrations#{APP}")),
+            AttributeValue::S(format!("_dynaschema#migrations#{APP}")),
         )
         .send()
         .await
@@ -516,14 +503,9 @@ async fn checkpointed(table: &Table) -> u64 {
         .key_condition_expression("PK = :pk AND begins_with(SK, :checkpoint)")
         .expression_attribute_values(
             ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!(
-                "_dynaschema#migrations#{RUNNER_APP}"
-            )),
+            AttributeValue::S(format!("_dynaschema#migrations#{RUNNER_APP}")),
         )
-        .expression_attribute_values(
-            ":checkpoint",
-            aws_sdk_dynamodb::types::AttributeValue::S("CHECKPOINT#".into()),
-        )
+        .expression_attribute_values(":checkpoint", AttributeValue::S("CHECKPOINT#".into()))
         .send()
         .await
         .unwrap()
@@ -556,26 +538,18 @@ async fn a_killed_runner_is_taken_over_and_its_migration_resumed() {
     runner.kill().unwrap();
     runner.wait().unwrap();
     // It died holding the lease.
-    let lease = table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .key(
-            "PK",
-            aws_sdk_dynamodb::types::AttributeValue::S(format!(
-                "_dynaschema#migrations#{RUNNER_APP}"
-            )),
-        )
-        .key(
-            "SK",
-            aws_sdk_dynamodb::types::AttributeValue::S("LEASE".into()),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .expect("the dead runner's lease");
+    let lease = get_raw(
+        &table,
+        dynaschema::Item::from([
+            (
+                "PK".to_owned(),
+                AttributeValue::S(format!("_dynaschema#migrations#{RUNNER_APP}")),
+            ),
+            ("SK".to_owned(), AttributeValue::S("LEASE".into())),
+        ]),
+    )
+    .await
+    .expect("the dead runner's lease");
     assert_eq!(
         lease
             .get("lease_holder")
@@ -638,18 +612,8 @@ async fn a_backfill_through_the_hostile_mix_ends_right_and_loses_no_live_update(
     let table = store_table("engine-faults").await;
     let items: Vec<_> = (0..300).map(|p| product_item(p, true)).collect();
     futures::stream::iter(items)
-        .map(|item| {
-            table
-                .client()
-                .put_item()
-                .table_name(table.name())
-                .set_item(Some(item))
-                .send()
-        })
-        .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap();
+        .for_each_concurrent(16, |item| put_raw(&table, item))
+        .await;
     // The migration's every request goes through the fault proxy; the live writer's
     // do not.
     let proxy = FaultProxy::in_front_of_test_server(Faults::new(Rates::hostile()), faults::seed());
@@ -679,16 +643,8 @@ async fn a_backfill_through_the_hostile_mix_ends_right_and_loses_no_live_update(
             "TOYS".to_owned()
         };
         assert_eq!(product.category, category, "no live update is lost");
-        let item = table
-            .client()
-            .get_item()
-            .table_name(table.name())
-            .set_key(Some(product.key().to_item().unwrap()))
-            .consistent_read(true)
-            .send()
+        let item = get_raw(&table, product.key().to_item().unwrap())
             .await
-            .unwrap()
-            .item
             .unwrap();
         assert_eq!(
             item.get("GSI2PK").and_then(|v| v.as_s().ok()).cloned(),

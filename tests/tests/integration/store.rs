@@ -9,7 +9,7 @@ use dynaschema_tests::store::{
     store_schema, store_table, Cart, Customer, CustomerItems, Order, OrderItem, OrderNote,
     OrderStatus, OrderWithItems, Product,
 };
-use dynaschema_tests::{counting_connection, provisioned, RequestCounter};
+use dynaschema_tests::{counting_connection, get_raw, provisioned, put_raw, RequestCounter};
 
 /// 2026-01-01T00:00:00Z.
 const START: i64 = 1_767_225_600_000_000;
@@ -59,16 +59,8 @@ fn product(product_id: &str, category: &str, rank: u32) -> Product {
 
 /// The item as stored, read with the raw SDK.
 async fn stored<E: Entity>(table: &Table, entity: &E) -> Item {
-    table
-        .client()
-        .get_item()
-        .table_name(table.name())
-        .set_key(Some(entity.key().to_item().unwrap()))
-        .consistent_read(true)
-        .send()
+    get_raw(table, entity.key().to_item().unwrap())
         .await
-        .unwrap()
-        .item
         .expect("the item exists")
 }
 
@@ -383,14 +375,7 @@ async fn an_update_writes_the_index_keys_whose_fields_it_changes() {
     let mut old = product_item("desk");
     old.remove("GSI2PK");
     old.remove("GSI2SK");
-    table
-        .client()
-        .put_item()
-        .table_name(table.name())
-        .set_item(Some(old))
-        .send()
-        .await
-        .unwrap();
+    put_raw(&table, old).await;
     table
         .update(Product::key("desk"), |u| u.set(Product::CATEGORY, "OFFICE"))
         .await
